@@ -1,0 +1,71 @@
+"""Roles are Django groups with explicit permissions; this module is their single definition."""
+
+from django.db import models
+
+
+class Role(models.TextChoices):
+    STUDENT = "Student", "Student"
+    INSTRUCTOR = "Instructor", "Instructor"
+    ADMIN = "Admin", "Admin"
+
+
+# "app_label.codename" -> human name. Model default permissions (add/change/...) are included
+# too; those the migration cannot know yet are created here so the groups are complete at once.
+CUSTOM_PERMISSIONS = {
+    "accounts.manage_roles": ("user", "Can assign roles, cohorts and accommodations"),
+    "accounts.view_own_cohorts": ("cohort", "Can view the cohorts they teach"),
+    "accounts.view_all_cohorts": ("cohort", "Can view every cohort"),
+    "questions.author_question": ("question", "Can write and edit questions"),
+    "questions.publish_question": ("question", "Can publish and retire questions"),
+    "questions.import_question": ("question", "Can import and export questions"),
+    "exams.take_exam": ("attempt", "Can sit mock exams"),
+    "exams.manage_blueprint": ("blueprint", "Can create and edit exam blueprints"),
+    "exams.view_item_analysis": ("attempt", "Can view item statistics"),
+    "exams.view_cohort_reports": ("attempt", "Can view cohort reports"),
+}
+
+ROLE_PERMISSIONS = {
+    Role.STUDENT: ["exams.take_exam"],
+    Role.INSTRUCTOR: [
+        "exams.take_exam",
+        "accounts.view_own_cohorts",
+        "questions.author_question",
+        "questions.publish_question",
+        "questions.import_question",
+        "exams.manage_blueprint",
+        "exams.view_item_analysis",
+        "exams.view_cohort_reports",
+    ],
+    Role.ADMIN: [
+        "exams.take_exam",
+        "accounts.manage_roles",
+        "accounts.view_own_cohorts",
+        "accounts.view_all_cohorts",
+        "questions.author_question",
+        "questions.publish_question",
+        "questions.import_question",
+        "exams.manage_blueprint",
+        "exams.view_item_analysis",
+        "exams.view_cohort_reports",
+    ],
+}
+
+
+def sync_role_groups(apps, schema_editor=None):
+    """Create the role groups and give each exactly its permissions (used by data migrations)."""
+    Group = apps.get_model("auth", "Group")
+    Permission = apps.get_model("auth", "Permission")
+    ContentType = apps.get_model("contenttypes", "ContentType")
+
+    permissions = {}
+    for dotted, (model, name) in CUSTOM_PERMISSIONS.items():
+        app_label, codename = dotted.split(".")
+        content_type, _ = ContentType.objects.get_or_create(app_label=app_label, model=model)
+        permission, _ = Permission.objects.get_or_create(
+            content_type=content_type, codename=codename, defaults={"name": name}
+        )
+        permissions[dotted] = permission
+
+    for role, dotted_names in ROLE_PERMISSIONS.items():
+        group, _ = Group.objects.get_or_create(name=role.value)
+        group.permissions.set([permissions[d] for d in dotted_names])

@@ -1,0 +1,80 @@
+"""Writes about users, roles and cohorts."""
+
+from django.contrib.auth.models import Group
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from .models import Cohort, User
+from .roles import Role
+
+
+@transaction.atomic
+def user_sign_up(
+    *, username: str, email: str, password: str, first_name: str = "", last_name: str = ""
+) -> User:
+    """Create a Student account; sign-up never grants any other role."""
+    user = User(username=username, email=email.strip(), first_name=first_name, last_name=last_name)
+    user.set_password(password)
+    user.full_clean()
+    user.save()
+    user.groups.add(Group.objects.get(name=Role.STUDENT.value))
+    return user
+
+
+@transaction.atomic
+def user_set_role(*, user: User, role: Role | str) -> User:
+    """Give the user exactly one role (replacing the others)."""
+    role = Role(role)
+    role_groups = Group.objects.filter(name__in=Role.values)
+    user.groups.remove(*role_groups)
+    user.groups.add(Group.objects.get(name=role.value))
+    user._role_names = None
+    if hasattr(user, "_perm_cache"):
+        del user._perm_cache
+    if hasattr(user, "_group_perm_cache"):
+        del user._group_perm_cache
+    return user
+
+
+@transaction.atomic
+def user_update_by_admin(
+    *,
+    user: User,
+    role: str,
+    cohorts,
+    accommodation_minutes: int,
+    accommodation_note: str,
+    is_active: bool,
+) -> User:
+    """Apply what an admin set on the people page, all or nothing."""
+    user.accommodation_minutes = accommodation_minutes
+    user.accommodation_note = accommodation_note
+    user.is_active = is_active
+    user.full_clean()
+    user.save(update_fields=["accommodation_minutes", "accommodation_note", "is_active"])
+    user_set_role(user=user, role=role)
+    user.cohorts.set(cohorts)
+    return user
+
+
+@transaction.atomic
+def cohort_save(
+    *, cohort: Cohort | None = None, name: str, instructors, students, starts_on=None, ends_on=None
+) -> Cohort:
+    """Create or update a cohort; instructors must hold the Instructor or Admin role."""
+    cohort = cohort or Cohort()
+    cohort.name = name
+    cohort.starts_on = starts_on
+    cohort.ends_on = ends_on
+    bad = [
+        u.username
+        for u in instructors
+        if not u.groups.filter(name__in=[Role.INSTRUCTOR, Role.ADMIN]).exists()
+    ]
+    if bad:
+        raise ValidationError({"instructors": f"Not an instructor: {', '.join(bad)}."})
+    cohort.full_clean()
+    cohort.save()
+    cohort.instructors.set(instructors)
+    cohort.students.set(students)
+    return cohort

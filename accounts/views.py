@@ -1,0 +1,124 @@
+"""Thin views: validate, call a service, redirect."""
+
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth.decorators import login_required, permission_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_http_methods
+
+from . import selectors, services
+from .forms import CohortForm, SignUpForm, UserAdminForm
+from .models import Cohort, User
+from .roles import Role
+
+
+@require_http_methods(["GET", "POST"])
+def sign_up(request):
+    if request.user.is_authenticated:
+        return redirect("home")
+    form = SignUpForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            user = services.user_sign_up(
+                username=form.cleaned_data["username"],
+                email=form.cleaned_data["email"],
+                password=form.cleaned_data["password1"],
+                first_name=form.cleaned_data["first_name"],
+                last_name=form.cleaned_data["last_name"],
+            )
+        except ValidationError as exc:
+            for field, errors in exc.message_dict.items():
+                form.add_error(field if field in form.fields else None, errors)
+        else:
+            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            messages.success(request, "Welcome! Your student account is ready.")
+            return redirect("home")
+    return render(request, "accounts/sign_up.html", {"form": form})
+
+
+@login_required
+@permission_required("accounts.manage_roles", raise_exception=True)
+def people_list(request):
+    search = request.GET.get("q", "").strip()
+    role = request.GET.get("role", "")
+    if role not in Role.values:
+        role = ""
+    page = Paginator(selectors.user_list_for_staff(search=search, role=role), 25).get_page(
+        request.GET.get("page")
+    )
+    return render(
+        request,
+        "accounts/people_list.html",
+        {"page": page, "q": search, "role": role, "roles": Role.values},
+    )
+
+
+@login_required
+@permission_required("accounts.manage_roles", raise_exception=True)
+@require_http_methods(["GET", "POST"])
+def person_edit(request, user_id: int):
+    person = get_object_or_404(User, pk=user_id)
+    initial = {
+        "role": selectors.user_primary_role(person) or Role.STUDENT.value,
+        "cohorts": person.cohorts.all(),
+        "accommodation_minutes": person.accommodation_minutes,
+        "accommodation_note": person.accommodation_note,
+        "is_active": person.is_active,
+    }
+    form = UserAdminForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        if person == request.user and form.cleaned_data["role"] != Role.ADMIN.value:
+            form.add_error("role", "You cannot remove your own Admin role.")
+        else:
+            services.user_update_by_admin(user=person, **form.cleaned_data)
+            messages.success(request, f"Saved {person.username}.")
+            return redirect("accounts:people")
+    return render(request, "accounts/person_edit.html", {"form": form, "person": person})
+
+
+@login_required
+def cohort_list(request):
+    if not (request.user.has_perm("accounts.view_own_cohorts")):
+        raise Http404
+    return render(
+        request,
+        "accounts/cohort_list.html",
+        {"cohorts": selectors.cohort_list_for_user(user=request.user)},
+    )
+
+
+@login_required
+def cohort_detail(request, cohort_id: int):
+    try:
+        cohort = selectors.cohort_get_for_user(user=request.user, cohort_id=cohort_id)
+    except Cohort.DoesNotExist as exc:
+        raise Http404("No such cohort.") from exc
+    return render(request, "accounts/cohort_detail.html", {"cohort": cohort})
+
+
+@login_required
+@permission_required("accounts.manage_roles", raise_exception=True)
+@require_http_methods(["GET", "POST"])
+def cohort_edit(request, cohort_id: int | None = None):
+    cohort = get_object_or_404(Cohort, pk=cohort_id) if cohort_id else None
+    form = CohortForm(request.POST or None, instance=cohort)
+    if request.method == "POST" and form.is_valid():
+        try:
+            cohort = services.cohort_save(
+                cohort=cohort,
+                name=form.cleaned_data["name"],
+                instructors=form.cleaned_data["instructors"],
+                students=form.cleaned_data["students"],
+                starts_on=form.cleaned_data["starts_on"],
+                ends_on=form.cleaned_data["ends_on"],
+            )
+        except ValidationError as exc:
+            for field, errors in exc.message_dict.items():
+                form.add_error(field if field in form.fields else None, errors)
+        else:
+            messages.success(request, f"Saved cohort {cohort.name}.")
+            return redirect("accounts:cohort_detail", cohort_id=cohort.pk)
+    return render(request, "accounts/cohort_edit.html", {"form": form, "cohort": cohort})

@@ -1,0 +1,18 @@
+"""Test settings: fast hashing, plain static storage; the database comes from the test harness."""
+
+from .base import *  # noqa: F403
+
+DEBUG = False
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+
+# --- Celery -----------------------------------------------------------------------------
+# The suite's throwaway Redis is wired in from the start (the app caches its broker
+# connection), but tasks stay eager unless a test asks for the real worker.
+_test_redis = env("TEST_REDIS_URL", default="")  # noqa: F405
+if _test_redis and not REDIS_URL:  # noqa: F405
+    CELERY_BROKER_URL = CELERY_RESULT_BACKEND = _test_redis

@@ -1,0 +1,16 @@
+from django.core.management.base import BaseCommand
+
+from core.demo import DEMO_PASSWORD, demo_accounts_ensure
+
+
+class Command(BaseCommand):
+    help = "Load the demo data (idempotent) and print the demo log-ins."
+
+    def handle(self, *args, **options):
+        accounts = demo_accounts_ensure()
+        self.stdout.write(self.style.SUCCESS("Demo data ready. Log in at http://127.0.0.1:8000/"))
+        for account in accounts:
+            self.stdout.write(
+                f"  {account.role.label:<11} username: {account.username:<11} "
+                f"password: {DEMO_PASSWORD}"
+            )

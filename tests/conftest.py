@@ -1,0 +1,163 @@
+"""Shared fixtures: users per role, a real Celery worker, Chromium through Playwright."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.factories.accounts import UserFactory
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(autouse=True)
+def _reference_data_after_flush(request):
+    """Restore what data migrations wrote, since transactional tests flush every table."""
+    marker = request.node.get_closest_marker("django_db")
+    transactional = (marker is not None and marker.kwargs.get("transaction")) or any(
+        name in request.fixturenames for name in ("transactional_db", "live_server")
+    )
+    if transactional:
+        request.getfixturevalue("transactional_db")
+        from django.apps import apps
+
+        from accounts.roles import sync_role_groups
+
+        sync_role_groups(apps)
+
+
+@pytest.fixture
+def student(db):
+    return UserFactory(role="Student")
+
+
+@pytest.fixture
+def other_student(db):
+    return UserFactory(role="Student")
+
+
+@pytest.fixture
+def instructor(db):
+    return UserFactory(role="Instructor")
+
+
+@pytest.fixture
+def admin_user(db):
+    return UserFactory(role="Admin")
+
+
+@pytest.fixture
+def student_client(client, student):
+    client.force_login(student)
+    return client
+
+
+def _db_url_for_current_test_database() -> str:
+    from django.db import connection
+
+    s = connection.settings_dict
+    return f"postgres://{s['USER']}@{s['HOST']}:{s['PORT']}/{s['NAME']}"
+
+
+@pytest.fixture
+def redis_url():
+    url = os.environ.get("TEST_REDIS_URL")
+    if not url:
+        pytest.skip("redis-server not found: apt-get install redis-server")
+    import redis
+
+    redis.Redis.from_url(url).flushdb()
+    return url
+
+
+@pytest.fixture
+def celery_app_on_redis(redis_url, settings):
+    """Send this test's tasks through the real Redis broker instead of running them eagerly."""
+    from config.celery import app
+
+    assert app.conf.broker_url == redis_url, "test settings must wire TEST_REDIS_URL"
+    settings.REDIS_URL = redis_url
+    app.conf.task_always_eager = False
+    try:
+        yield app
+    finally:
+        app.conf.task_always_eager = True
+
+
+class WorkerProcess:
+    def __init__(self, redis_url: str, database_url: str, extra_args: list[str] | None = None):
+        self.env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "config.settings.test",
+            "DATABASE_URL": database_url,
+            "REDIS_URL": redis_url,
+        }
+        self.args = extra_args or []
+        self.log_path = (
+            Path(os.environ.get("TMPDIR", "/tmp")) / f"celery-{os.getpid()}-{time.time_ns()}.log"
+        )
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> WorkerProcess:
+        self.log = open(self.log_path, "wb")  # noqa: SIM115 - closed in stop()
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "config",
+                "worker",
+                "--loglevel=INFO",
+                "--concurrency=1",
+                "--pool=prefork",
+                "--without-gossip",
+                "--without-mingle",
+                "--without-heartbeat",
+                *self.args,
+            ],
+            cwd=REPO_ROOT,
+            env=self.env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if b"ready." in self.log_path.read_bytes():
+                return self
+            if self.process.poll() is not None:
+                raise RuntimeError(f"celery worker exited:\n{self.log_path.read_text()}")
+            time.sleep(0.2)
+        raise RuntimeError(f"celery worker not ready in 60 s:\n{self.log_path.read_text()}")
+
+    def output(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            os.killpg(self.process.pid, 15)
+            try:
+                self.process.wait(20)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, 9)
+                self.process.wait(10)
+        self.log.close()
+
+
+@pytest.fixture
+def celery_worker_process(celery_app_on_redis, redis_url, transactional_db):
+    """A real `celery worker` process on the real Redis and the test's PostgreSQL database."""
+    from tests.plugin import require
+
+    require("postgresql")
+    worker = WorkerProcess(redis_url, _db_url_for_current_test_database()).start()
+    try:
+        yield worker
+    finally:
+        worker.stop()
