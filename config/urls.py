@@ -8,5 +8,7 @@ urlpatterns = [
     path("healthz", core_views.healthz, name="healthz"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("", include("accounts.urls")),
+    path("questions/", include("questions.urls")),
+    path("", include("exams.urls")),
     path("django-admin/", admin.site.urls),
 ]

@@ -27,8 +27,12 @@ def _reference_data_after_flush(request):
         from django.apps import apps
 
         from accounts.roles import sync_role_groups
+        from exams.reference import sync_blueprints
+        from questions.reference import sync_exam_guides
 
         sync_role_groups(apps)
+        sync_exam_guides(apps)
+        sync_blueprints(apps)
 
 
 @pytest.fixture

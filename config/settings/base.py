@@ -152,3 +152,7 @@ LOGGING = {
 CELERY_BEAT_SCHEDULE = {
     "worker-heartbeat": {"task": "core.tasks.worker_heartbeat", "schedule": 60.0},
 }
+CELERY_BEAT_SCHEDULE["expire-overdue-attempts"] = {
+    "task": "exams.tasks.expire_overdue_attempts",
+    "schedule": 30.0,
+}

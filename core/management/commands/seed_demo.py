@@ -1,6 +1,7 @@
 from django.core.management.base import BaseCommand
 
 from core.demo import DEMO_PASSWORD, demo_accounts_ensure
+from questions.bank import load_seed_bank
 
 
 class Command(BaseCommand):
@@ -8,6 +9,11 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         accounts = demo_accounts_ensure()
+        report = load_seed_bank()
+        self.stdout.write(
+            f"Question bank: {len(report.created)} new, {len(report.unchanged)} unchanged, "
+            f"{len(report.updated)} updated."
+        )
         self.stdout.write(self.style.SUCCESS("Demo data ready. Log in at http://127.0.0.1:8000/"))
         for account in accounts:
             self.stdout.write(

@@ -1,0 +1,278 @@
+"""Blueprints (exam templates), attempts and the items an attempt froze when it started."""
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import F, Q
+
+from questions.models import Domain, ExamGuide, Option, Question, QuestionVersion
+
+
+class BlueprintQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(is_active=True)
+
+
+class Blueprint(models.Model):
+    """An exam template: which guide, how many questions, how long, how it is scored."""
+
+    class Mode(models.TextChoices):
+        EXAM = "exam", "Exam"
+        PRACTICE = "practice", "Practice"
+        DRILL = "drill", "Domain drill"
+
+    class Feedback(models.TextChoices):
+        AFTER_SUBMIT = "after_submit", "After the attempt is submitted"
+        AFTER_EACH = "after_each", "Right after each answer"
+
+    title = models.CharField(max_length=150)
+    slug = models.SlugField(max_length=80, unique=True)
+    description = models.TextField(blank=True)
+    guide = models.ForeignKey(ExamGuide, on_delete=models.PROTECT, related_name="blueprints")
+    mode = models.CharField(max_length=10, choices=Mode.choices, default=Mode.EXAM)
+    feedback = models.CharField(
+        max_length=12, choices=Feedback.choices, default=Feedback.AFTER_SUBMIT
+    )
+    question_count = models.PositiveSmallIntegerField(
+        validators=[MinValueValidator(1), MaxValueValidator(200)]
+    )
+    duration_minutes = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="Leave empty for an untimed practice set."
+    )
+    unscored_count = models.PositiveSmallIntegerField(
+        default=0, help_text="Unscored pretest items mixed in (the candidate is not told which)."
+    )
+    passing_score = models.PositiveSmallIntegerField(
+        default=720, validators=[MinValueValidator(100), MaxValueValidator(1000)]
+    )
+    cut_percent = models.DecimalField(
+        max_digits=5,
+        decimal_places=2,
+        default=Decimal("72.00"),
+        validators=[MinValueValidator(1), MaxValueValidator(99)],
+        help_text="Percent correct (of scored items) that maps to the passing scaled score.",
+    )
+    drill_domain = models.ForeignKey(
+        Domain,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="Domain drills draw from this domain only.",
+    )
+    is_active = models.BooleanField(default=True)
+    position = models.PositiveSmallIntegerField(default=100)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = BlueprintQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["position", "title"]
+        permissions = [("manage_blueprint", "Can create and edit exam blueprints")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(unscored_count__lt=F("question_count")),
+                name="blueprint_unscored_below_count",
+            ),
+            models.CheckConstraint(
+                condition=~Q(mode="drill") | Q(drill_domain__isnull=False),
+                name="blueprint_drill_has_domain",
+            ),
+            models.CheckConstraint(
+                condition=Q(passing_score__gte=100, passing_score__lte=1000),
+                name="blueprint_passing_on_scale",
+            ),
+            models.CheckConstraint(
+                condition=Q(cut_percent__gt=0, cut_percent__lt=100),
+                name="blueprint_cut_percent_range",
+            ),
+        ]
+
+    def __str__(self):
+        return self.title
+
+    @property
+    def is_timed(self) -> bool:
+        return bool(self.duration_minutes)
+
+
+class BlueprintDomainWeight(models.Model):
+    """A blueprint's own weight for a domain; without any, the guide's weights apply."""
+
+    blueprint = models.ForeignKey(Blueprint, on_delete=models.CASCADE, related_name="weights")
+    domain = models.ForeignKey(Domain, on_delete=models.PROTECT, related_name="+")
+    weight = models.DecimalField(max_digits=5, decimal_places=2)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["blueprint", "domain"], name="weight_once_per_domain"),
+            models.CheckConstraint(
+                condition=Q(weight__gte=0, weight__lte=100), name="weight_percent_range"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.blueprint_id}:{self.domain_id}={self.weight}"
+
+
+class AttemptQuerySet(models.QuerySet):
+    def in_progress(self):
+        return self.filter(state=Attempt.State.IN_PROGRESS)
+
+    def finished(self):
+        return self.exclude(state=Attempt.State.IN_PROGRESS)
+
+
+class Attempt(models.Model):
+    """One sitting of a blueprint by a student; the server owns its clock."""
+
+    class State(models.TextChoices):
+        IN_PROGRESS = "in_progress", "In progress"
+        SUBMITTED = "submitted", "Submitted"
+        EXPIRED = "expired", "Time expired (submitted automatically)"
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="attempts"
+    )
+    blueprint = models.ForeignKey(Blueprint, on_delete=models.PROTECT, related_name="attempts")
+    state = models.CharField(max_length=12, choices=State.choices, default=State.IN_PROGRESS)
+    started_at = models.DateTimeField()
+    deadline = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    accommodation_minutes = models.PositiveSmallIntegerField(default=0)
+    current_position = models.PositiveSmallIntegerField(default=1)
+    # Frozen from the blueprint at start so editing a blueprint never changes a past result.
+    mode = models.CharField(max_length=10, choices=Blueprint.Mode.choices)
+    feedback = models.CharField(max_length=12, choices=Blueprint.Feedback.choices)
+    passing_score = models.PositiveSmallIntegerField()
+    cut_percent = models.DecimalField(max_digits=5, decimal_places=2)
+    # Results, written once by attempt_submit.
+    correct_count = models.PositiveSmallIntegerField(null=True, blank=True)
+    scored_count = models.PositiveSmallIntegerField(null=True, blank=True)
+    percent = models.DecimalField(max_digits=5, decimal_places=2, null=True, blank=True)
+    scaled_score = models.PositiveSmallIntegerField(null=True, blank=True)
+    passed = models.BooleanField(null=True, blank=True)
+    domain_results = models.JSONField(default=list, blank=True)
+    is_demo = models.BooleanField(default=False)
+
+    objects = AttemptQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-started_at"]
+        permissions = [
+            ("take_exam", "Can sit mock exams"),
+            ("view_item_analysis", "Can view item statistics"),
+            ("view_cohort_reports", "Can view cohort reports"),
+        ]
+        indexes = [
+            models.Index(fields=["user", "state"]),
+            models.Index(fields=["state", "deadline"]),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "blueprint"],
+                condition=Q(state="in_progress"),
+                name="one_open_attempt_per_blueprint",
+                violation_error_message="You already have this exam in progress.",
+            ),
+            models.CheckConstraint(
+                condition=(Q(state="in_progress") & Q(finished_at__isnull=True))
+                | (
+                    ~Q(state="in_progress")
+                    & Q(finished_at__isnull=False)
+                    & Q(scaled_score__isnull=False)
+                ),
+                name="attempt_finished_iff_scored",
+            ),
+            models.CheckConstraint(
+                condition=Q(scaled_score__isnull=True)
+                | Q(scaled_score__gte=100, scaled_score__lte=1000),
+                name="attempt_scaled_on_scale",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.user} · {self.blueprint} · {self.started_at:%Y-%m-%d %H:%M}"
+
+
+class AttemptItem(models.Model):
+    """A question as this attempt showed it: pinned version, domain, option order."""
+
+    attempt = models.ForeignKey(Attempt, on_delete=models.CASCADE, related_name="items")
+    position = models.PositiveSmallIntegerField()
+    question = models.ForeignKey(Question, on_delete=models.PROTECT, related_name="+")
+    version = models.ForeignKey(
+        QuestionVersion, on_delete=models.PROTECT, related_name="attempt_items"
+    )
+    domain = models.ForeignKey(Domain, on_delete=models.PROTECT, related_name="+")
+    option_order = models.JSONField(help_text="Option ids in the order shown.")
+    scored = models.BooleanField(default=True)
+    selected = models.ManyToManyField(Option, through="ItemSelection", related_name="+")
+    flagged = models.BooleanField(default=False)
+    answer_seq = models.PositiveBigIntegerField(
+        default=0, help_text="Newest client sequence number applied (older retries are ignored)."
+    )
+    answered_at = models.DateTimeField(null=True, blank=True)
+    checked = models.BooleanField(default=False, help_text="Practice: feedback was shown.")
+    is_correct = models.BooleanField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["attempt", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["attempt", "position"], name="item_position_unique"),
+            models.UniqueConstraint(fields=["attempt", "question"], name="item_no_repeats"),
+        ]
+
+    def __str__(self):
+        return f"{self.attempt_id}#{self.position}"
+
+
+class ItemSelection(models.Model):
+    """One option a student has selected on one item (no comma-joined strings)."""
+
+    item = models.ForeignKey(AttemptItem, on_delete=models.CASCADE, related_name="selections")
+    option = models.ForeignKey(Option, on_delete=models.PROTECT, related_name="selections")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["item", "option"], name="selection_unique"),
+        ]
+
+    def __str__(self):
+        return f"{self.item_id}:{self.option_id}"
+
+
+class AttemptEvent(models.Model):
+    """Append-only audit log of attempt events."""
+
+    class Kind(models.TextChoices):
+        START = "start", "Start"
+        RESUME = "resume", "Resume"
+        SAVE = "save", "Save"
+        FLAG = "flag", "Flag"
+        SUBMIT = "submit", "Submit"
+        AUTO_SUBMIT = "auto_submit", "Automatic submit"
+        REFUSED = "refused", "Refused (late)"
+        REGRADE = "regrade", "Regrade"
+
+    attempt = models.ForeignKey(Attempt, on_delete=models.PROTECT, related_name="events")
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    at = models.DateTimeField(auto_now_add=True)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    detail = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["at", "pk"]
+        indexes = [models.Index(fields=["attempt", "at"])]
+
+    def __str__(self):
+        return f"{self.attempt_id} {self.kind} {self.at:%H:%M:%S}"

@@ -1,0 +1,75 @@
+"""The blueprints shipped with the platform (created by a data migration)."""
+
+from django.utils.text import slugify
+
+DRILL_SIZE = 10
+
+
+def sync_blueprints(apps, schema_editor=None):
+    """Create the seeded blueprints if missing; instructors' edits to them are kept."""
+    Blueprint = apps.get_model("exams", "Blueprint")
+    ExamGuide = apps.get_model("questions", "ExamGuide")
+    Domain = apps.get_model("questions", "Domain")
+    c01 = ExamGuide.objects.get(code="DVA-C01")
+    c02 = ExamGuide.objects.get(code="DVA-C02")
+    seeded = [
+        {
+            "slug": "dva-c01-full-mock",
+            "title": "DVA-C01 full mock exam",
+            "guide": c01,
+            "mode": "exam",
+            "feedback": "after_submit",
+            "question_count": 65,
+            "duration_minutes": 130,
+            "position": 1,
+            "description": "65 questions in 130 minutes at the DVA-C01 domain weights, scored "
+            "on the 100–1000 scale (720 to pass), like the real exam.",
+        },
+        {
+            "slug": "dva-c02-full-mock",
+            "title": "DVA-C02 full mock exam",
+            "guide": c02,
+            "mode": "exam",
+            "feedback": "after_submit",
+            "question_count": 65,
+            "unscored_count": 15,
+            "duration_minutes": 130,
+            "position": 2,
+            "description": "The current exam's shape: 65 questions in 130 minutes, 15 of them "
+            "unscored pretest items you cannot tell apart.",
+        },
+        {
+            "slug": "quick-practice",
+            "title": "Quick practice (20 questions)",
+            "guide": c01,
+            "mode": "practice",
+            "feedback": "after_each",
+            "question_count": 20,
+            "duration_minutes": None,
+            "position": 3,
+            "description": "Twenty questions across all domains, untimed, with the explanation "
+            "right after each answer.",
+        },
+    ]
+    for position, domain in enumerate(
+        Domain.objects.filter(guide__in=[c01, c02]).order_by("guide__position", "position"),
+        start=10,
+    ):
+        seeded.append(
+            {
+                "slug": slugify(f"drill {domain.guide.code} {domain.name}"),
+                "title": f"{domain.guide.code} drill: {domain.name}",
+                "guide": domain.guide,
+                "mode": "drill",
+                "feedback": "after_each",
+                "question_count": DRILL_SIZE,
+                "duration_minutes": None,
+                "drill_domain": domain,
+                "position": position,
+                "description": f"{DRILL_SIZE} questions from {domain.name} only, untimed, with "
+                "feedback after each answer.",
+            }
+        )
+    for spec in seeded:
+        slug = spec.pop("slug")
+        Blueprint.objects.get_or_create(slug=slug, defaults=spec)

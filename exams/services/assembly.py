@@ -1,0 +1,109 @@
+"""Form assembly: per-domain counts, a fair random draw, shuffled order, pinned versions."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+
+from questions.models import Domain, Question
+
+from ..models import Blueprint
+from ..scoring import allocate_by_largest_remainder
+
+
+class BankTooSmall(Exception):
+    """The published bank cannot fill the blueprint; the message says where it falls short."""
+
+    def __init__(self, blueprint: Blueprint, shortfalls: list[tuple[str, int, int]]):
+        self.blueprint = blueprint
+        self.shortfalls = shortfalls
+        parts = [f"{name}: {have} published, {need} needed" for name, have, need in shortfalls]
+        super().__init__(
+            f"The question bank cannot fill “{blueprint.title}” yet ({'; '.join(parts)})."
+        )
+
+
+@dataclass(frozen=True)
+class DrawnItem:
+    question_id: int
+    version_id: int
+    domain_id: int
+    option_ids: list[int]
+    scored: bool
+
+
+def blueprint_domain_counts(blueprint: Blueprint) -> dict[Domain, int]:
+    """Return how many questions each domain contributes to one form."""
+    if blueprint.mode == Blueprint.Mode.DRILL:
+        return {blueprint.drill_domain: blueprint.question_count}
+    own = {
+        w.domain: float(w.weight)
+        for w in blueprint.weights.select_related("domain")
+        if w.weight > 0
+    }
+    weights = own or {d: float(d.weight) for d in blueprint.guide.domains.all()}
+    by_name = {d.name: d for d in weights}
+    counts = allocate_by_largest_remainder(
+        blueprint.question_count, {d.name: w for d, w in weights.items()}
+    )
+    return {by_name[name]: n for name, n in counts.items() if n > 0}
+
+
+def draw_form(
+    *, blueprint: Blueprint, seen_question_ids: set[int], rng: random.Random
+) -> list[DrawnItem]:
+    """Draw a form: unseen questions first, no repeats, shuffled questions and options."""
+    counts = blueprint_domain_counts(blueprint)
+    pools = {domain.pk: [] for domain in counts}
+    published = (
+        Question.objects.published()
+        .filter(domain_links__domain__in=list(counts), current_version__isnull=False)
+        .values_list("pk", "current_version_id", "domain_links__domain_id")
+    )
+    for question_id, version_id, domain_id in published:
+        if domain_id in pools:
+            pools[domain_id].append((question_id, version_id))
+    shortfalls = [
+        (domain.name, len(pools[domain.pk]), need)
+        for domain, need in counts.items()
+        if len(pools[domain.pk]) < need
+    ]
+    if shortfalls:
+        raise BankTooSmall(blueprint, shortfalls)
+
+    chosen: list[tuple[int, int, int]] = []
+    for domain, need in counts.items():
+        pool = pools[domain.pk]
+        rng.shuffle(pool)
+        # Stable sort keeps the shuffle inside each group: unseen questions come first.
+        pool.sort(key=lambda pair: pair[0] in seen_question_ids)
+        chosen.extend((qid, vid, domain.pk) for qid, vid in pool[:need])
+    rng.shuffle(chosen)
+
+    from questions.models import Option
+
+    options: dict[int, list[int]] = {}
+    for version_id, option_id in Option.objects.filter(
+        version_id__in=[vid for _, vid, _ in chosen]
+    ).values_list("version_id", "pk"):
+        options.setdefault(version_id, []).append(option_id)
+    unscored = set(rng.sample(range(len(chosen)), blueprint.unscored_count))
+    items = []
+    for index, (question_id, version_id, domain_id) in enumerate(chosen):
+        option_ids = sorted(options[version_id])
+        rng.shuffle(option_ids)
+        items.append(
+            DrawnItem(question_id, version_id, domain_id, option_ids, scored=index not in unscored)
+        )
+    return items
+
+
+def check_fill(blueprint: Blueprint) -> str | None:
+    """Return why the bank cannot fill this blueprint, or None when it can."""
+    import random as _random
+
+    try:
+        draw_form(blueprint=blueprint, seen_question_ids=set(), rng=_random.Random(0))
+    except BankTooSmall as exc:
+        return str(exc)
+    return None

@@ -1,0 +1,334 @@
+"""The attempt lifecycle, owned by the server: start, save, flag, submit, expire."""
+
+from __future__ import annotations
+
+import random
+from datetime import datetime, timedelta
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from ..models import Attempt, AttemptEvent, AttemptItem, Blueprint, ItemSelection
+from ..scoring import ItemResponse, is_item_correct, score_attempt
+from .assembly import draw_form
+
+# Saves that arrive this long after the deadline are still accepted: the request may have
+# left the browser in time and spent a moment on the network (documented in the README).
+SAVE_GRACE = timedelta(seconds=10)
+
+
+class AttemptClosed(Exception):
+    """The attempt no longer accepts answers (submitted, or past its deadline)."""
+
+
+def _log(attempt: Attempt, kind: str, *, actor=None, ip: str | None = None, **detail) -> None:
+    AttemptEvent.objects.create(attempt=attempt, kind=kind, actor=actor, ip=ip, detail=detail)
+
+
+def _locked(attempt_id: int, user) -> Attempt:
+    """Return the user's attempt with its row locked; another user's attempt does not exist."""
+    return Attempt.objects.select_for_update().get(pk=attempt_id, user=user)
+
+
+def attempt_open_for(*, user, blueprint: Blueprint) -> Attempt | None:
+    return Attempt.objects.in_progress().filter(user=user, blueprint=blueprint).first()
+
+
+@transaction.atomic
+def attempt_start(
+    *,
+    user,
+    blueprint: Blueprint,
+    ip: str | None = None,
+    rng: random.Random | None = None,
+    now: datetime | None = None,
+) -> Attempt:
+    """Start a new attempt, or return the one in progress for this blueprint (resume)."""
+    if not user.has_perm("exams.take_exam"):
+        raise PermissionDenied("Your role cannot sit exams.")
+    if not blueprint.is_active:
+        raise ValidationError("This exam is not available.")
+    existing = attempt_open_for(user=user, blueprint=blueprint)
+    if existing is not None:
+        _log(existing, AttemptEvent.Kind.RESUME, actor=user, ip=ip)
+        return existing
+    now = now or timezone.now()
+    rng = rng or random.SystemRandom()
+    seen = set(AttemptItem.objects.filter(attempt__user=user).values_list("question_id", flat=True))
+    drawn = draw_form(blueprint=blueprint, seen_question_ids=seen, rng=rng)
+    accommodation = user.accommodation_minutes if blueprint.is_timed else 0
+    attempt = Attempt(
+        user=user,
+        blueprint=blueprint,
+        started_at=now,
+        deadline=(now + timedelta(minutes=blueprint.duration_minutes + accommodation))
+        if blueprint.is_timed
+        else None,
+        accommodation_minutes=accommodation,
+        mode=blueprint.mode,
+        feedback=blueprint.feedback,
+        passing_score=blueprint.passing_score,
+        cut_percent=blueprint.cut_percent,
+    )
+    attempt.full_clean()
+    try:
+        # A savepoint, so that losing a race to a second tab leaves this transaction usable.
+        with transaction.atomic():
+            attempt.save()
+    except IntegrityError:
+        # Two tabs pressed Start together: the unique constraint let only one through.
+        return Attempt.objects.in_progress().get(user=user, blueprint=blueprint)
+    AttemptItem.objects.bulk_create(
+        AttemptItem(
+            attempt=attempt,
+            position=index,
+            question_id=d.question_id,
+            version_id=d.version_id,
+            domain_id=d.domain_id,
+            option_order=d.option_ids,
+            scored=d.scored,
+        )
+        for index, d in enumerate(drawn, start=1)
+    )
+    _log(attempt, AttemptEvent.Kind.START, actor=user, ip=ip, items=len(drawn))
+    return attempt
+
+
+def attempt_is_overdue(attempt: Attempt, now: datetime, *, grace: timedelta = SAVE_GRACE) -> bool:
+    return attempt.deadline is not None and now > attempt.deadline + grace
+
+
+def _ensure_open(attempt: Attempt, now: datetime) -> None:
+    if attempt.state != Attempt.State.IN_PROGRESS:
+        raise AttemptClosed("This exam has already been submitted; answers can no longer change.")
+    if attempt_is_overdue(attempt, now):
+        raise AttemptClosed("Time is up: answers after the deadline are not accepted.")
+
+
+def answer_save(
+    *,
+    user,
+    attempt_id: int,
+    position: int,
+    option_ids: list[int],
+    seq: int,
+    ip: str | None = None,
+    now: datetime | None = None,
+) -> AttemptItem:
+    """Replace the selection of one item; stale retries (seq not newer) change nothing."""
+    now = now or timezone.now()
+    try:
+        with transaction.atomic():
+            return _answer_save_locked(
+                user=user,
+                attempt_id=attempt_id,
+                position=position,
+                option_ids=option_ids,
+                seq=seq,
+                ip=ip,
+                now=now,
+            )
+    except AttemptClosed:
+        # Logged after the rollback, so the refusal itself stays in the audit trail.
+        AttemptEvent.objects.create(
+            attempt_id=attempt_id,
+            kind=AttemptEvent.Kind.REFUSED,
+            actor=user,
+            ip=ip,
+            detail={"position": position},
+        )
+        raise
+
+
+def _answer_save_locked(*, user, attempt_id, position, option_ids, seq, ip, now) -> AttemptItem:
+    attempt = _locked(attempt_id, user)
+    _ensure_open(attempt, now)
+    item = AttemptItem.objects.select_related("version").get(attempt=attempt, position=position)
+    if item.checked:
+        raise AttemptClosed("You already checked this answer; it can no longer change.")
+    chosen = list(dict.fromkeys(int(i) for i in option_ids))
+    if not set(chosen) <= set(item.option_order):
+        raise ValidationError("That option does not belong to this question.")
+    if len(chosen) > item.version.select_count:
+        raise ValidationError(
+            f"Choose at most {item.version.select_count} option"
+            f"{'s' if item.version.select_count > 1 else ''} for this question."
+        )
+    attempt.current_position = position
+    attempt.save(update_fields=["current_position"])
+    if seq <= item.answer_seq:
+        return item  # an older request retried after a newer one: keep the newer answer
+    ItemSelection.objects.filter(item=item).delete()
+    ItemSelection.objects.bulk_create(ItemSelection(item=item, option_id=i) for i in chosen)
+    item.answer_seq = seq
+    item.answered_at = now if chosen else None
+    item.save(update_fields=["answer_seq", "answered_at"])
+    _log(
+        attempt,
+        AttemptEvent.Kind.SAVE,
+        actor=user,
+        ip=ip,
+        position=position,
+        options=chosen,
+        seq=seq,
+    )
+    return item
+
+
+@transaction.atomic
+def item_flag_set(
+    *,
+    user,
+    attempt_id: int,
+    position: int,
+    flagged: bool,
+    ip: str | None = None,
+    now: datetime | None = None,
+) -> AttemptItem:
+    """Flag or unflag an item for review."""
+    now = now or timezone.now()
+    attempt = _locked(attempt_id, user)
+    _ensure_open(attempt, now)
+    item = AttemptItem.objects.get(attempt=attempt, position=position)
+    if item.flagged != flagged:
+        item.flagged = flagged
+        item.save(update_fields=["flagged"])
+        _log(attempt, AttemptEvent.Kind.FLAG, actor=user, ip=ip, position=position, flagged=flagged)
+    return item
+
+
+@transaction.atomic
+def attempt_visit(*, user, attempt_id: int, position: int) -> None:
+    """Remember where the student is, so a resume opens the same question."""
+    Attempt.objects.filter(pk=attempt_id, user=user, state=Attempt.State.IN_PROGRESS).update(
+        current_position=position
+    )
+
+
+@transaction.atomic
+def item_check(*, user, attempt_id: int, position: int, now: datetime | None = None) -> AttemptItem:
+    """Practice feedback: lock the item's answer and mark it correct or not."""
+    now = now or timezone.now()
+    attempt = _locked(attempt_id, user)
+    _ensure_open(attempt, now)
+    if attempt.feedback != Blueprint.Feedback.AFTER_EACH:
+        raise PermissionDenied("Feedback is shown after the exam is submitted.")
+    item = AttemptItem.objects.select_related("version").get(attempt=attempt, position=position)
+    if not item.checked:
+        item.checked = True
+        item.is_correct = is_item_correct(
+            item.version.kind, _keyed(item), {s.option_id for s in item.selections.all()}
+        )
+        item.save(update_fields=["checked", "is_correct"])
+    return item
+
+
+def _keyed(item: AttemptItem) -> frozenset[int]:
+    return frozenset(o.pk for o in item.version.options.all() if o.is_correct)
+
+
+def _score(attempt: Attempt):
+    items = list(
+        attempt.items.select_related("version", "domain").prefetch_related(
+            "version__options", "selections"
+        )
+    )
+    responses = [
+        ItemResponse(
+            item_id=item.pk,
+            domain=item.domain.name,
+            kind=item.version.kind,
+            keyed=_keyed(item),
+            chosen=frozenset(s.option_id for s in item.selections.all()),
+            scored=item.scored,
+        )
+        for item in items
+    ]
+    score = score_attempt(
+        responses,
+        cut_fraction=float(attempt.cut_percent) / 100,
+        passing_score=attempt.passing_score,
+    )
+    return items, score
+
+
+def _finish(attempt: Attempt, *, state: str, finished_at: datetime) -> Attempt:
+    items, score = _score(attempt)
+    for item in items:
+        item.is_correct = score.item_correct[item.pk]
+    AttemptItem.objects.bulk_update(items, ["is_correct"])
+    attempt.state = state
+    attempt.finished_at = finished_at
+    attempt.correct_count = score.correct
+    attempt.scored_count = score.scored_total
+    attempt.percent = round(score.percent, 2)
+    attempt.scaled_score = score.scaled
+    attempt.passed = score.passed
+    attempt.domain_results = [
+        {
+            "domain": d.domain,
+            "correct": d.correct,
+            "total": d.total,
+            "percent": d.percent,
+            "meets": d.meets,
+        }
+        for d in score.domains
+    ]
+    attempt.full_clean()
+    attempt.save()
+    from .analytics_dispatch import dispatch_attempt_analytics
+
+    dispatch_attempt_analytics(attempt.pk)
+    return attempt
+
+
+@transaction.atomic
+def attempt_submit(
+    *, user, attempt_id: int, ip: str | None = None, auto: bool = False, now: datetime | None = None
+) -> Attempt:
+    """Submit and score once; a double click, second tab or retry returns the same result.
+
+    `auto` is the open page submitting itself when its timer reached zero.
+    """
+    now = now or timezone.now()
+    attempt = _locked(attempt_id, user)
+    if attempt.state != Attempt.State.IN_PROGRESS:
+        return attempt
+    timed_out = attempt.deadline is not None and now >= attempt.deadline
+    if attempt_is_overdue(attempt, now) or (auto and timed_out):
+        # Submitted after time ran out: the deadline is the finish time, as for the beat task.
+        _finish(attempt, state=Attempt.State.EXPIRED, finished_at=attempt.deadline)
+        _log(attempt, AttemptEvent.Kind.AUTO_SUBMIT, actor=user, ip=ip)
+        return attempt
+    _finish(
+        attempt,
+        state=Attempt.State.SUBMITTED,
+        finished_at=min(now, attempt.deadline) if attempt.deadline else now,
+    )
+    _log(attempt, AttemptEvent.Kind.SUBMIT, actor=user, ip=ip)
+    return attempt
+
+
+def attempts_expire_overdue(*, now: datetime | None = None) -> int:
+    """Submit every attempt whose deadline has passed (the beat task); return how many."""
+    now = now or timezone.now()
+    expired = 0
+    overdue_ids = list(
+        Attempt.objects.in_progress()
+        .filter(deadline__lt=now - SAVE_GRACE)
+        .values_list("pk", flat=True)
+    )
+    for attempt_id in overdue_ids:
+        with transaction.atomic():
+            attempt = (
+                Attempt.objects.select_for_update(skip_locked=True)
+                .filter(pk=attempt_id, state=Attempt.State.IN_PROGRESS)
+                .first()
+            )
+            if attempt is None:
+                continue  # submitted meanwhile, or being submitted by its student right now
+            _finish(attempt, state=Attempt.State.EXPIRED, finished_at=attempt.deadline)
+            _log(attempt, AttemptEvent.Kind.AUTO_SUBMIT, actor=None)
+            expired += 1
+    return expired

@@ -1,0 +1,22 @@
+from django.urls import path
+
+from . import views
+
+app_name = "exams"
+
+urlpatterns = [
+    path("exams/", views.exam_list, name="list"),
+    path("exams/attempts/", views.attempt_list, name="attempts"),
+    path("exams/<slug:slug>/start/", views.attempt_start, name="start"),
+    path("attempts/<int:attempt_id>/", views.attempt_resume, name="resume"),
+    path("attempts/<int:attempt_id>/q/<int:position>/", views.attempt_question, name="question"),
+    path("attempts/<int:attempt_id>/q/<int:position>/answer/", views.answer_save, name="answer"),
+    path("attempts/<int:attempt_id>/q/<int:position>/flag/", views.flag_toggle, name="flag"),
+    path("attempts/<int:attempt_id>/state/", views.attempt_state, name="state"),
+    path("attempts/<int:attempt_id>/review/", views.attempt_review, name="review"),
+    path("attempts/<int:attempt_id>/submit/", views.attempt_submit, name="submit"),
+    path("attempts/<int:attempt_id>/results/", views.attempt_results, name="results"),
+    path("blueprints/", views.blueprint_list, name="blueprints"),
+    path("blueprints/new/", views.blueprint_edit, name="blueprint_new"),
+    path("blueprints/<int:blueprint_id>/", views.blueprint_edit, name="blueprint_edit"),
+]

@@ -1,0 +1,320 @@
+"""Exam pages. Thin: validate input, call a service or selector, render or redirect."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required, permission_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_POST
+
+from . import selectors, services
+from .models import Attempt, AttemptItem, Blueprint
+
+take_exam_required = permission_required("exams.take_exam", raise_exception=True)
+
+
+def _ip(request) -> str | None:
+    return request.META.get("REMOTE_ADDR")
+
+
+def _wants_json(request) -> bool:
+    return "application/json" in request.headers.get("Accept", "")
+
+
+def _own_attempt(request, attempt_id: int) -> Attempt:
+    try:
+        return selectors.attempt_get_for_user(user=request.user, attempt_id=attempt_id)
+    except Attempt.DoesNotExist as exc:
+        raise Http404("No such attempt.") from exc
+
+
+@login_required
+@take_exam_required
+def exam_list(request):
+    blueprints = list(selectors.blueprint_list_for_student(user=request.user))
+    groups = [
+        (label, [b for b in blueprints if b.mode == mode])
+        for mode, label in (
+            ("exam", "Full mock exams"),
+            ("practice", "Practice"),
+            ("drill", "Domain drills"),
+        )
+    ]
+    return render(request, "exams/exam_list.html", {"groups": groups})
+
+
+@login_required
+@take_exam_required
+def attempt_list(request):
+    return render(
+        request,
+        "exams/attempt_list.html",
+        {"attempts": selectors.attempt_list_for_user(user=request.user)},
+    )
+
+
+@login_required
+@take_exam_required
+@require_POST
+def attempt_start(request, slug: str):
+    blueprint = get_object_or_404(Blueprint.objects.active(), slug=slug)
+    try:
+        attempt = services.attempt_start(user=request.user, blueprint=blueprint, ip=_ip(request))
+    except services.BankTooSmall as exc:
+        messages.error(request, f"{exc} Please try another exam or ask your instructor.")
+        return redirect("exams:list")
+    except (ValidationError, PermissionDenied) as exc:
+        messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
+        return redirect("exams:list")
+    return redirect("exams:question", attempt_id=attempt.pk, position=attempt.current_position)
+
+
+@login_required
+@require_GET
+def attempt_resume(request, attempt_id: int):
+    attempt = _own_attempt(request, attempt_id)
+    if attempt.state != Attempt.State.IN_PROGRESS:
+        return redirect("exams:results", attempt_id=attempt.pk)
+    return redirect("exams:question", attempt_id=attempt.pk, position=attempt.current_position)
+
+
+def _closed_redirect(request, attempt: Attempt):
+    messages.info(request, "This attempt has been submitted.")
+    return redirect("exams:results", attempt_id=attempt.pk)
+
+
+@login_required
+@require_GET
+def attempt_question(request, attempt_id: int, position: int):
+    attempt = _own_attempt(request, attempt_id)
+    if attempt.state != Attempt.State.IN_PROGRESS:
+        return _closed_redirect(request, attempt)
+    navigator = selectors.attempt_navigator(attempt=attempt)
+    if not 1 <= position <= len(navigator):
+        raise Http404("No such question in this attempt.")
+    services.attempt_visit(user=request.user, attempt_id=attempt.pk, position=position)
+    shown = selectors.attempt_item_for_display(attempt=attempt, position=position)
+    return render(
+        request,
+        "exams/question.html",
+        {
+            "attempt": attempt,
+            "shown": shown,
+            "position": position,
+            "total": len(navigator),
+            "navigator": navigator,
+            "remaining": selectors.remaining_seconds(attempt),
+            "answered_count": sum(1 for n in navigator if n.answered),
+            "show_feedback": shown.item.checked,
+        },
+    )
+
+
+def _target(go: str, position: int, total: int, attempt: Attempt):
+    if go == "prev":
+        return redirect("exams:question", attempt_id=attempt.pk, position=max(1, position - 1))
+    if go == "next":
+        return redirect("exams:question", attempt_id=attempt.pk, position=min(total, position + 1))
+    if go == "review":
+        return redirect("exams:review", attempt_id=attempt.pk)
+    if go == "submit":
+        return redirect("exams:submit", attempt_id=attempt.pk)
+    if go.isdigit() and 1 <= int(go) <= total:
+        return redirect("exams:question", attempt_id=attempt.pk, position=int(go))
+    return redirect("exams:question", attempt_id=attempt.pk, position=position)
+
+
+@login_required
+@require_POST
+def answer_save(request, attempt_id: int, position: int):
+    """Save one item's answer: JSON for autosave, a redirect for the page's own buttons."""
+    attempt = _own_attempt(request, attempt_id)
+    try:
+        option_ids = [int(v) for v in request.POST.getlist("option")]
+        seq = int(request.POST.get("seq", "0"))
+    except ValueError:
+        return JsonResponse({"ok": False, "error": "Malformed answer."}, status=400)
+    go = request.POST.get("go", "")
+    try:
+        item = services.answer_save(
+            user=request.user,
+            attempt_id=attempt.pk,
+            position=position,
+            option_ids=option_ids,
+            seq=seq,
+            ip=_ip(request),
+        )
+        if go == "check":
+            services.item_check(user=request.user, attempt_id=attempt.pk, position=position)
+    except services.AttemptClosed as exc:
+        if _wants_json(request):
+            return JsonResponse({"ok": False, "closed": True, "error": str(exc)}, status=409)
+        messages.error(request, str(exc))
+        return (
+            redirect("exams:results", attempt_id=attempt.pk)
+            if attempt.state != Attempt.State.IN_PROGRESS
+            else redirect("exams:submit", attempt.pk)
+        )
+    except (ValidationError, PermissionDenied) as exc:
+        message = " ".join(getattr(exc, "messages", [str(exc)]))
+        if _wants_json(request):
+            return JsonResponse({"ok": False, "error": message}, status=400)
+        messages.error(request, message)
+        return redirect("exams:question", attempt_id=attempt.pk, position=position)
+    except AttemptItem.DoesNotExist as exc:
+        raise Http404("No such question in this attempt.") from exc
+    if _wants_json(request):
+        return JsonResponse({"ok": True, "seq": item.answer_seq, "position": position})
+    total = attempt.items.count()
+    return _target(go, position, total, attempt)
+
+
+@login_required
+@require_POST
+def flag_toggle(request, attempt_id: int, position: int):
+    attempt = _own_attempt(request, attempt_id)
+    flagged = request.POST.get("flagged") == "true"
+    try:
+        item = services.item_flag_set(
+            user=request.user,
+            attempt_id=attempt.pk,
+            position=position,
+            flagged=flagged,
+            ip=_ip(request),
+        )
+    except services.AttemptClosed as exc:
+        if _wants_json(request):
+            return JsonResponse({"ok": False, "closed": True, "error": str(exc)}, status=409)
+        return _closed_redirect(request, attempt)
+    except AttemptItem.DoesNotExist as exc:
+        raise Http404("No such question in this attempt.") from exc
+    if _wants_json(request):
+        return JsonResponse({"ok": True, "flagged": item.flagged})
+    return redirect("exams:question", attempt_id=attempt.pk, position=position)
+
+
+@login_required
+@require_GET
+def attempt_state(request, attempt_id: int):
+    """The server's clock for the page's timer."""
+    attempt = _own_attempt(request, attempt_id)
+    return JsonResponse(
+        {
+            "state": attempt.state,
+            "remaining": selectors.remaining_seconds(attempt),
+        }
+    )
+
+
+@login_required
+@require_GET
+def attempt_review(request, attempt_id: int):
+    attempt = _own_attempt(request, attempt_id)
+    if attempt.state != Attempt.State.IN_PROGRESS:
+        return _closed_redirect(request, attempt)
+    show = request.GET.get("show", "all")
+    navigator = selectors.attempt_navigator(attempt=attempt)
+    entries = {
+        "all": navigator,
+        "unanswered": [n for n in navigator if not n.answered],
+        "flagged": [n for n in navigator if n.flagged],
+    }.get(show, navigator)
+    return render(
+        request,
+        "exams/review.html",
+        {
+            "attempt": attempt,
+            "entries": entries,
+            "show": show,
+            "navigator": navigator,
+            "remaining": selectors.remaining_seconds(attempt),
+            "unanswered_count": sum(1 for n in navigator if not n.answered),
+            "flagged_count": sum(1 for n in navigator if n.flagged),
+        },
+    )
+
+
+@login_required
+def attempt_submit(request, attempt_id: int):
+    attempt = _own_attempt(request, attempt_id)
+    if request.method == "POST":
+        attempt = services.attempt_submit(
+            user=request.user,
+            attempt_id=attempt.pk,
+            ip=_ip(request),
+            auto=request.POST.get("auto") == "1",
+        )
+        return redirect("exams:results", attempt_id=attempt.pk)
+    if attempt.state != Attempt.State.IN_PROGRESS:
+        return _closed_redirect(request, attempt)
+    navigator = selectors.attempt_navigator(attempt=attempt)
+    return render(
+        request,
+        "exams/submit.html",
+        {
+            "attempt": attempt,
+            "navigator": navigator,
+            "remaining": selectors.remaining_seconds(attempt),
+            "unanswered_count": sum(1 for n in navigator if not n.answered),
+            "flagged_count": sum(1 for n in navigator if n.flagged),
+        },
+    )
+
+
+@login_required
+@require_GET
+def attempt_results(request, attempt_id: int):
+    attempt = _own_attempt(request, attempt_id)
+    if attempt.state == Attempt.State.IN_PROGRESS:
+        messages.info(request, "Results open once the attempt is submitted.")
+        return redirect("exams:question", attempt_id=attempt.pk, position=attempt.current_position)
+    items = selectors.attempt_review_items(attempt=attempt)
+    used = (attempt.finished_at - attempt.started_at) if attempt.finished_at else None
+    return render(
+        request,
+        "exams/results.html",
+        {
+            "attempt": attempt,
+            "items": items,
+            "time_used": used,
+        },
+    )
+
+
+manage_blueprint_required = permission_required("exams.manage_blueprint", raise_exception=True)
+
+
+@login_required
+@manage_blueprint_required
+def blueprint_list(request):
+    blueprints = Blueprint.objects.select_related("guide", "drill_domain")
+    return render(request, "exams/blueprint_list.html", {"blueprints": blueprints})
+
+
+@login_required
+@manage_blueprint_required
+def blueprint_edit(request, blueprint_id: int | None = None):
+    from .forms import BlueprintForm
+    from .services.assembly import check_fill
+
+    blueprint = get_object_or_404(Blueprint, pk=blueprint_id) if blueprint_id else Blueprint()
+    form = BlueprintForm(request.POST or None, instance=blueprint)
+    if request.method == "POST" and form.is_valid():
+        try:
+            blueprint = services.blueprint_save(
+                blueprint=form.save(commit=False), weights=form.weights(), user=request.user
+            )
+        except ValidationError as exc:
+            for field, errors in getattr(exc, "message_dict", {None: exc.messages}).items():
+                form.add_error(field if field in form.fields else None, errors)
+        else:
+            messages.success(request, f"Saved “{blueprint.title}”.")
+            return redirect("exams:blueprint_edit", blueprint_id=blueprint.pk)
+    fill_problem = check_fill(blueprint) if blueprint.pk else None
+    return render(
+        request,
+        "exams/blueprint_form.html",
+        {"form": form, "blueprint": blueprint, "fill_problem": fill_problem},
+    )

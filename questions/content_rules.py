@@ -1,0 +1,284 @@
+"""Content rules for questions in the bank schema (plain dicts, no Django, no database).
+
+The same rules serve the authoring forms, the importers and the content linter, so a question
+that imports cleanly is one that the bank would accept, and a publishable question is one that
+the linter passes.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from typing import Any
+
+from .reference import GUIDES
+
+KINDS = ("multiple_choice", "multiple_response")
+DIFFICULTIES = ("easy", "medium", "hard")
+REQUIRED_GUIDE = "DVA-C01"
+# Domain names per exam code, taken from the shipped exam guides so there is one list.
+DOMAINS: dict[str, tuple[str, ...]] = {
+    guide["code"]: tuple(name for name, _weight in guide["domains"]) for guide in GUIDES
+}
+MIN_MC_OPTIONS = 4
+MIN_MR_OPTIONS = 5
+KEY_MAX_LENGTH = 100  # Question.key is a SlugField(max_length=100)
+TAG_MAX_LENGTH = 60  # Tag.name is a CharField(max_length=60)
+
+SELECT_WORDS = {2: "TWO", 3: "THREE", 4: "FOUR", 5: "FIVE", 6: "SIX"}
+_SELECT_NUMBERS = {word: n for n, word in SELECT_WORDS.items()}
+_SELECT_EXACT = re.compile(r"\(Select (" + "|".join(SELECT_WORDS.values()) + r")\.\)")
+# Anything that looks like an attempt at the phrase, to say what is wrong with its wording.
+_SELECT_LOOSE = re.compile(r"\(\s*select\b[^)]*\)?", re.IGNORECASE)
+_KEY = re.compile(r"^[-a-zA-Z0-9_]+$")
+_NUMBER_WORDS = ("no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
+
+
+def select_phrase(n: int) -> str:
+    """Return the stem phrase for a multiple-response question with `n` answers."""
+    try:
+        return f"(Select {SELECT_WORDS[n]}.)"
+    except KeyError:
+        raise ValueError(f"a question can ask to select 2 to 6 options, not {n}") from None
+
+
+def expected_select_count(stem: str) -> int | None:
+    """Return N from the first "(Select N.)" phrase in the stem, or None if there is none."""
+    match = _SELECT_EXACT.search(stem or "")
+    return _SELECT_NUMBERS[match.group(1)] if match else None
+
+
+def canonical_domain(code: str, name: Any) -> str | None:
+    """Return the domain of exam `code` named `name` (any case) as spelt in the guide, or None."""
+    if not isinstance(name, str):
+        return None
+    wanted = normalise_text(name)
+    return next((d for d in DOMAINS.get(code, ()) if normalise_text(d) == wanted), None)
+
+
+def normalise_text(text: str) -> str:
+    """Return text as compared for duplicates: case and runs of whitespace do not matter."""
+    return " ".join((text or "").split()).casefold()
+
+
+def _count_words(n: int) -> str:
+    return _NUMBER_WORDS[n] if 0 <= n < len(_NUMBER_WORDS) else str(n)
+
+
+def _options_marked(n: int) -> str:
+    verb = "is" if n == 1 else "are"
+    noun = "option" if n == 1 else "options"
+    return f"{_count_words(n)} {noun} {verb} marked correct"
+
+
+def _is_text(value: Any) -> bool:
+    return isinstance(value, str) and bool(value.strip())
+
+
+def _option_problems(options: Any) -> tuple[list[str], int, int]:
+    """Return the problems with the options, how many there are and how many are correct."""
+    if not isinstance(options, list):
+        return ["the options must be a list"], 0, 0
+    problems: list[str] = []
+    correct = 0
+    seen: dict[str, int] = {}
+    for number, option in enumerate(options, start=1):
+        if not isinstance(option, dict):
+            problems.append(f"option {number} is not an object with text and correct")
+            continue
+        text = option.get("text")
+        if not _is_text(text):
+            problems.append(f"option {number} has no text")
+        else:
+            first = seen.setdefault(normalise_text(text), number)
+            if first != number:
+                problems.append(f"options {first} and {number} have the same text")
+        flag = option.get("correct", False)
+        if not isinstance(flag, bool):
+            problems.append(f"option {number}: correct must be true or false, not {flag!r}")
+        elif flag:
+            correct += 1
+        rationale = option.get("rationale")
+        if rationale is not None and not isinstance(rationale, str):
+            problems.append(f"option {number}: the rationale must be text")
+    return problems, len(options), correct
+
+
+def _stem_problems(kind: str, stem: str, total: int, correct: int) -> list[str]:
+    problems: list[str] = []
+    loose = [m.group(0) for m in _SELECT_LOOSE.finditer(stem)]
+    exact = _SELECT_EXACT.findall(stem)
+    if kind == "multiple_choice":
+        if loose:
+            problems.append(
+                f"a multiple-choice stem must not say {loose[0]}; only multiple-response "
+                "questions state how many to select"
+            )
+        return problems
+    if len(exact) > 1 or (exact and len(loose) > len(exact)):
+        problems.append("the stem states how many to select more than once")
+    expected = expected_select_count(stem)
+    if expected is None:
+        example = select_phrase(correct) if correct in SELECT_WORDS else "(Select TWO.)"
+        if loose:
+            problems.append(f"the stem says {loose[0]} but the wording must be exactly {example}")
+        else:
+            problems.append(f"the stem must state how many to select, e.g. {example}")
+    elif correct >= 2 and expected != correct:
+        problems.append(f"{_options_marked(correct)} but the stem says {select_phrase(expected)}")
+    return problems
+
+
+def _count_problems(kind: str, total: int, correct: int) -> list[str]:
+    problems: list[str] = []
+    if kind == "multiple_choice":
+        if correct != 1:
+            problems.append(
+                f"a multiple-choice question needs exactly one correct option, "
+                f"but {_options_marked(correct)}"
+            )
+        if total < MIN_MC_OPTIONS:
+            problems.append(
+                f"a multiple-choice question needs at least {MIN_MC_OPTIONS} options "
+                f"(one answer and three distractors), found {total}"
+            )
+    else:
+        if correct < 2:
+            problems.append(
+                f"a multiple-response question needs at least two correct options, "
+                f"but {_options_marked(correct)}"
+            )
+        elif correct > max(SELECT_WORDS):
+            problems.append(
+                f"a multiple-response question can have at most {max(SELECT_WORDS)} correct "
+                f"options, but {_options_marked(correct)}"
+            )
+        elif correct >= total:
+            problems.append("every option is marked correct; at least one must be a distractor")
+        if total < MIN_MR_OPTIONS:
+            problems.append(
+                f"a multiple-response question needs at least {MIN_MR_OPTIONS} options, "
+                f"found {total}"
+            )
+    return problems
+
+
+def _metadata_problems(q: dict) -> list[str]:
+    problems: list[str] = []
+    key = q.get("key")
+    if key is not None and key != "":
+        if not isinstance(key, str) or not _KEY.match(key):
+            problems.append(
+                f"the key {key!r} must be a slug (letters, digits, hyphens and underscores)"
+            )
+        elif len(key) > KEY_MAX_LENGTH:
+            problems.append(f"the key is longer than {KEY_MAX_LENGTH} characters")
+    domains = q.get("domains")
+    if domains is not None:
+        if not isinstance(domains, dict):
+            problems.append('the domains must be an object such as {"DVA-C01": "Security"}')
+        else:
+            for code, name in domains.items():
+                if code not in DOMAINS:
+                    problems.append(f"unknown exam code {code!r} in domains")
+                elif name in (None, ""):
+                    continue
+                elif canonical_domain(code, name) is None:
+                    choices = ", ".join(DOMAINS[code])
+                    problems.append(f"{code} has no domain {name!r} (one of: {choices})")
+    difficulty = q.get("difficulty")
+    if difficulty is not None and difficulty not in DIFFICULTIES:
+        problems.append(f"the difficulty must be easy, medium or hard, not {difficulty!r}")
+    tags = q.get("tags")
+    if tags is not None:
+        if not isinstance(tags, list) or not all(_is_text(t) for t in tags):
+            problems.append("the tags must be a list of non-empty names")
+        elif any(len(t.strip()) > TAG_MAX_LENGTH for t in tags):
+            problems.append(f"a tag is longer than {TAG_MAX_LENGTH} characters")
+    for name in ("explanation",):
+        if q.get(name) is not None and not isinstance(q[name], str):
+            problems.append(f"the {name} must be text")
+    references = q.get("references")
+    if references is not None and (
+        not isinstance(references, list) or not all(isinstance(r, str) for r in references)
+    ):
+        problems.append("the references must be a list of URLs")
+    return problems
+
+
+def _publish_problems(q: dict) -> list[str]:
+    problems: list[str] = []
+    if not _is_text(q.get("explanation")):
+        problems.append("the explanation is missing")
+    options = q.get("options")
+    if isinstance(options, list):
+        for number, option in enumerate(options, start=1):
+            if isinstance(option, dict) and not _is_text(option.get("rationale")):
+                problems.append(f"option {number} has no rationale")
+    references = q.get("references")
+    references = references if isinstance(references, list) else []
+    for number, ref in enumerate(references, start=1):
+        if not (isinstance(ref, str) and re.match(r"^https?://\S+$", ref.strip())):
+            problems.append(f"reference {number} is not a URL: {ref!r}")
+    if not any(isinstance(r, str) and re.match(r"^https://\S+$", r.strip()) for r in references):
+        problems.append("at least one reference must be an https:// URL")
+    domains = q.get("domains")
+    if not (isinstance(domains, dict) and domains.get(REQUIRED_GUIDE)):
+        problems.append(f"the {REQUIRED_GUIDE} domain is missing")
+    return problems
+
+
+def question_problems(q: dict, *, for_publish: bool = False) -> list[str]:
+    """Return what is wrong with a question in the bank schema; an empty list means nothing.
+
+    Without `for_publish` only what any stored question must satisfy is checked (a draft may
+    lack an explanation, rationales, references and domains); with it, also what a published
+    question needs.
+    """
+    if not isinstance(q, dict):
+        return ["the question is not an object"]
+    problems: list[str] = []
+    kind = q.get("kind")
+    if kind not in KINDS:
+        problems.append(f"the kind must be multiple_choice or multiple_response, not {kind!r}")
+    stem = q.get("stem")
+    if not _is_text(stem):
+        problems.append("the stem is empty")
+        stem = ""
+    option_problems, total, correct = _option_problems(q.get("options"))
+    if kind in KINDS:
+        problems += _count_problems(kind, total, correct)
+        problems += _stem_problems(kind, stem, total, correct)
+    problems += option_problems
+    problems += _metadata_problems(q)
+    if for_publish:
+        problems += _publish_problems(q)
+    return problems
+
+
+def lint_bank(questions: Iterable[dict]) -> list[str]:
+    """Return every problem in a bank: each question as for publishing, and duplicates.
+
+    Each message starts with the question's key, or "question N" (1-based) when it has none.
+    """
+    problems: list[str] = []
+    first_stem: dict[str, str] = {}
+    first_key: dict[str, str] = {}
+    for number, q in enumerate(questions, start=1):
+        key = q.get("key") if isinstance(q, dict) else None
+        label = key if isinstance(key, str) and key else f"question {number}"
+        problems += [f"{label}: {p}" for p in question_problems(q, for_publish=True)]
+        if not isinstance(q, dict):
+            continue
+        if isinstance(key, str) and key:
+            if key in first_key:
+                problems.append(f"{label}: the key is also used by {first_key[key]}")
+            else:
+                first_key[key] = f"question {number}"
+        stem = normalise_text(q.get("stem") if isinstance(q.get("stem"), str) else "")
+        if stem:
+            if stem in first_stem:
+                problems.append(f"{label}: the same stem as {first_stem[stem]}")
+            else:
+                first_stem[stem] = label
+    return problems

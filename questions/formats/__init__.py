@@ -1,0 +1,166 @@
+"""Question file formats: read and write the bank schema as JSON, CSV, GIFT, Aiken, Moodle XML.
+
+Every parser returns a ParseResult: the valid questions in the bank schema (see
+normalise_question), errors (a question that fails the content rules is never half-imported),
+skipped questions of types the bank does not have, and warnings about what was changed or
+left out. Every exporter writes what its format can hold (Format.holds) so that parsing the
+export gives the same questions back; JSON and CSV hold everything.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+
+from . import aiken, csv_format, gift, json_format, moodle_xml
+from .base import (
+    ALL_PARTS,
+    Format,
+    ImportIssue,
+    ParsedQuestion,
+    ParseResult,
+    held_by,
+    normalise_question,
+)
+
+__all__ = [
+    "FORMATS",
+    "Format",
+    "ImportIssue",
+    "ParseResult",
+    "ParsedQuestion",
+    "detect_format",
+    "export",
+    "held_by_format",
+    "normalise_question",
+    "parse",
+]
+
+_MOODLE_PARTS = frozenset(
+    {"key", "stem", "options.text", "options.correct", "options.rationale", "explanation"}
+) | {"domains.DVA-C01"}
+
+FORMATS: dict[str, Format] = {
+    "json": Format(
+        name="json",
+        label="Native JSON (lossless)",
+        extension="json",
+        extensions=("json",),
+        content_type="application/json",
+        parse=json_format.parse,
+        export=json_format.export,
+        holds=ALL_PARTS,
+    ),
+    "csv": Format(
+        name="csv",
+        label="CSV (spreadsheet)",
+        extension="csv",
+        extensions=("csv",),
+        content_type="text/csv",
+        parse=csv_format.parse,
+        export=csv_format.export,
+        holds=ALL_PARTS,
+    ),
+    "gift": Format(
+        name="gift",
+        label="Moodle GIFT",
+        extension="gift",
+        extensions=("gift", "txt"),
+        content_type="text/plain",
+        parse=gift.parse,
+        export=gift.export,
+        holds=_MOODLE_PARTS,
+    ),
+    "aiken": Format(
+        name="aiken",
+        label="Aiken (single answer only)",
+        extension="txt",
+        extensions=("aiken", "txt"),
+        content_type="text/plain",
+        parse=aiken.parse,
+        export=aiken.export,
+        holds=frozenset({"stem", "options.text", "options.correct"}),
+        multiple_response=False,
+    ),
+    "moodle_xml": Format(
+        name="moodle_xml",
+        label="Moodle XML",
+        extension="xml",
+        extensions=("xml",),
+        content_type="application/xml",
+        parse=moodle_xml.parse,
+        export=moodle_xml.export,
+        holds=_MOODLE_PARTS | {"tags"},
+    ),
+}
+
+
+def _format(fmt: str) -> Format:
+    try:
+        return FORMATS[fmt]
+    except KeyError:
+        raise ValueError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}") from None
+
+
+def parse(fmt: str, text: str) -> ParseResult:
+    """Read a file's text in the named format."""
+    return _format(fmt).parse(text)
+
+
+def export(fmt: str, questions: list[dict]) -> str:
+    """Write questions in the named format; ValueError if the format cannot hold one of them."""
+    return _format(fmt).export(questions)
+
+
+def held_by_format(fmt: str, question: dict) -> dict:
+    """Return the normalised question as it comes back from an export in `fmt`."""
+    return held_by(_format(fmt).holds, question)
+
+
+def _is_json(text: str) -> bool:
+    try:
+        json.loads(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _is_csv_header(line: str) -> bool:
+    names = {
+        re.sub(r"[\s-]+", "_", c.strip().strip('"').lower()) for c in re.split(r"[,;\t]", line)
+    }
+    return {"stem", "correct"} <= names
+
+
+_SNIFFERS: list[tuple[str, Callable[[str], bool]]] = [
+    ("moodle_xml", lambda t: t.startswith("<") and bool(re.search(r"<quiz[\s>/]", t[:4096]))),
+    ("json", lambda t: t.startswith(("{", "[")) and _is_json(t)),
+    (
+        "aiken",
+        lambda t: (
+            bool(re.search(r"(?m)^\s*ANSWER:\s*[A-Za-z]\s*$", t))
+            and bool(re.search(r"(?m)^\s*[A-Z][.)][ \t]", t))
+        ),
+    ),
+    (
+        "gift",
+        lambda t: bool(
+            re.search(r"(?m)^\s*(\$CATEGORY:|::)", t) or re.search(r"\{[^{}]*[~=][^{}]*\}", t)
+        ),
+    ),
+    ("csv", lambda t: _is_csv_header(t.split("\n", 1)[0])),
+]
+
+
+def detect_format(filename: str, text: str) -> str | None:
+    """Return the format a file is in, from its extension and, if that is unclear, its text."""
+    extension = filename.rsplit(".", 1)[-1].lower() if "." in (filename or "") else ""
+    candidates = [f.name for f in FORMATS.values() if extension in f.extensions]
+    if len(candidates) == 1:
+        return candidates[0]
+    text = (text or "").lstrip("\ufeff").lstrip()
+    for name, sniff in _SNIFFERS:
+        if (not candidates or name in candidates) and sniff(text):
+            return name
+    return None

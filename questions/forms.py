@@ -1,0 +1,151 @@
+"""Authoring and import forms."""
+
+from __future__ import annotations
+
+from crispy_forms.helper import FormHelper
+from django import forms
+
+from .formats import FORMATS
+from .models import ExamGuide, Question
+
+MAX_UPLOAD_BYTES = 2 * 1024 * 1024
+
+
+class QuestionForm(forms.Form):
+    kind = forms.ChoiceField(choices=Question.Kind.choices)
+    stem = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 6}),
+        help_text='Markdown. Multiple response stems end with the count, e.g. "(Select TWO.)". '
+        "Use fenced code blocks for policies and CLI lines.",
+    )
+    explanation = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 4}),
+        required=False,
+        help_text="Required to publish: why the key is right.",
+    )
+    references = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 2}),
+        required=False,
+        help_text="AWS documentation URLs, one per line (at least one to publish).",
+    )
+    tags = forms.CharField(required=False, help_text="Services, comma-separated: S3, IAM, Lambda")
+    difficulty = forms.ChoiceField(
+        choices=Question.Difficulty.choices, initial=Question.Difficulty.MEDIUM
+    )
+    change_note = forms.CharField(
+        required=False, max_length=200, help_text="Optional: what you changed and why."
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.guides = list(ExamGuide.objects.prefetch_related("domains"))
+        for guide in self.guides:
+            self.fields[f"domain_{guide.code}"] = forms.ChoiceField(
+                label=f"{guide.code} domain",
+                choices=[("", "—")]
+                + [(d.name, f"{d.name} ({d.weight:g}%)") for d in guide.domains.all()],
+                required=guide.code == "DVA-C01",
+            )
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.disable_csrf = True
+
+    def clean_references(self):
+        refs = [line.strip() for line in self.cleaned_data["references"].splitlines()]
+        refs = [r for r in refs if r]
+        for ref in refs:
+            if not ref.startswith("https://"):
+                raise forms.ValidationError(f"Not an https URL: {ref}")
+        return refs
+
+    def clean_tags(self):
+        return sorted({t.strip() for t in self.cleaned_data["tags"].split(",") if t.strip()})
+
+    def domain_values(self) -> dict:
+        return {
+            g.code: self.cleaned_data.get(f"domain_{g.code}")
+            for g in self.guides
+            if self.cleaned_data.get(f"domain_{g.code}")
+        }
+
+    @classmethod
+    def initial_from(cls, data: dict) -> dict:
+        initial = {k: data.get(k) for k in ("kind", "stem", "explanation", "difficulty")}
+        initial["references"] = "\n".join(data.get("references") or [])
+        initial["tags"] = ", ".join(data.get("tags") or [])
+        for code, name in (data.get("domains") or {}).items():
+            initial[f"domain_{code}"] = name
+        return initial
+
+
+class OptionForm(forms.Form):
+    text = forms.CharField(widget=forms.Textarea(attrs={"rows": 1}), label="Option text")
+    correct = forms.BooleanField(required=False, label="Correct")
+    rationale = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 1}), required=False, label="Why it is right or wrong"
+    )
+
+
+def option_formset(data=None, options: list[dict] | None = None) -> forms.BaseFormSet:
+    """Return the options formset: existing options plus blank rows (blank rows are ignored)."""
+    options = options or []
+    extra = max(5 - len(options), 1)
+    formset_class = forms.formset_factory(
+        OptionForm, extra=extra, can_delete=True, max_num=10, validate_max=True
+    )
+    return formset_class(data, initial=options, prefix="options")
+
+
+def options_from(formset) -> list[dict]:
+    return [
+        {
+            "text": f.cleaned_data["text"],
+            "correct": f.cleaned_data.get("correct", False),
+            "rationale": f.cleaned_data.get("rationale", ""),
+        }
+        for f in formset.forms
+        if f.cleaned_data and not f.cleaned_data.get("DELETE") and f.cleaned_data.get("text")
+    ]
+
+
+class ImportForm(forms.Form):
+    file = forms.FileField(help_text="Up to 2 MB. JSON, CSV, GIFT, Aiken or Moodle XML.")
+    format = forms.ChoiceField(
+        choices=[("", "Detect from the file")] + [(k, v.label) for k, v in FORMATS.items()],
+        required=False,
+    )
+    default_domain = forms.ChoiceField(
+        required=False,
+        label="DVA-C01 domain for questions that do not name one",
+    )
+    status = forms.ChoiceField(
+        choices=[
+            (Question.Status.DRAFT, "Draft"),
+            (Question.Status.IN_REVIEW, "In review"),
+            (Question.Status.PUBLISHED, "Published"),
+        ],
+        initial=Question.Status.DRAFT,
+        label="Import as",
+    )
+    import_valid_only = forms.BooleanField(
+        required=False,
+        label="Import the valid ones and skip the rest",
+        help_text="By default nothing is imported if any question has an error.",
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        guide = ExamGuide.objects.filter(code="DVA-C01").prefetch_related("domains").first()
+        self.fields["default_domain"].choices = [("", "—")] + (
+            [(d.name, d.name) for d in guide.domains.all()] if guide else []
+        )
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload.size > MAX_UPLOAD_BYTES:
+            raise forms.ValidationError("The file is larger than 2 MB; split it into parts.")
+        raw = upload.read()
+        try:
+            return upload.name, raw.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise forms.ValidationError("The file is not UTF-8 text.") from exc

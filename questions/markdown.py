@@ -1,0 +1,55 @@
+"""Render question Markdown safely: raw HTML never passes through."""
+
+import nh3
+from markdown_it import MarkdownIt
+
+_md = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False}).enable(
+    "table"
+)
+
+_ALLOWED_TAGS = {
+    "p",
+    "br",
+    "strong",
+    "em",
+    "code",
+    "pre",
+    "ul",
+    "ol",
+    "li",
+    "blockquote",
+    "a",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "table",
+    "thead",
+    "tbody",
+    "tr",
+    "th",
+    "td",
+    "hr",
+}
+
+
+def render_markdown(text: str) -> str:
+    """Return sanitised HTML for Markdown `text` (html disabled, then cleaned by nh3)."""
+    html = _md.render(text or "")
+    # Belt and braces: markdown-it escapes raw HTML already; nh3 strips anything unexpected,
+    # such as javascript: links.
+    return nh3.clean(
+        html,
+        tags=_ALLOWED_TAGS,
+        attributes={"a": {"href", "title"}, "code": {"class"}},
+        url_schemes={"http", "https", "mailto"},
+        link_rel="noopener noreferrer nofollow",
+    )
+
+
+def render_inline(text: str) -> str:
+    """Render a short text (an option) without wrapping it in a paragraph when it is one line."""
+    html = render_markdown(text)
+    if html.startswith("<p>") and html.endswith("</p>\n") and html.count("<p>") == 1:
+        return html[3:-5]
+    return html

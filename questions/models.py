@@ -1,0 +1,211 @@
+"""Exam guides, their domains, and the versioned question bank."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+
+class ExamGuide(models.Model):
+    """An exam specification (e.g. DVA-C01): length, time, scoring and its domains."""
+
+    code = models.CharField(max_length=20, unique=True)
+    name = models.CharField(max_length=200)
+    question_count = models.PositiveSmallIntegerField()
+    duration_minutes = models.PositiveSmallIntegerField()
+    unscored_count = models.PositiveSmallIntegerField(default=0)
+    passing_score = models.PositiveSmallIntegerField(default=720)
+    is_default = models.BooleanField(default=False)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "code"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["is_default"], condition=Q(is_default=True), name="one_default_guide"
+            ),
+            models.CheckConstraint(
+                condition=Q(unscored_count__lt=models.F("question_count")),
+                name="guide_unscored_below_count",
+            ),
+            models.CheckConstraint(
+                condition=Q(passing_score__gte=100, passing_score__lte=1000),
+                name="guide_passing_score_on_scale",
+            ),
+        ]
+
+    def __str__(self):
+        return self.code
+
+
+class Domain(models.Model):
+    """A content domain of an exam guide with its weight in percent."""
+
+    guide = models.ForeignKey(ExamGuide, on_delete=models.PROTECT, related_name="domains")
+    name = models.CharField(max_length=120)
+    weight = models.DecimalField(max_digits=5, decimal_places=2)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["guide__position", "position", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["guide", "name"], name="domain_unique_per_guide"),
+            models.CheckConstraint(
+                condition=Q(weight__gt=0, weight__lte=100), name="domain_weight_percent"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.guide.code} · {self.name}"
+
+
+class Tag(models.Model):
+    """An AWS service tag (EC2, S3, IAM, Lambda, ...)."""
+
+    name = models.CharField(max_length=60, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class QuestionQuerySet(models.QuerySet):
+    def published(self):
+        return self.filter(status=Question.Status.PUBLISHED)
+
+    def in_domain(self, domain):
+        return self.filter(domain_links__domain=domain)
+
+    def in_guide(self, guide):
+        return self.filter(domain_links__guide=guide)
+
+    def with_current(self):
+        return self.select_related("current_version", "author").prefetch_related("tags")
+
+
+class Question(models.Model):
+    """A bank entry; its content lives in immutable versions, `current_version` the newest."""
+
+    class Kind(models.TextChoices):
+        MULTIPLE_CHOICE = "multiple_choice", "Multiple choice"
+        MULTIPLE_RESPONSE = "multiple_response", "Multiple response"
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        IN_REVIEW = "in_review", "In review"
+        PUBLISHED = "published", "Published"
+        RETIRED = "retired", "Retired"
+
+    class Difficulty(models.TextChoices):
+        EASY = "easy", "Easy"
+        MEDIUM = "medium", "Medium"
+        HARD = "hard", "Hard"
+
+    key = models.SlugField(max_length=100, unique=True)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.DRAFT)
+    difficulty = models.CharField(
+        max_length=8, choices=Difficulty.choices, default=Difficulty.MEDIUM
+    )
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="authored_questions",
+    )
+    tags = models.ManyToManyField(Tag, blank=True, related_name="questions")
+    current_version = models.OneToOneField(
+        "QuestionVersion", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    # Denormalised from the current version so lists can filter without joining versions.
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    stem_search = models.TextField(blank=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = QuestionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-updated_at", "key"]
+        permissions = [
+            ("author_question", "Can write and edit questions"),
+            ("publish_question", "Can publish and retire questions"),
+            ("import_question", "Can import and export questions"),
+        ]
+        indexes = [models.Index(fields=["status", "kind"])]
+
+    def __str__(self):
+        return self.key
+
+
+class QuestionDomain(models.Model):
+    """The domain a question belongs to in one exam guide (at most one per guide)."""
+
+    question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="domain_links")
+    guide = models.ForeignKey(ExamGuide, on_delete=models.PROTECT)
+    domain = models.ForeignKey(Domain, on_delete=models.PROTECT, related_name="question_links")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["question", "guide"], name="one_domain_per_guide"),
+        ]
+
+    def __str__(self):
+        return f"{self.question_id} → {self.domain_id}"
+
+
+class QuestionVersion(models.Model):
+    """An immutable snapshot of a question's content; attempts pin the version they showed."""
+
+    question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="versions")
+    number = models.PositiveIntegerField()
+    kind = models.CharField(max_length=20, choices=Question.Kind.choices)
+    stem = models.TextField()
+    stem_html = models.TextField()
+    explanation = models.TextField(blank=True)
+    explanation_html = models.TextField(blank=True)
+    references = models.JSONField(default=list, blank=True)
+    select_count = models.PositiveSmallIntegerField(
+        help_text="How many options the candidate must choose."
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    change_note = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["question", "-number"]
+        constraints = [
+            models.UniqueConstraint(fields=["question", "number"], name="version_number_unique"),
+            models.CheckConstraint(
+                condition=(Q(kind="multiple_choice") & Q(select_count=1))
+                | (Q(kind="multiple_response") & Q(select_count__gte=2)),
+                name="version_select_count_fits_kind",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.question.key} v{self.number}"
+
+
+class Option(models.Model):
+    """An answer option of one question version (immutable with it)."""
+
+    version = models.ForeignKey(QuestionVersion, on_delete=models.CASCADE, related_name="options")
+    position = models.PositiveSmallIntegerField()
+    text = models.TextField()
+    text_html = models.TextField()
+    is_correct = models.BooleanField(default=False)
+    rationale = models.TextField(blank=True)
+    rationale_html = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["version", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["version", "position"], name="option_position_unique"),
+        ]
+
+    def __str__(self):
+        return self.text[:60]

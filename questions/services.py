@@ -1,0 +1,332 @@
+"""Writes to the question bank: create, edit (new immutable versions), status, import."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from dataclasses import dataclass, field
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import ProtectedError
+from django.utils.text import slugify
+
+from .content_rules import question_problems
+from .markdown import render_inline, render_markdown
+from .models import Domain, ExamGuide, Option, Question, QuestionDomain, QuestionVersion, Tag
+
+REQUIRED_GUIDE = "DVA-C01"
+
+
+def normalise_stem(stem: str) -> str:
+    """Return the stem as compared for duplicates: case and whitespace do not matter."""
+    return re.sub(r"\s+", " ", (stem or "").strip()).lower()
+
+
+def _content_of(data: dict) -> tuple:
+    return (
+        data["kind"],
+        data["stem"].strip(),
+        (data.get("explanation") or "").strip(),
+        tuple(data.get("references") or ()),
+        tuple(
+            (o["text"].strip(), bool(o["correct"]), (o.get("rationale") or "").strip())
+            for o in data["options"]
+        ),
+    )
+
+
+def question_as_data(question: Question, version: QuestionVersion | None = None) -> dict:
+    """Return a question in the bank schema (the native JSON format)."""
+    version = version or question.current_version
+    return {
+        "key": question.key,
+        "kind": version.kind,
+        "stem": version.stem,
+        "options": [
+            {"text": o.text, "correct": o.is_correct, "rationale": o.rationale}
+            for o in version.options.all()
+        ],
+        "explanation": version.explanation,
+        "references": list(version.references),
+        "domains": {link.guide.code: link.domain.name for link in question.domain_links.all()},
+        "tags": [t.name for t in question.tags.all()],
+        "difficulty": question.difficulty,
+    }
+
+
+def _resolve_domains(domains: dict) -> list[Domain]:
+    if not domains or not domains.get(REQUIRED_GUIDE):
+        raise ValidationError({"domains": f"A {REQUIRED_GUIDE} domain is required."})
+    resolved = []
+    guides = {g.code: g for g in ExamGuide.objects.prefetch_related("domains")}
+    for code, name in domains.items():
+        if not name:
+            continue
+        guide = guides.get(code)
+        if guide is None:
+            raise ValidationError({"domains": f"Unknown exam guide {code!r}."})
+        match = next((d for d in guide.domains.all() if d.name.lower() == name.lower()), None)
+        if match is None:
+            names = ", ".join(d.name for d in guide.domains.all())
+            raise ValidationError(
+                {"domains": f"{code} has no domain {name!r} (choose one of: {names})."}
+            )
+        resolved.append(match)
+    return resolved
+
+
+def _check_content(data: dict, *, for_publish: bool) -> None:
+    problems = question_problems(data, for_publish=for_publish)
+    if problems:
+        raise ValidationError(problems)
+
+
+def _duplicate_of(stem: str, domains: list[Domain], exclude: Question | None) -> Question | None:
+    candidates = Question.objects.filter(
+        stem_search=normalise_stem(stem), domain_links__guide__in=[d.guide_id for d in domains]
+    )
+    if exclude is not None:
+        candidates = candidates.exclude(pk=exclude.pk)
+    return candidates.first()
+
+
+def _new_version(*, question: Question, data: dict, user, change_note: str) -> QuestionVersion:
+    number = question.versions.order_by("-number").values_list("number", flat=True).first() or 0
+    correct = sum(1 for o in data["options"] if o["correct"])
+    version = QuestionVersion(
+        question=question,
+        number=number + 1,
+        kind=data["kind"],
+        stem=data["stem"].strip(),
+        stem_html=render_markdown(data["stem"]),
+        explanation=(data.get("explanation") or "").strip(),
+        explanation_html=render_markdown(data.get("explanation") or ""),
+        references=list(data.get("references") or []),
+        select_count=correct,
+        created_by=user,
+        change_note=change_note[:200],
+    )
+    version.full_clean(exclude=["question"])
+    version.save()
+    Option.objects.bulk_create(
+        Option(
+            version=version,
+            position=position,
+            text=o["text"].strip(),
+            text_html=render_inline(o["text"]),
+            is_correct=bool(o["correct"]),
+            rationale=(o.get("rationale") or "").strip(),
+            rationale_html=render_markdown(o.get("rationale") or ""),
+        )
+        for position, o in enumerate(data["options"])
+    )
+    return version
+
+
+def _set_metadata(question: Question, data: dict, domains: list[Domain]) -> None:
+    question.domain_links.exclude(guide__in=[d.guide_id for d in domains]).delete()
+    for domain in domains:
+        QuestionDomain.objects.update_or_create(
+            question=question, guide_id=domain.guide_id, defaults={"domain": domain}
+        )
+    tags = [
+        Tag.objects.get_or_create(name=name.strip())[0]
+        for name in data.get("tags") or []
+        if name.strip()
+    ]
+    question.tags.set(tags)
+
+
+def _unique_key(stem: str) -> str:
+    base = slugify(stem[:50]) or "question"
+    return f"{base}-{uuid.uuid4().hex[:6]}"
+
+
+@transaction.atomic
+def question_create(
+    *, data: dict, author=None, status: str = Question.Status.DRAFT, allow_duplicate: bool = False
+) -> Question:
+    """Create a question with its first version; publishing requires complete content."""
+    _check_content(data, for_publish=status == Question.Status.PUBLISHED)
+    domains = _resolve_domains(data.get("domains") or {})
+    if not allow_duplicate and (dup := _duplicate_of(data["stem"], domains, None)):
+        raise ValidationError({"stem": f"The same stem already exists in this guide ({dup.key})."})
+    question = Question(
+        key=data.get("key") or _unique_key(data["stem"]),
+        status=status,
+        difficulty=data.get("difficulty") or Question.Difficulty.MEDIUM,
+        author=author,
+        kind=data["kind"],
+        stem_search=normalise_stem(data["stem"]),
+    )
+    question.full_clean(exclude=["current_version"])
+    question.save()
+    question.current_version = _new_version(
+        question=question, data=data, user=author, change_note="Created"
+    )
+    question.save(update_fields=["current_version"])
+    _set_metadata(question, data, domains)
+    return question
+
+
+@transaction.atomic
+def question_update(*, question: Question, data: dict, user=None, change_note: str = "") -> bool:
+    """Apply an edit; a content change makes a new immutable version. Return True if it did."""
+    question = Question.objects.select_for_update().get(pk=question.pk)
+    _check_content(data, for_publish=question.status == Question.Status.PUBLISHED)
+    domains = _resolve_domains(data.get("domains") or {})
+    if dup := _duplicate_of(data["stem"], domains, question):
+        raise ValidationError({"stem": f"The same stem already exists in this guide ({dup.key})."})
+    current = question_as_data(question)
+    changed = _content_of(current) != _content_of(data)
+    if changed:
+        question.current_version = _new_version(
+            question=question, data=data, user=user, change_note=change_note or "Edited"
+        )
+    question.kind = data["kind"]
+    question.stem_search = normalise_stem(data["stem"])
+    question.difficulty = data.get("difficulty") or question.difficulty
+    question.full_clean(exclude=["current_version"])
+    question.save()
+    _set_metadata(question, data, domains)
+    return changed
+
+
+ALLOWED_TRANSITIONS = {
+    Question.Status.DRAFT: {
+        Question.Status.IN_REVIEW,
+        Question.Status.PUBLISHED,
+        Question.Status.RETIRED,
+    },
+    Question.Status.IN_REVIEW: {
+        Question.Status.DRAFT,
+        Question.Status.PUBLISHED,
+        Question.Status.RETIRED,
+    },
+    Question.Status.PUBLISHED: {Question.Status.RETIRED, Question.Status.IN_REVIEW},
+    Question.Status.RETIRED: {Question.Status.DRAFT, Question.Status.PUBLISHED},
+}
+
+
+@transaction.atomic
+def question_set_status(*, question: Question, status: str, user=None) -> Question:
+    """Move a question through draft → in review → published → retired."""
+    question = Question.objects.select_for_update().get(pk=question.pk)
+    if status == question.status:
+        return question
+    if status not in ALLOWED_TRANSITIONS[question.status]:
+        raise ValidationError(
+            f"{question.key}: cannot go from {question.get_status_display()} to "
+            f"{Question.Status(status).label}."
+        )
+    if status == Question.Status.PUBLISHED:
+        problems = question_problems(question_as_data(question), for_publish=True)
+        if problems:
+            raise ValidationError([f"{question.key}: {p}" for p in problems])
+    question.status = status
+    question.save(update_fields=["status", "updated_at"])
+    return question
+
+
+def questions_bulk_set_status(*, questions, status: str, user=None) -> tuple[int, list[str]]:
+    """Change many statuses; each question succeeds or fails on its own, with a reason."""
+    changed, problems = 0, []
+    for question in questions:
+        try:
+            question_set_status(question=question, status=status, user=user)
+        except ValidationError as exc:
+            problems.extend(exc.messages)
+        else:
+            changed += 1
+    return changed, problems
+
+
+@transaction.atomic
+def question_delete(*, question: Question) -> None:
+    """Delete a question that no attempt has shown; otherwise explain that it must be retired."""
+    try:
+        question.current_version = None
+        question.save(update_fields=["current_version"])
+        question.delete()
+    except ProtectedError as exc:
+        raise ValidationError(
+            "This question appears in exam attempts, so it cannot be deleted. Retire it instead."
+        ) from exc
+
+
+@dataclass
+class ImportReport:
+    created: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    duplicates: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def written(self) -> int:
+        return len(self.created) + len(self.updated)
+
+
+class ImportFailed(Exception):
+    """Raised by an all-or-nothing import when any question fails; nothing was written."""
+
+    def __init__(self, report: ImportReport):
+        super().__init__("; ".join(report.errors))
+        self.report = report
+
+
+def bank_import(
+    *,
+    questions: list[tuple[int, dict]],
+    user=None,
+    status: str = Question.Status.DRAFT,
+    atomic: bool = True,
+    update_by_key: bool = False,
+    default_domains: dict | None = None,
+) -> ImportReport:
+    """Import numbered questions; atomic means nothing is written unless all of them are valid.
+
+    With `update_by_key`, a question whose key exists is updated (a new version only if its
+    content changed), which makes loading the same file twice a no-op.
+    """
+    report = ImportReport()
+    with transaction.atomic():
+        for number, raw in questions:
+            data = {**raw, "domains": {**(default_domains or {}), **(raw.get("domains") or {})}}
+            label = f"Question {number}"
+            try:
+                with transaction.atomic():
+                    existing = (
+                        Question.objects.filter(key=data["key"]).first()
+                        if update_by_key and data.get("key")
+                        else None
+                    )
+                    if existing is not None:
+                        if question_update(
+                            question=existing, data=data, user=user, change_note="Imported"
+                        ):
+                            report.updated.append(existing.key)
+                        else:
+                            report.unchanged.append(existing.key)
+                        if existing.status != status:
+                            question_set_status(question=existing, status=status, user=user)
+                        continue
+                    if data.get("key") and Question.objects.filter(key=data["key"]).exists():
+                        data = {**data, "key": None}
+                    domains = _resolve_domains(data["domains"])
+                    if dup := _duplicate_of(data["stem"], domains, None):
+                        report.duplicates.append(
+                            f"{label}: the same stem already exists in this guide ({dup.key}); "
+                            "skipped."
+                        )
+                        continue
+                    report.created.append(
+                        question_create(data=data, author=user, status=status).key
+                    )
+            except ValidationError as exc:
+                report.errors.append(f"{label}: {' '.join(exc.messages)}")
+        if atomic and report.errors:
+            transaction.set_rollback(True)
+            raise ImportFailed(report)
+    return report

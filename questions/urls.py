@@ -1,0 +1,19 @@
+from django.urls import path
+
+from . import views
+
+app_name = "questions"
+
+urlpatterns = [
+    path("", views.question_list, name="list"),
+    path("bulk/", views.question_bulk, name="bulk"),
+    path("new/", views.question_create, name="create"),
+    path("import/", views.question_import, name="import"),
+    path("export/", views.question_export, name="export"),
+    path("coverage/", views.bank_coverage, name="coverage"),
+    path("<int:question_id>/", views.question_detail, name="detail"),
+    path("<int:question_id>/edit/", views.question_edit, name="edit"),
+    path("<int:question_id>/diff/", views.question_diff, name="diff"),
+    path("<int:question_id>/status/", views.question_status, name="status"),
+    path("<int:question_id>/delete/", views.question_delete, name="delete"),
+]

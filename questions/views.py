@@ -1,0 +1,308 @@
+"""Instructor pages for the question bank. Thin: validate, call a service or selector."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required, permission_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods, require_POST
+
+from . import formats, selectors, services
+from .forms import ImportForm, QuestionForm, option_formset, options_from
+from .models import ExamGuide, Question, Tag
+
+author_required = permission_required("questions.author_question", raise_exception=True)
+
+
+def _filters(request) -> dict:
+    return {
+        "guide": request.GET.get("guide", ""),
+        "domain": request.GET.get("domain", "") if request.GET.get("domain", "").isdigit() else "",
+        "kind": request.GET.get("kind", "")
+        if request.GET.get("kind") in Question.Kind.values
+        else "",
+        "status": request.GET.get("status", "")
+        if request.GET.get("status") in Question.Status.values
+        else "",
+        "tag": request.GET.get("tag", ""),
+        "search": request.GET.get("q", "").strip(),
+    }
+
+
+@login_required
+@author_required
+def question_list(request):
+    filters = _filters(request)
+    page = Paginator(selectors.question_list(**filters), 25).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "questions/question_list.html",
+        {
+            "page": page,
+            "filters": filters,
+            "guides": ExamGuide.objects.prefetch_related("domains"),
+            "kinds": Question.Kind.choices,
+            "statuses": Question.Status.choices,
+            "tags": Tag.objects.values_list("name", flat=True),
+            "query": request.GET.urlencode(),
+        },
+    )
+
+
+@login_required
+@permission_required("questions.publish_question", raise_exception=True)
+@require_POST
+def question_bulk(request):
+    action = request.POST.get("action")
+    status = {
+        "publish": Question.Status.PUBLISHED,
+        "retire": Question.Status.RETIRED,
+        "review": Question.Status.IN_REVIEW,
+    }.get(action)
+    ids = [i for i in request.POST.getlist("selected") if i.isdigit()]
+    if status is None or not ids:
+        messages.error(request, "Choose at least one question and an action.")
+    else:
+        changed, problems = services.questions_bulk_set_status(
+            questions=Question.objects.filter(pk__in=ids), status=status, user=request.user
+        )
+        messages.success(request, f"{changed} question(s) now {Question.Status(status).label}.")
+        for problem in problems[:20]:
+            messages.error(request, problem)
+    return redirect(f"{reverse('questions:list')}?{request.POST.get('query', '')}")
+
+
+def _save_form(request, question: Question | None):
+    data_source = request.POST if request.method == "POST" else None
+    if question is None:
+        form = QuestionForm(data_source)
+        formset = option_formset(data_source)
+    else:
+        current = services.question_as_data(question)
+        form = QuestionForm(data_source, initial=QuestionForm.initial_from(current))
+        formset = option_formset(
+            data_source,
+            options=[
+                {"text": o["text"], "correct": o["correct"], "rationale": o["rationale"]}
+                for o in current["options"]
+            ],
+        )
+    if request.method == "POST" and form.is_valid() and formset.is_valid():
+        data = {
+            "kind": form.cleaned_data["kind"],
+            "stem": form.cleaned_data["stem"],
+            "explanation": form.cleaned_data["explanation"],
+            "references": form.cleaned_data["references"],
+            "tags": form.cleaned_data["tags"],
+            "difficulty": form.cleaned_data["difficulty"],
+            "domains": form.domain_values(),
+            "options": options_from(formset),
+        }
+        try:
+            if question is None:
+                status = request.POST.get("status", Question.Status.DRAFT)
+                if status not in Question.Status.values:
+                    status = Question.Status.DRAFT
+                question = services.question_create(data=data, author=request.user, status=status)
+                messages.success(request, "Question created.")
+            else:
+                changed = services.question_update(
+                    question=question,
+                    data=data,
+                    user=request.user,
+                    change_note=form.cleaned_data["change_note"],
+                )
+                messages.success(
+                    request,
+                    "Saved as a new version."
+                    if changed
+                    else "Saved (content unchanged, no new version).",
+                )
+        except ValidationError as exc:
+            if hasattr(exc, "error_dict"):
+                for field, errors in exc.message_dict.items():
+                    form.add_error(field if field in form.fields else None, errors)
+            else:
+                for message in exc.messages:
+                    form.add_error(None, message)
+        else:
+            return redirect("questions:detail", question_id=question.pk)
+    return render(
+        request,
+        "questions/question_form.html",
+        {
+            "form": form,
+            "formset": formset,
+            "question": question,
+            "statuses": Question.Status.choices,
+        },
+    )
+
+
+@login_required
+@author_required
+@require_http_methods(["GET", "POST"])
+def question_create(request):
+    return _save_form(request, None)
+
+
+@login_required
+@author_required
+@require_http_methods(["GET", "POST"])
+def question_edit(request, question_id: int):
+    return _save_form(request, get_object_or_404(Question, pk=question_id))
+
+
+@login_required
+@author_required
+def question_detail(request, question_id: int):
+    try:
+        question = selectors.question_detail(question_id=question_id)
+    except Question.DoesNotExist as exc:
+        raise Http404 from exc
+    versions = list(question.versions.all())
+    return render(
+        request,
+        "questions/question_detail.html",
+        {
+            "question": question,
+            "version": question.current_version,
+            "options": question.current_version.options.all(),
+            "versions": versions,
+            "transitions": [
+                Question.Status(s)
+                for s in services.ALLOWED_TRANSITIONS[Question.Status(question.status)]
+            ],
+        },
+    )
+
+
+@login_required
+@author_required
+def question_diff(request, question_id: int):
+    question = get_object_or_404(Question, pk=question_id)
+    versions = {v.number: v for v in question.versions.prefetch_related("options")}
+    try:
+        newer = versions[int(request.GET.get("b", max(versions)))]
+        older = versions[int(request.GET.get("a", newer.number - 1))]
+    except (KeyError, ValueError) as exc:
+        raise Http404("No such version.") from exc
+    return render(
+        request,
+        "questions/question_diff.html",
+        {
+            "question": question,
+            "older": older,
+            "newer": newer,
+            "diff": selectors.version_diff(older=older, newer=newer),
+        },
+    )
+
+
+@login_required
+@permission_required("questions.publish_question", raise_exception=True)
+@require_POST
+def question_status(request, question_id: int):
+    question = get_object_or_404(Question, pk=question_id)
+    try:
+        services.question_set_status(
+            question=question, status=request.POST.get("status", ""), user=request.user
+        )
+    except (ValidationError, ValueError) as exc:
+        for message in getattr(exc, "messages", [str(exc)]):
+            messages.error(request, message)
+    else:
+        messages.success(request, f"Status is now {question.get_status_display()}.")
+    return redirect("questions:detail", question_id=question.pk)
+
+
+@login_required
+@author_required
+@require_POST
+def question_delete(request, question_id: int):
+    question = get_object_or_404(Question, pk=question_id)
+    try:
+        services.question_delete(question=question)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect("questions:detail", question_id=question.pk)
+    messages.success(request, "Question deleted.")
+    return redirect("questions:list")
+
+
+@login_required
+@permission_required("questions.import_question", raise_exception=True)
+@require_http_methods(["GET", "POST"])
+def question_import(request):
+    form = ImportForm(request.POST or None, request.FILES or None)
+    result = report = None
+    if request.method == "POST" and form.is_valid():
+        name, text = form.cleaned_data["file"]
+        fmt = form.cleaned_data["format"] or formats.detect_format(name, text)
+        if fmt is None:
+            form.add_error("format", "Could not tell the format from the file; choose it.")
+        else:
+            result = formats.parse(fmt, text)
+            default = form.cleaned_data["default_domain"]
+            atomic = not form.cleaned_data["import_valid_only"]
+            if result.errors and atomic:
+                messages.error(
+                    request,
+                    f"Nothing was imported: {len(result.errors)} question(s) "
+                    "have errors. Fix them, or choose to import the valid ones.",
+                )
+            else:
+                try:
+                    report = services.bank_import(
+                        questions=[(q.number, q.data) for q in result.questions],
+                        user=request.user,
+                        status=form.cleaned_data["status"],
+                        atomic=atomic,
+                        default_domains={"DVA-C01": default} if default else None,
+                    )
+                except services.ImportFailed as failed:
+                    report = failed.report
+                    messages.error(
+                        request,
+                        "Nothing was imported: some questions could not be saved (see below).",
+                    )
+                else:
+                    messages.success(request, f"Imported {len(report.created)} question(s).")
+    return render(
+        request,
+        "questions/question_import.html",
+        {"form": form, "result": result, "report": report},
+    )
+
+
+@login_required
+@permission_required("questions.import_question", raise_exception=True)
+def question_export(request):
+    fmt = request.GET.get("format", "json")
+    if fmt not in formats.FORMATS:
+        raise Http404("Unknown format.")
+    questions = selectors.question_list(**_filters(request)).prefetch_related(
+        "current_version__options", "domain_links__guide", "domain_links__domain"
+    )
+    data = [services.question_as_data(q) for q in questions]
+    try:
+        body = formats.export(fmt, data)
+    except ValueError as exc:
+        messages.error(request, str(exc))
+        return redirect("questions:list")
+    spec = formats.FORMATS[fmt]
+    response = HttpResponse(body, content_type=f"{spec.content_type}; charset=utf-8")
+    stamp = timezone.now().strftime("%Y%m%d-%H%M")
+    response["Content-Disposition"] = f'attachment; filename="questions-{stamp}.{spec.extension}"'
+    return response
+
+
+@login_required
+@author_required
+def bank_coverage(request):
+    return render(request, "questions/coverage.html", {"coverage": selectors.bank_coverage()})

@@ -1,0 +1,74 @@
+"""Build bank questions through the real service, so every test question is valid."""
+
+from __future__ import annotations
+
+import itertools
+
+from questions.models import Domain, Question
+from questions.services import question_create
+
+_counter = itertools.count(1)
+
+C02_FOR = {
+    "Deployment": "Deployment",
+    "Security": "Security",
+    "Development with AWS Services": "Development with AWS Services",
+    "Refactoring": "Development with AWS Services",
+    "Monitoring and Troubleshooting": "Troubleshooting and Optimization",
+}
+
+
+def question_data(
+    *,
+    domain: str = "Deployment",
+    kind: str = "multiple_choice",
+    stem: str | None = None,
+    n_correct: int = 2,
+) -> dict:
+    n = next(_counter)
+    if kind == "multiple_choice":
+        options = [{"text": f"Right answer {n}", "correct": True, "rationale": "It works."}] + [
+            {"text": f"Distractor {n}-{i}", "correct": False, "rationale": "It does not."}
+            for i in range(3)
+        ]
+        stem = stem or f"Scenario {n}: which service should the developer use?"
+    else:
+        words = {2: "TWO", 3: "THREE"}[n_correct]
+        options = [
+            {"text": f"Right {n}-{i}", "correct": True, "rationale": "Needed."}
+            for i in range(n_correct)
+        ] + [
+            {"text": f"Wrong {n}-{i}", "correct": False, "rationale": "Not needed."}
+            for i in range(5 - n_correct if n_correct == 2 else 3)
+        ]
+        stem = stem or f"Scenario {n}: which steps are required? (Select {words}.)"
+    return {
+        "key": f"test-q-{n}",
+        "kind": kind,
+        "stem": stem,
+        "options": options,
+        "explanation": f"Explanation {n}: because of how the service behaves.",
+        "references": ["https://docs.aws.amazon.com/example/latest/guide/page.html"],
+        "domains": {"DVA-C01": domain, "DVA-C02": C02_FOR[domain]},
+        "tags": ["S3"],
+        "difficulty": "medium",
+    }
+
+
+def make_question(*, status: str = Question.Status.PUBLISHED, author=None, **kwargs) -> Question:
+    return question_create(data=question_data(**kwargs), author=author, status=status)
+
+
+def make_bank(per_domain: int = 3, *, guide: str = "DVA-C01") -> list[Question]:
+    """Publish `per_domain` questions in every domain of the guide (a mix of kinds)."""
+    questions = []
+    for domain in Domain.objects.filter(guide__code=guide):
+        name = (
+            domain.name
+            if guide == "DVA-C01"
+            else next(k for k, v in C02_FOR.items() if v == domain.name)
+        )
+        for i in range(per_domain):
+            kind = "multiple_response" if i % 4 == 3 else "multiple_choice"
+            questions.append(make_question(domain=name, kind=kind))
+    return questions
