@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -38,7 +39,8 @@ def remaining_seconds(attempt: Attempt, now: datetime | None = None) -> int | No
     if attempt.deadline is None:
         return None
     now = now or timezone.now()
-    return max(0, int((attempt.deadline - now).total_seconds()))
+    # Rounded up, so the page never believes time ran out before the server does.
+    return max(0, math.ceil((attempt.deadline - now).total_seconds()))
 
 
 @dataclass(frozen=True)

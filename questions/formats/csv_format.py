@@ -115,6 +115,13 @@ def _correct_numbers(cell: str, option_count: int) -> tuple[list[int], str | Non
     return numbers, None
 
 
+class _Malformed(Exception):
+    def __init__(self, line: int, message: str) -> None:
+        super().__init__(message)
+        self.line = line
+        self.message = message
+
+
 def _rows(text: str, delimiter: str):
     """Yield (first line, cells) for each record; a record's cells may span lines."""
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
@@ -124,6 +131,8 @@ def _rows(text: str, delimiter: str):
             cells = next(reader)
         except StopIteration:
             return
+        except csv.Error as exc:
+            raise _Malformed(start, str(exc)) from exc
         yield start, cells
 
 
@@ -227,8 +236,9 @@ def parse(text: str) -> ParseResult:
                 collector.error(number, line, "; ".join(problems))
             else:
                 collector.add(number, line, question)
-    except csv.Error as exc:
-        collector.error(None, None, f"the CSV is malformed: {exc}")
+    except _Malformed as exc:
+        hint = " (is a quote left open?)" if "end of data" in exc.message else ""
+        collector.error(None, exc.line, f"the CSV is malformed: {exc.message}{hint}")
     if columns is None:
         collector.error(None, None, "the file is empty: it needs a header row and questions")
     return collector.result

@@ -233,7 +233,8 @@
     }
 
     function tick() {
-      const remaining = Math.max(0, Math.round((endsAt - performance.now()) / 1000));
+      const left = endsAt - performance.now();
+      const remaining = Math.max(0, Math.ceil(left / 1000));
       timer.textContent = format(remaining);
       timer.setAttribute("aria-label", "Time remaining " + format(remaining));
       warnings.forEach(function (w) {
@@ -246,7 +247,7 @@
           timer.classList.add("text-warning");
         }
       });
-      if (remaining <= 0) autoSubmit();
+      if (left <= 0) autoSubmit();
     }
 
     // Re-read the server's clock now and then, so a sleeping laptop cannot drift.

@@ -1,0 +1,208 @@
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
+from questions.models import Question
+from tests.factories.questions import make_question, question_data
+
+pytestmark = pytest.mark.django_db
+
+
+def _form_post(data: dict, **extra) -> dict:
+    post = {
+        "kind": data["kind"],
+        "stem": data["stem"],
+        "explanation": data["explanation"],
+        "references": "\n".join(data["references"]),
+        "tags": ", ".join(data["tags"]),
+        "difficulty": data["difficulty"],
+        "domain_DVA-C01": data["domains"]["DVA-C01"],
+        "domain_DVA-C02": data["domains"]["DVA-C02"],
+        "change_note": "",
+        "options-TOTAL_FORMS": str(len(data["options"])),
+        "options-INITIAL_FORMS": "0",
+        "options-MIN_NUM_FORMS": "0",
+        "options-MAX_NUM_FORMS": "10",
+    }
+    for i, option in enumerate(data["options"]):
+        post[f"options-{i}-text"] = option["text"]
+        post[f"options-{i}-rationale"] = option["rationale"]
+        if option["correct"]:
+            post[f"options-{i}-correct"] = "on"
+    post.update(extra)
+    return post
+
+
+def test_students_cannot_reach_the_bank(client, student):
+    client.force_login(student)
+    for name in (
+        "questions:list",
+        "questions:create",
+        "questions:import",
+        "questions:coverage",
+        "questions:export",
+    ):
+        assert client.get(reverse(name)).status_code == 403, name
+
+
+def test_list_filters_by_domain_kind_status_tag_and_text(client, instructor):
+    a = make_question(domain="Security", kind="multiple_choice", stem="Rotate KMS keys safely?")
+    b = make_question(domain="Deployment", kind="multiple_response")
+    c = make_question(domain="Security", status="draft")
+    client.force_login(instructor)
+    url = reverse("questions:list")
+
+    def keys(**params):
+        return {q.key for q in client.get(url, params).context["page"]}
+
+    assert keys() == {a.key, b.key, c.key}
+    assert keys(kind="multiple_response") == {b.key}
+    assert keys(status="draft") == {c.key}
+    assert keys(q="kms keys") == {a.key}
+    security = a.domain_links.get(guide__code="DVA-C01").domain_id
+    assert keys(domain=security) == {a.key, c.key}
+    assert keys(tag="S3", guide="DVA-C02") == {a.key, b.key, c.key}
+
+
+def test_create_shows_rule_violations_inline_and_writes_nothing(client, instructor):
+    client.force_login(instructor)
+    data = question_data(kind="multiple_response")
+    data["stem"] = data["stem"].replace("(Select TWO.)", "(Select THREE.)")
+    response = client.post(reverse("questions:create"), _form_post(data))
+    assert response.status_code == 200
+    assert "Select THREE" in response.content.decode()
+    assert not Question.objects.exists()
+
+    data = question_data()
+    data["options"][1]["text"] = data["options"][2]["text"]
+    response = client.post(reverse("questions:create"), _form_post(data))
+    assert "have the same text" in response.content.decode()
+    assert not Question.objects.exists()
+
+
+def test_publishing_requires_an_explanation(client, instructor):
+    client.force_login(instructor)
+    data = question_data()
+    data["explanation"] = ""
+    response = client.post(reverse("questions:create"), _form_post(data, status="published"))
+    assert response.status_code == 200
+    assert "explanation" in response.content.decode().lower()
+    response = client.post(reverse("questions:create"), _form_post(data, status="draft"))
+    assert response.status_code == 302
+    assert Question.objects.get().status == "draft"
+
+
+def test_edit_makes_a_new_version_and_history_shows_the_diff(client, instructor):
+    question = make_question(stem="Which service stores objects?")
+    client.force_login(instructor)
+    data = question_data()
+    data["stem"] = "Which AWS service stores objects durably?"
+    data["domains"] = {"DVA-C01": "Deployment", "DVA-C02": "Deployment"}
+    response = client.post(
+        reverse("questions:edit", args=[question.pk]),
+        _form_post(data, change_note="Clarify the stem"),
+    )
+    assert response.status_code == 302
+    question.refresh_from_db()
+    assert question.versions.count() == 2
+    detail = client.get(reverse("questions:detail", args=[question.pk])).content.decode()
+    assert "Clarify the stem" in detail and "Diff v1 → v2" in detail
+    diff = client.get(reverse("questions:diff", args=[question.pk]) + "?a=1&b=2")
+    body = diff.content.decode()
+    assert "- Which service stores objects?" in body
+    assert "+ Which AWS service stores objects durably?" in body
+
+
+def test_bulk_publish_and_retire(client, instructor):
+    drafts = [make_question(status="draft") for _ in range(3)]
+    client.force_login(instructor)
+    client.post(
+        reverse("questions:bulk"), {"action": "publish", "selected": [q.pk for q in drafts]}
+    )
+    assert set(Question.objects.values_list("status", flat=True)) == {"published"}
+    client.post(reverse("questions:bulk"), {"action": "retire", "selected": [drafts[0].pk]})
+    drafts[0].refresh_from_db()
+    assert drafts[0].status == "retired"
+
+
+GIFT = """// Two questions written for the project's tests.
+$CATEGORY: $course$/DVA-C01/Security
+
+::iam-deny::An IAM policy allows s3:GetObject, and a second attached policy denies it. What
+happens when the user calls GetObject? {
+=The request is denied, because an explicit deny always wins.#Explicit deny overrides allow.
+~The request is allowed, because one policy allows it.#An allow cannot override a deny.
+~The policy that was attached last decides.#Order of attachment does not matter.
+~AWS returns an error until one of the policies is removed.#Both policies stay valid.
+####Policy evaluation starts from an implicit deny; any explicit deny wins.
+}
+"""
+
+AIKEN_BROKEN = """Which service is a managed NoSQL database?
+A) Amazon DynamoDB
+B) Amazon RDS
+C) Amazon Redshift
+D) Amazon EMR
+
+Which command configures credentials for the AWS CLI?
+A) aws configure
+B) aws init
+C) aws login
+"""
+
+
+def test_import_gift_then_broken_aiken_is_refused_with_line_numbers(client, instructor):
+    client.force_login(instructor)
+    upload = SimpleUploadedFile("bank.gift", GIFT.encode())
+    response = client.post(
+        reverse("questions:import"), {"file": upload, "status": "draft", "format": ""}
+    )
+    assert response.status_code == 200
+    question = Question.objects.get()
+    assert question.domain_links.get(guide__code="DVA-C01").domain.name == "Security"
+
+    upload = SimpleUploadedFile("more.txt", AIKEN_BROKEN.encode())
+    response = client.post(
+        reverse("questions:import"),
+        {
+            "file": upload,
+            "status": "draft",
+            "format": "aiken",
+            "default_domain": "Development with AWS Services",
+        },
+    )
+    body = response.content.decode()
+    assert "Nothing was imported" in body
+    assert "Question 1" in body and "line" in body.lower()
+    assert Question.objects.count() == 1
+
+
+def test_oversized_upload_is_refused(client, instructor):
+    client.force_login(instructor)
+    upload = SimpleUploadedFile("huge.json", b" " * (2 * 1024 * 1024 + 1))
+    response = client.post(reverse("questions:import"), {"file": upload, "status": "draft"})
+    assert "larger than 2 MB" in response.content.decode()
+    assert not Question.objects.exists()
+
+
+def test_export_json_round_trips_through_import(client, instructor):
+    make_question(domain="Security")
+    make_question(domain="Refactoring", kind="multiple_response")
+    client.force_login(instructor)
+    body = client.get(reverse("questions:export"), {"format": "json"}).content
+    for question in Question.objects.all():
+        client.post(reverse("questions:delete", args=[question.pk]))
+    assert not Question.objects.exists()
+    upload = SimpleUploadedFile("export.json", body)
+    client.post(reverse("questions:import"), {"file": upload, "status": "published"})
+    assert Question.objects.published().count() == 2
+
+
+def test_coverage_page_counts_published_questions(client, instructor):
+    make_question(domain="Security")
+    make_question(domain="Security", status="draft")
+    client.force_login(instructor)
+    response = client.get(reverse("questions:coverage"))
+    coverage = {g.guide.code: g for g in response.context["coverage"]}
+    security = next(d for d in coverage["DVA-C01"].domains if d.domain.name == "Security")
+    assert (security.published, security.per_form, security.forms) == (1, 17, 0)

@@ -1,0 +1,66 @@
+import re
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+
+from questions.bank import seed_bank_questions
+from questions.content_rules import lint_bank
+from questions.models import Question
+from questions.selectors import bank_coverage
+
+NOTES = (
+    Path(__file__).resolve().parents[3] / "shared" / "seed" / "aws-developer-associate-notes.txt"
+)
+
+
+def test_seed_bank_passes_the_content_linter():
+    questions = seed_bank_questions()
+    assert len(questions) >= 150
+    assert lint_bank(questions) == []
+    multiple_response = sum(q["kind"] == "multiple_response" for q in questions)
+    assert multiple_response >= len(questions) / 4
+    for q in questions:
+        assert q["domains"].get("DVA-C01") and q["domains"].get("DVA-C02"), q["key"]
+        assert any(r.startswith("https://docs.aws.amazon.com/") for r in q["references"])
+
+
+def _words(text: str) -> list[str]:
+    return re.findall(r"[a-z0-9]+", text.lower())
+
+
+@pytest.mark.skipif(not NOTES.exists(), reason="the study notes are not beside the checkout")
+def test_seed_bank_copies_no_sentence_from_the_study_notes():
+    """No run of eight consecutive words of the notes appears in the bank."""
+    notes = _words(NOTES.read_text(errors="replace"))
+    runs = {tuple(notes[i : i + 8]) for i in range(len(notes) - 7)}
+    copied = []
+    for q in seed_bank_questions():
+        texts = [q["stem"], q["explanation"]] + [
+            o["text"] + " " + o["rationale"] for o in q["options"]
+        ]
+        for text in texts:
+            words = _words(text)
+            copied += [
+                (q["key"], " ".join(words[i : i + 8]))
+                for i in range(len(words) - 7)
+                if tuple(words[i : i + 8]) in runs
+            ]
+    assert copied == []
+
+
+@pytest.mark.django_db
+def test_load_question_bank_is_idempotent_and_fills_two_forms_per_domain():
+    call_command("load_question_bank")
+    count = Question.objects.count()
+    call_command("load_question_bank")
+    assert Question.objects.count() == count >= 150
+    assert all(q.versions.count() == 1 for q in Question.objects.all())
+    for guide in bank_coverage():
+        assert guide.forms >= 2, guide.guide.code
+
+
+@pytest.mark.django_db
+def test_lint_command_reports_success(capsys):
+    call_command("lint_question_bank")
+    assert "no problems" in capsys.readouterr().out
