@@ -10,5 +10,6 @@ urlpatterns = [
     path("", include("accounts.urls")),
     path("questions/", include("questions.urls")),
     path("", include("exams.urls")),
+    path("", include("analytics.urls")),
     path("django-admin/", admin.site.urls),
 ]

@@ -70,6 +70,20 @@ def sync_blueprints(apps, schema_editor=None):
                 "feedback after each answer.",
             }
         )
+    seeded.append(
+        {
+            "slug": "retry-missed",
+            "title": "Practise missed questions",
+            "guide": c01,
+            "mode": "practice",
+            "feedback": "after_each",
+            "question_count": 8,
+            "duration_minutes": None,
+            "position": 90,
+            "is_active": False,
+            "description": "The questions you missed most recently, with feedback after each.",
+        }
+    )
     for spec in seeded:
         slug = spec.pop("slug")
         Blueprint.objects.get_or_create(slug=slug, defaults=spec)

@@ -3,6 +3,7 @@
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -31,6 +32,7 @@ INSTALLED_APPS = [
     "accounts",
     "questions",
     "exams",
+    "analytics",
 ]
 
 MIDDLEWARE = [
@@ -145,8 +147,20 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
-    "loggers": {"axes": {"level": "WARNING"}},
+    "loggers": {
+        "axes": {"level": "WARNING"},
+        # Eager mode (no REDIS_URL) would log every task run into the runserver console.
+        "celery.app.trace": {"level": "INFO" if REDIS_URL else "WARNING"},
+    },
 }
+
+# --- Cache (debounce flags and locks for analytics) ------------------------------------
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+    if REDIS_URL
+    else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+}
+ANALYTICS_DEBOUNCE_SECONDS = env.int("ANALYTICS_DEBOUNCE_SECONDS", default=20)
 
 # --- Periodic tasks (celery beat) ----------------------------------------------------
 CELERY_BEAT_SCHEDULE = {
@@ -155,4 +169,20 @@ CELERY_BEAT_SCHEDULE = {
 CELERY_BEAT_SCHEDULE["expire-overdue-attempts"] = {
     "task": "exams.tasks.expire_overdue_attempts",
     "schedule": 30.0,
+}
+CELERY_BEAT_SCHEDULE["recompute-analytics-nightly"] = {
+    "task": "analytics.tasks.recompute_all_analytics",
+    "schedule": crontab(hour=3, minute=15),
+}
+CELERY_BEAT_SCHEDULE["catch-up-missing-analytics"] = {
+    "task": "analytics.tasks.catch_up_missing_analytics",
+    "schedule": 300.0,
+}
+# A submit must never wait long on a broker that is down: analytics catch up later.
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 2,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.5,
 }

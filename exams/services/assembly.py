@@ -107,3 +107,26 @@ def check_fill(blueprint: Blueprint) -> str | None:
     except BankTooSmall as exc:
         return str(exc)
     return None
+
+
+def form_from_questions(*, question_ids: list[int], rng: random.Random) -> list[DrawnItem]:
+    """A practice form of chosen questions (e.g. the ones a student missed), still published."""
+    from questions.models import Option
+
+    rows = list(
+        Question.objects.published()
+        .filter(pk__in=question_ids, domain_links__guide__code="DVA-C01")
+        .values_list("pk", "current_version_id", "domain_links__domain_id")
+    )
+    rng.shuffle(rows)
+    options: dict[int, list[int]] = {}
+    for version_id, option_id in Option.objects.filter(
+        version_id__in=[v for _, v, _ in rows]
+    ).values_list("version_id", "pk"):
+        options.setdefault(version_id, []).append(option_id)
+    items = []
+    for question_id, version_id, domain_id in rows:
+        option_ids = sorted(options[version_id])
+        rng.shuffle(option_ids)
+        items.append(DrawnItem(question_id, version_id, domain_id, option_ids, scored=True))
+    return items

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from ..models import Attempt, AttemptEvent, AttemptItem, Blueprint, ItemSelection
 from ..scoring import ItemResponse, is_item_correct, score_attempt
-from .assembly import draw_form
+from .assembly import draw_form, form_from_questions
 
 # Saves that arrive this long after the deadline are still accepted: the request may have
 # left the browser in time and spent a moment on the network (documented in the README).
@@ -44,11 +44,15 @@ def attempt_start(
     ip: str | None = None,
     rng: random.Random | None = None,
     now: datetime | None = None,
+    question_ids: list[int] | None = None,
 ) -> Attempt:
-    """Start a new attempt, or return the one in progress for this blueprint (resume)."""
+    """Start a new attempt, or return the one in progress for this blueprint (resume).
+
+    `question_ids` replaces the random draw with those questions (practising missed ones).
+    """
     if not user.has_perm("exams.take_exam"):
         raise PermissionDenied("Your role cannot sit exams.")
-    if not blueprint.is_active:
+    if not blueprint.is_active and question_ids is None:
         raise ValidationError("This exam is not available.")
     existing = attempt_open_for(user=user, blueprint=blueprint)
     if existing is not None:
@@ -57,7 +61,12 @@ def attempt_start(
     now = now or timezone.now()
     rng = rng or random.SystemRandom()
     seen = set(AttemptItem.objects.filter(attempt__user=user).values_list("question_id", flat=True))
-    drawn = draw_form(blueprint=blueprint, seen_question_ids=seen, rng=rng)
+    if question_ids is not None:
+        drawn = form_from_questions(question_ids=question_ids, rng=rng)
+        if not drawn:
+            raise ValidationError("None of those questions is available any more.")
+    else:
+        drawn = draw_form(blueprint=blueprint, seen_question_ids=seen, rng=rng)
     accommodation = user.accommodation_minutes if blueprint.is_timed else 0
     attempt = Attempt(
         user=user,
@@ -256,13 +265,11 @@ def _score(attempt: Attempt):
     return items, score
 
 
-def _finish(attempt: Attempt, *, state: str, finished_at: datetime) -> Attempt:
+def _apply_score(attempt: Attempt) -> None:
     items, score = _score(attempt)
     for item in items:
         item.is_correct = score.item_correct[item.pk]
     AttemptItem.objects.bulk_update(items, ["is_correct"])
-    attempt.state = state
-    attempt.finished_at = finished_at
     attempt.correct_count = score.correct
     attempt.scored_count = score.scored_total
     attempt.percent = Decimal(str(score.percent)).quantize(Decimal("0.01"))
@@ -278,11 +285,37 @@ def _finish(attempt: Attempt, *, state: str, finished_at: datetime) -> Attempt:
         }
         for d in score.domains
     ]
-    attempt.full_clean()
+
+
+def _finish(attempt: Attempt, *, state: str, finished_at: datetime) -> Attempt:
+    attempt.state = state
+    attempt.finished_at = finished_at
+    _apply_score(attempt)
+    attempt.full_clean(validate_constraints=False)
     attempt.save()
     from .analytics_dispatch import dispatch_attempt_analytics
 
     dispatch_attempt_analytics(attempt.pk)
+    return attempt
+
+
+@transaction.atomic
+def attempt_regrade(*, attempt_id: int, actor=None, reason: str = "") -> Attempt:
+    """Score a submitted attempt again from its raw answers, leaving an audit event."""
+    attempt = Attempt.objects.select_for_update().get(pk=attempt_id)
+    if attempt.state == Attempt.State.IN_PROGRESS:
+        return attempt
+    before = attempt.scaled_score
+    _apply_score(attempt)
+    attempt.save()
+    _log(
+        attempt,
+        AttemptEvent.Kind.REGRADE,
+        actor=actor,
+        before=before,
+        after=attempt.scaled_score,
+        reason=reason,
+    )
     return attempt
 
 

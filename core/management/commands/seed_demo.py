@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from core.demo import DEMO_PASSWORD, demo_accounts_ensure
+from core.demo import DEMO_PASSWORD, demo_accounts_ensure, demo_cohort_ensure
 from questions.bank import load_seed_bank
 
 
@@ -14,6 +14,12 @@ class Command(BaseCommand):
             f"Question bank: {len(report.created)} new, {len(report.unchanged)} unchanged, "
             f"{len(report.updated)} updated."
         )
+        simulated = demo_cohort_ensure()
+        if simulated:
+            from analytics.tasks import recompute_all_analytics
+
+            recompute_all_analytics.apply()
+            self.stdout.write(f"Simulated cohort: {simulated} attempts by 30 demo students.")
         self.stdout.write(self.style.SUCCESS("Demo data ready. Log in at http://127.0.0.1:8000/"))
         for account in accounts:
             self.stdout.write(

@@ -1,0 +1,96 @@
+"""Thin Celery tasks for analytics: take ids, call a service. Late acks, retries, idempotent."""
+
+from __future__ import annotations
+
+from celery import shared_task
+from django.conf import settings
+from django.core.cache import cache
+
+TASK_OPTIONS = {
+    "acks_late": True,
+    "reject_on_worker_lost": True,
+    "autoretry_for": (Exception,),
+    "retry_backoff": True,
+    "retry_backoff_max": 300,
+    "max_retries": 8,
+}
+
+
+def _debounce_key(blueprint_id: int) -> str:
+    return f"analytics:blueprint:{blueprint_id}:scheduled"
+
+
+def schedule_blueprint_statistics(blueprint_id: int) -> bool:
+    """Queue one statistics run per blueprint per debounce window, not one per submission."""
+    delay = settings.ANALYTICS_DEBOUNCE_SECONDS
+    if not cache.add(_debounce_key(blueprint_id), 1, timeout=delay * 3):
+        return False
+    blueprint_statistics.apply_async((blueprint_id,), countdown=delay)
+    return True
+
+
+@shared_task(**TASK_OPTIONS)
+def attempt_analytics(attempt_id: int) -> dict:
+    """Store a submitted attempt's domain rows and the student's standings."""
+    from exams.models import Attempt
+
+    from .services import attempt_results_compute, standings_compute
+
+    attempt = Attempt.objects.only("user_id", "blueprint_id").get(pk=attempt_id)
+    rows = attempt_results_compute(attempt_id=attempt_id)
+    standings_compute(user_id=attempt.user_id)
+    schedule_blueprint_statistics(attempt.blueprint_id)
+    return {"attempt": attempt_id, "domain_rows": rows}
+
+
+@shared_task(**TASK_OPTIONS)
+def blueprint_statistics(blueprint_id: int, run_id: int | None = None) -> int:
+    """Recompute a blueprint's item analysis; a run id reports progress to the page."""
+    from .services import blueprint_statistics_compute
+    from .services.runs import run_progress
+
+    cache.delete(_debounce_key(blueprint_id))
+    lock = f"analytics:blueprint:{blueprint_id}:lock"
+    if not cache.add(lock, 1, timeout=600):
+        # Another run is computing the same blueprint; try again shortly rather than twice.
+        raise blueprint_statistics.retry(countdown=5, max_retries=60)
+    try:
+        stats = blueprint_statistics_compute(
+            blueprint_id=blueprint_id,
+            progress=(lambda p, m: run_progress(run_id, p, m)) if run_id else None,
+        )
+    except Exception:
+        if run_id:
+            run_progress(run_id, 100, "Failed", failed=True)
+        raise
+    finally:
+        cache.delete(lock)
+    return stats.attempts
+
+
+@shared_task(**TASK_OPTIONS)
+def recompute_all_analytics() -> dict:
+    """Nightly: rebuild every derived number from the raw answers."""
+    from exams.models import Blueprint
+
+    from .services import blueprint_statistics_compute, recompute_everything
+
+    summary = recompute_everything()
+    for blueprint_id in Blueprint.objects.values_list("pk", flat=True):
+        blueprint_statistics_compute(blueprint_id=blueprint_id)
+    return summary
+
+
+@shared_task(**TASK_OPTIONS)
+def catch_up_missing_analytics() -> int:
+    """Compute attempts whose analytics never ran (the broker was down when they were sent)."""
+    from exams.models import Attempt
+
+    missing = list(
+        Attempt.objects.finished()
+        .filter(domain_rows__isnull=True)
+        .values_list("pk", flat=True)[:500]
+    )
+    for attempt_id in missing:
+        attempt_analytics.delay(attempt_id)
+    return len(missing)

@@ -1,0 +1,18 @@
+from django.urls import path
+
+from . import views
+
+app_name = "analytics"
+
+urlpatterns = [
+    path("dashboard/", views.student_dashboard, name="dashboard"),
+    path("analytics/items/", views.item_analysis_index, name="item_index"),
+    path("analytics/items/<int:blueprint_id>/", views.item_analysis, name="items"),
+    path("analytics/items/<int:blueprint_id>/recompute/", views.recompute, name="recompute"),
+    path("analytics/runs/<int:run_id>/", views.run_status, name="run"),
+    path("analytics/cohorts/", views.cohort_reports, name="cohorts"),
+    path("analytics/cohorts/<int:cohort_id>/", views.cohort_report, name="cohort"),
+    path(
+        "analytics/cohorts/<int:cohort_id>/export.csv", views.cohort_report_csv, name="cohort_csv"
+    ),
+]

@@ -1,0 +1,192 @@
+"""Dashboards and reports. Thin: read through selectors, render."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required, permission_required
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from accounts.models import Cohort
+from accounts.selectors import cohort_get_for_user, cohort_list_for_user
+from exams.models import Blueprint
+
+from . import selectors
+from .models import AnalyticsRun
+from .services.runs import run_request
+
+
+@login_required
+@permission_required("exams.take_exam", raise_exception=True)
+def student_dashboard(request):
+    guide = request.GET.get("guide", "DVA-C01")
+    if guide not in ("DVA-C01", "DVA-C02"):
+        guide = "DVA-C01"
+    dashboard = selectors.student_dashboard(user=request.user, guide_code=guide)
+    chart = {
+        "labels": [a.finished_at.strftime("%d %b") for a in dashboard.history],
+        "scores": [a.scaled_score for a in dashboard.history],
+        "domains": {name: points for name, points in dashboard.domain_series.items()},
+    }
+    return render(
+        request,
+        "analytics/dashboard.html",
+        {"d": dashboard, "chart": chart, "guide": guide, "few_items": selectors.FEW_ITEMS},
+    )
+
+
+item_analysis_required = permission_required("exams.view_item_analysis", raise_exception=True)
+
+
+@login_required
+@item_analysis_required
+def item_analysis_index(request):
+    blueprints = Blueprint.objects.select_related("guide", "stats").order_by("position")
+    return render(request, "analytics/item_index.html", {"blueprints": blueprints})
+
+
+@login_required
+@item_analysis_required
+def item_analysis(request, blueprint_id: int):
+    blueprint = get_object_or_404(Blueprint.objects.select_related("guide"), pk=blueprint_id)
+    analysis = selectors.item_analysis(blueprint=blueprint)
+    only_flagged = request.GET.get("show") == "flagged"
+    return render(
+        request,
+        "analytics/item_analysis.html",
+        {
+            "a": analysis,
+            "items": analysis.flagged if only_flagged else analysis.items,
+            "only_flagged": only_flagged,
+        },
+    )
+
+
+@login_required
+@item_analysis_required
+@require_POST
+def recompute(request, blueprint_id: int):
+    blueprint = get_object_or_404(Blueprint, pk=blueprint_id)
+    run, created = run_request(blueprint=blueprint, user=request.user)
+    if request.htmx:
+        return render(request, "analytics/partials/run.html", {"run": run})
+    messages.info(request, "Recompute queued." if created else "A recompute is already running.")
+    return redirect("analytics:items", blueprint_id=blueprint.pk)
+
+
+@login_required
+@item_analysis_required
+def run_status(request, run_id: int):
+    run = get_object_or_404(AnalyticsRun, pk=run_id)
+    response = render(request, "analytics/partials/run.html", {"run": run})
+    if run.status in (AnalyticsRun.Status.DONE, AnalyticsRun.Status.FAILED) and request.htmx:
+        response["HX-Refresh"] = "true"
+    return response
+
+
+report_required = permission_required("exams.view_cohort_reports", raise_exception=True)
+
+
+def _parse_date(value: str) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+
+
+def _report(request, cohort_id: int):
+    try:
+        cohort = cohort_get_for_user(user=request.user, cohort_id=cohort_id)
+    except Cohort.DoesNotExist as exc:
+        raise Http404("No such cohort.") from exc
+    blueprints = list(Blueprint.objects.filter(mode=Blueprint.Mode.EXAM).order_by("position"))
+    if not blueprints:
+        raise Http404("No exam blueprints.")
+    chosen = next(
+        (b for b in blueprints if str(b.pk) == request.GET.get("blueprint")), blueprints[0]
+    )
+    start = _parse_date(request.GET.get("start", ""))
+    end = _parse_date(request.GET.get("end", ""))
+    report = selectors.cohort_report(cohort=cohort, blueprint=chosen, start=start, end=end)
+    return report, blueprints
+
+
+@login_required
+@report_required
+def cohort_reports(request):
+    return render(
+        request, "analytics/cohort_index.html", {"cohorts": cohort_list_for_user(user=request.user)}
+    )
+
+
+@login_required
+@report_required
+def cohort_report(request, cohort_id: int):
+    report, blueprints = _report(request, cohort_id)
+    chart = {
+        "histogram": {
+            "labels": [f"{low}–{low + 49}" for low, _ in report.histogram],
+            "values": [n for _, n in report.histogram],
+        },
+        "trend": {
+            "labels": [w.isoformat() for w, _, _ in report.trend],
+            "values": [round(m, 1) for _, m, _ in report.trend],
+        },
+        "passing": report.blueprint.passing_score,
+    }
+    return render(
+        request,
+        "analytics/cohort_report.html",
+        {"r": report, "blueprints": blueprints, "chart": chart, "query": request.GET.urlencode()},
+    )
+
+
+@login_required
+@report_required
+def cohort_report_csv(request, cohort_id: int):
+    report, _ = _report(request, cohort_id)
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    name = f"cohort-{report.cohort.pk}-{report.blueprint.slug}.csv"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    writer = csv.writer(response)
+    writer.writerow(["section", "label", "value", "count"])
+    writer.writerow(["summary", "cohort", report.cohort.name, ""])
+    writer.writerow(["summary", "blueprint", report.blueprint.title, ""])
+    writer.writerow(["summary", "from", report.start or "", ""])
+    writer.writerow(["summary", "to", report.end or "", ""])
+    writer.writerow(["summary", "students", report.students, ""])
+    writer.writerow(["summary", "attempts", report.attempts, ""])
+    writer.writerow(
+        [
+            "summary",
+            "pass rate %",
+            "" if report.pass_rate is None else f"{report.pass_rate:.1f}",
+            "",
+        ]
+    )
+    writer.writerow(
+        [
+            "summary",
+            "mean scaled score",
+            "" if report.mean_scaled is None else f"{report.mean_scaled:.0f}",
+            "",
+        ]
+    )
+    for low, n in report.histogram:
+        writer.writerow(["histogram", f"{low}-{low + 49}", n, ""])
+    for name, mean, items in report.domain_means:
+        writer.writerow(["domain mean %", name, "" if mean is None else f"{mean:.1f}", items])
+    for user, values in report.heatmap:
+        for domain, value in zip(report.heatmap_domains, values, strict=True):
+            writer.writerow(
+                [f"student {user.username}", domain, "" if value is None else f"{value:.1f}", ""]
+            )
+    for user, mean, n in report.at_risk:
+        writer.writerow(["at risk", user.username, f"{mean:.0f}", n])
+    for week, mean, n in report.trend:
+        writer.writerow(["trend (week of)", week.isoformat(), f"{mean:.1f}", n])
+    return response

@@ -1,0 +1,56 @@
+// Render the Chart.js charts described by <canvas data-chart="..."> and a JSON data island.
+// Every chart also has its numbers in a table next to it (for screen readers and printing).
+(function () {
+  "use strict";
+  if (typeof Chart === "undefined") return;
+  // No animation: the numbers appear at once (and respect people who prefer less motion).
+  Chart.defaults.animation = false;
+  const palette = ["#0d6efd", "#dc3545", "#198754", "#fd7e14", "#6f42c1", "#20c997"];
+
+  function data(id) {
+    const el = document.getElementById(id);
+    return el ? JSON.parse(el.textContent) : null;
+  }
+
+  function refLine(value, count, label) {
+    return { label: label, data: Array(count).fill(value), borderColor: "#6c757d",
+      borderDash: [6, 4], pointRadius: 0, fill: false };
+  }
+
+  const builders = {
+    "score-history": function (d) {
+      return { type: "line", data: { labels: d.labels, datasets: [
+        { label: "Scaled score", data: d.scores, borderColor: palette[0], tension: 0.2 },
+        refLine(720, d.labels.length, "Passing score 720"),
+      ] }, options: { scales: { y: { min: 100, max: 1000 } } } };
+    },
+    "domain-history": function (d) {
+      const sets = Object.keys(d.domains).map(function (name, i) {
+        const points = Array(d.labels.length).fill(null);
+        d.domains[name].forEach(function (p) { points[p[0]] = p[1]; });
+        return { label: name, data: points, borderColor: palette[i % palette.length],
+          spanGaps: true, tension: 0.2 };
+      });
+      sets.push(refLine(72, d.labels.length, "72% line"));
+      return { type: "line", data: { labels: d.labels, datasets: sets },
+        options: { scales: { y: { min: 0, max: 100 } } } };
+    },
+    "histogram": function (d) {
+      return { type: "bar", data: { labels: d.histogram.labels, datasets: [
+        { label: "Attempts", data: d.histogram.values, backgroundColor: palette[0] },
+      ] } };
+    },
+    "trend": function (d) {
+      return { type: "line", data: { labels: d.trend.labels, datasets: [
+        { label: "Mean scaled score", data: d.trend.values, borderColor: palette[2] },
+        refLine(d.passing, d.trend.labels.length, "Passing score"),
+      ] }, options: { scales: { y: { min: 100, max: 1000 } } } };
+    },
+  };
+
+  document.querySelectorAll("canvas[data-chart]").forEach(function (canvas) {
+    const d = data(canvas.dataset.source);
+    const build = builders[canvas.dataset.chart];
+    if (d && build) new Chart(canvas, Object.assign({ options: {} }, build(d)));
+  });
+})();
