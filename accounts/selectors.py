@@ -63,6 +63,9 @@ def cohort_list_for_user(*, user) -> QuerySet[Cohort]:
     return cohorts.none()
 
 
-def cohort_get_for_user(*, user, cohort_id: int) -> Cohort:
+def cohort_get_for_user(*, user, cohort_id: int, with_students: bool = True) -> Cohort:
     """Return one visible cohort or raise Cohort.DoesNotExist (404 for others' cohorts)."""
-    return cohort_list_for_user(user=user).prefetch_related("students").get(pk=cohort_id)
+    cohorts = cohort_list_for_user(user=user)
+    if with_students:
+        cohorts = cohorts.prefetch_related("students")
+    return cohorts.get(pk=cohort_id)

@@ -185,7 +185,7 @@ def cohort_report(
         passed=Count("pk", filter=Q(passed=True)),
         mean=Avg("scaled_score"),
     )
-    students = cohort.students.count()
+    students = cohort.student_count
     bucket = Cast(F("scaled_score") / 50, IntegerField()) * 50
     hist = dict(
         attempts.annotate(b=bucket).values_list("b").annotate(n=Count("pk")).values_list("b", "n")

@@ -29,16 +29,29 @@ def schedule_blueprint_statistics(blueprint_id: int) -> bool:
     return True
 
 
+def _fault_pause() -> None:
+    """Fault-injection point for the tests: hold the task open so a worker can be killed."""
+    pause = settings.ANALYTICS_FAULT_PAUSE_SECONDS
+    if pause:
+        import time
+
+        time.sleep(pause)
+
+
 @shared_task(**TASK_OPTIONS)
 def attempt_analytics(attempt_id: int) -> dict:
     """Store a submitted attempt's domain rows and the student's standings."""
+    from django.db import transaction
+
     from exams.models import Attempt
 
     from .services import attempt_results_compute, standings_compute
 
     attempt = Attempt.objects.only("user_id", "blueprint_id").get(pk=attempt_id)
-    rows = attempt_results_compute(attempt_id=attempt_id)
-    standings_compute(user_id=attempt.user_id)
+    with transaction.atomic():
+        rows = attempt_results_compute(attempt_id=attempt_id)
+        _fault_pause()
+        standings_compute(user_id=attempt.user_id)
     schedule_blueprint_statistics(attempt.blueprint_id)
     return {"attempt": attempt_id, "domain_rows": rows}
 

@@ -30,7 +30,7 @@ def student_dashboard(request):
     chart = {
         "labels": [a.finished_at.strftime("%d %b") for a in dashboard.history],
         "scores": [a.scaled_score for a in dashboard.history],
-        "domains": {name: points for name, points in dashboard.domain_series.items()},
+        "domains": dashboard.domain_series,
     }
     return render(
         request,
@@ -100,10 +100,14 @@ def _parse_date(value: str) -> dt.date | None:
 
 def _report(request, cohort_id: int):
     try:
-        cohort = cohort_get_for_user(user=request.user, cohort_id=cohort_id)
+        cohort = cohort_get_for_user(user=request.user, cohort_id=cohort_id, with_students=False)
     except Cohort.DoesNotExist as exc:
         raise Http404("No such cohort.") from exc
-    blueprints = list(Blueprint.objects.filter(mode=Blueprint.Mode.EXAM).order_by("position"))
+    blueprints = list(
+        Blueprint.objects.filter(mode=Blueprint.Mode.EXAM)
+        .select_related("guide")
+        .order_by("position")
+    )
     if not blueprints:
         raise Http404("No exam blueprints.")
     chosen = next(

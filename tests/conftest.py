@@ -94,12 +94,19 @@ def celery_app_on_redis(redis_url, settings):
 
 
 class WorkerProcess:
-    def __init__(self, redis_url: str, database_url: str, extra_args: list[str] | None = None):
+    def __init__(
+        self,
+        redis_url: str,
+        database_url: str,
+        extra_args: list[str] | None = None,
+        env: dict | None = None,
+    ):
         self.env = {
             **os.environ,
             "DJANGO_SETTINGS_MODULE": "config.settings.test",
             "DATABASE_URL": database_url,
             "REDIS_URL": redis_url,
+            **(env or {}),
         }
         self.args = extra_args or []
         self.log_path = (
@@ -155,13 +162,28 @@ class WorkerProcess:
 
 
 @pytest.fixture
-def celery_worker_process(celery_app_on_redis, redis_url, transactional_db):
-    """A real `celery worker` process on the real Redis and the test's PostgreSQL database."""
+def start_worker(celery_app_on_redis, redis_url, transactional_db):
+    """Start real `celery worker` processes (on Redis and the test's PostgreSQL database)."""
     from tests.plugin import require
 
     require("postgresql")
-    worker = WorkerProcess(redis_url, _db_url_for_current_test_database()).start()
+    workers = []
+
+    def start(**env) -> WorkerProcess:
+        worker = WorkerProcess(
+            redis_url, _db_url_for_current_test_database(), env={k: str(v) for k, v in env.items()}
+        ).start()
+        workers.append(worker)
+        return worker
+
     try:
-        yield worker
+        yield start
     finally:
-        worker.stop()
+        for worker in workers:
+            worker.stop()
+
+
+@pytest.fixture
+def celery_worker_process(start_worker):
+    """One real worker with default settings."""
+    return start_worker()
