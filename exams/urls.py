@@ -17,6 +17,7 @@ urlpatterns = [
     path("attempts/<int:attempt_id>/submit/", views.attempt_submit, name="submit"),
     path("attempts/<int:attempt_id>/results/", views.attempt_results, name="results"),
     path("exams/retry-missed/", views.retry_missed, name="retry_missed"),
+    path("staff/audit/", views.audit_log, name="audit"),
     path("blueprints/", views.blueprint_list, name="blueprints"),
     path("blueprints/new/", views.blueprint_edit, name="blueprint_new"),
     path("blueprints/<int:blueprint_id>/", views.blueprint_edit, name="blueprint_edit"),

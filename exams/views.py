@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
+
+from core import ratelimit
 
 from . import selectors, services
 from .models import Attempt, AttemptItem, Blueprint
@@ -131,6 +134,11 @@ def _target(go: str, position: int, total: int, attempt: Attempt):
 def answer_save(request, attempt_id: int, position: int):
     """Save one item's answer: JSON for autosave, a redirect for the page's own buttons."""
     attempt = _own_attempt(request, attempt_id)
+    if not ratelimit.allow(
+        f"autosave:{request.user.pk}", limit=settings.AUTOSAVE_RATE_LIMIT, window_seconds=10
+    ):
+        # The page's client treats 429 as "retry later", so nothing is lost by slowing down.
+        return JsonResponse({"ok": False, "error": "Too many saves at once; retrying."}, status=429)
     try:
         option_ids = [int(v) for v in request.POST.getlist("option")]
         seq = int(request.POST.get("seq", "0"))
@@ -336,3 +344,36 @@ def retry_missed(request):
         messages.error(request, " ".join(exc.messages))
         return redirect("analytics:dashboard")
     return redirect("exams:question", attempt_id=attempt.pk, position=attempt.current_position)
+
+
+@login_required
+@permission_required("accounts.manage_roles", raise_exception=True)
+def audit_log(request):
+    from django.core.paginator import Paginator
+
+    from .models import AttemptEvent
+
+    events = AttemptEvent.objects.select_related(
+        "actor", "attempt__user", "attempt__blueprint"
+    ).order_by("-at", "-pk")
+    username = request.GET.get("user", "").strip()
+    kind = request.GET.get("kind", "")
+    attempt_id = request.GET.get("attempt", "")
+    if username:
+        events = events.filter(attempt__user__username=username)
+    if kind in AttemptEvent.Kind.values:
+        events = events.filter(kind=kind)
+    if attempt_id.isdigit():
+        events = events.filter(attempt_id=int(attempt_id))
+    page = Paginator(events, 50).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "exams/audit_log.html",
+        {
+            "page": page,
+            "kinds": AttemptEvent.Kind.choices,
+            "user_filter": username,
+            "kind": kind,
+            "attempt_filter": attempt_id,
+        },
+    )

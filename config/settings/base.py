@@ -164,6 +164,12 @@ ANALYTICS_DEBOUNCE_SECONDS = env.int("ANALYTICS_DEBOUNCE_SECONDS", default=20)
 # Fault injection for the test suite only: seconds an analytics task holds its transaction.
 ANALYTICS_FAULT_PAUSE_SECONDS = env.float("ANALYTICS_FAULT_PAUSE_SECONDS", default=0)
 
+# --- Exams -----------------------------------------------------------------------------
+# Autosaves allowed per student per 10 seconds (a person clicks far fewer; a script more).
+AUTOSAVE_RATE_LIMIT = env.int("AUTOSAVE_RATE_LIMIT", default=60)
+# Benchmark-only endpoints (the "floor" view); never enabled in production.
+BENCH_ENDPOINTS = env.bool("BENCH_ENDPOINTS", default=False)
+
 # --- Periodic tasks (celery beat) ----------------------------------------------------
 CELERY_BEAT_SCHEDULE = {
     "worker-heartbeat": {"task": "core.tasks.worker_heartbeat", "schedule": 60.0},

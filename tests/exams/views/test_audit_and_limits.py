@@ -1,0 +1,79 @@
+import random
+
+import pytest
+from django.db import connection, transaction
+from django.db.utils import DatabaseError
+from django.urls import reverse
+
+from exams.models import AttemptEvent, Blueprint
+from exams.services import attempt_start
+from questions.models import ExamGuide
+from tests.factories.questions import make_bank
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def attempt(student):
+    make_bank(per_domain=6)
+    blueprint = Blueprint.objects.create(
+        title="Short",
+        slug="short",
+        question_count=10,
+        duration_minutes=20,
+        guide=ExamGuide.objects.get(code="DVA-C01"),
+    )
+    return attempt_start(user=student, blueprint=blueprint, rng=random.Random(1))
+
+
+def test_autosave_is_rate_limited_per_user(client, student, attempt, settings):
+    settings.AUTOSAVE_RATE_LIMIT = 5
+    client.force_login(student)
+    item = attempt.items.first()
+    url = reverse("exams:answer", args=[attempt.pk, item.position])
+    statuses = [
+        client.post(
+            url, {"option": item.option_order[0], "seq": n}, HTTP_ACCEPT="application/json"
+        ).status_code
+        for n in range(1, 9)
+    ]
+    assert statuses[:5] == [200] * 5
+    assert statuses[5:] == [429] * 3
+
+
+def test_admins_read_the_audit_log_with_actor_time_and_ip(client, student, attempt, admin_user):
+    client.force_login(student)
+    item = attempt.items.first()
+    client.post(
+        reverse("exams:answer", args=[attempt.pk, item.position]),
+        {"option": item.option_order[0], "seq": 1},
+        HTTP_ACCEPT="application/json",
+        REMOTE_ADDR="203.0.113.9",
+    )
+    client.post(reverse("exams:submit", args=[attempt.pk]), REMOTE_ADDR="203.0.113.9")
+    kinds = list(AttemptEvent.objects.filter(attempt=attempt).values_list("kind", flat=True))
+    assert kinds == ["start", "save", "submit"]
+    save = AttemptEvent.objects.get(attempt=attempt, kind="save")
+    assert (save.actor, save.ip) == (student, "203.0.113.9")
+    assert client.get(reverse("exams:audit")).status_code == 403
+    client.force_login(admin_user)
+    body = client.get(reverse("exams:audit"), {"user": student.username}).content.decode()
+    assert "203.0.113.9" in body and "Submit" in body
+
+
+@pytest.mark.services("postgresql")
+def test_the_audit_log_is_append_only_in_the_database(attempt):
+    assert connection.vendor == "postgresql"
+    event = AttemptEvent.objects.filter(attempt=attempt).first()
+    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+        AttemptEvent.objects.filter(pk=event.pk).update(kind="submit")
+    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+        AttemptEvent.objects.filter(pk=event.pk).delete()
+    assert AttemptEvent.objects.filter(pk=event.pk, kind=event.kind).exists()
+
+
+def test_the_benchmark_floor_endpoint_is_off_unless_enabled(client, student, settings):
+    client.force_login(student)
+    assert client.post("/bench/floor/").status_code == 404
+    settings.BENCH_ENDPOINTS = True
+    assert client.post("/bench/floor/").json() == {"ok": True}
