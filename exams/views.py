@@ -145,6 +145,9 @@ def answer_save(request, attempt_id: int, position: int):
     except ValueError:
         return JsonResponse({"ok": False, "error": "Malformed answer."}, status=400)
     go = request.POST.get("go", "")
+    if request.POST.get("nav_only") == "1" and not _wants_json(request):
+        # A checked practice item is locked: its page's buttons only navigate.
+        return _target(go, position, attempt.items.count(), attempt)
     try:
         item = services.answer_save(
             user=request.user,

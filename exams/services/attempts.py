@@ -158,7 +158,7 @@ def _answer_save_locked(*, user, attempt_id, position, option_ids, seq, ip, now)
     _ensure_open(attempt, now)
     item = AttemptItem.objects.select_related("version").get(attempt=attempt, position=position)
     if item.checked:
-        raise AttemptClosed("You already checked this answer; it can no longer change.")
+        raise ValidationError("You already checked this answer; it can no longer change.")
     chosen = list(dict.fromkeys(int(i) for i in option_ids))
     if not set(chosen) <= set(item.option_order):
         raise ValidationError("That option does not belong to this question.")

@@ -178,3 +178,14 @@ def test_practice_mode_shows_feedback_after_checking(client, student):
     page = client.get(reverse("exams:question", args=[attempt.pk, 1])).content.decode()
     assert item.version.explanation_html.strip() in page
     assert "Check answer" not in page
+    # The checked item is locked; its buttons still navigate.
+    moved = client.post(
+        reverse("exams:answer", args=[attempt.pk, 1]), {"seq": 2, "go": "review", "nav_only": "1"}
+    )
+    assert moved.url == reverse("exams:review", args=[attempt.pk])
+    changed = client.post(
+        reverse("exams:answer", args=[attempt.pk, 1]),
+        {"option": item.option_order[1], "seq": 3},
+        HTTP_ACCEPT="application/json",
+    )
+    assert changed.status_code == 400 and "already checked" in changed.json()["error"]
