@@ -19,7 +19,9 @@ take_exam_required = permission_required("exams.take_exam", raise_exception=True
 
 
 def _ip(request) -> str | None:
-    return request.META.get("REMOTE_ADDR")
+    from core.client_ip import client_ip
+
+    return client_ip(request)
 
 
 def _wants_json(request) -> bool:
@@ -143,6 +145,8 @@ def answer_save(request, attempt_id: int, position: int):
         option_ids = [int(v) for v in request.POST.getlist("option")]
         seq = int(request.POST.get("seq", "0"))
     except ValueError:
+        return JsonResponse({"ok": False, "error": "Malformed answer."}, status=400)
+    if not 0 <= seq <= 2**63 - 1:  # AttemptItem.answer_seq is a 64-bit column
         return JsonResponse({"ok": False, "error": "Malformed answer."}, status=400)
     go = request.POST.get("go", "")
     if request.POST.get("nav_only") == "1" and not _wants_json(request):

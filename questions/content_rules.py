@@ -251,9 +251,22 @@ def question_problems(q: dict, *, for_publish: bool = False) -> list[str]:
         problems += _stem_problems(kind, stem, total, correct)
     problems += option_problems
     problems += _metadata_problems(q)
+    if _contains_nul(q):
+        problems.append("the question contains a NUL character (\\u0000), which cannot be stored")
     if for_publish:
         problems += _publish_problems(q)
     return problems
+
+
+def _contains_nul(value) -> bool:
+    """Tell whether any string inside a question holds a NUL (databases refuse to store it)."""
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_contains_nul(v) for v in value.values())
+    if isinstance(value, list | tuple):
+        return any(_contains_nul(v) for v in value)
+    return False
 
 
 def lint_bank(questions: Iterable[dict]) -> list[str]:

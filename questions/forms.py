@@ -146,6 +146,9 @@ class ImportForm(forms.Form):
             raise forms.ValidationError("The file is larger than 2 MB; split it into parts.")
         raw = upload.read()
         try:
-            return upload.name, raw.decode("utf-8-sig")
+            text = raw.decode("utf-8-sig")
         except UnicodeDecodeError as exc:
             raise forms.ValidationError("The file is not UTF-8 text.") from exc
+        if "\x00" in text:
+            raise forms.ValidationError("The file contains NUL characters; it is not a text file.")
+        return upload.name, text

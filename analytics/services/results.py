@@ -36,7 +36,7 @@ def regrade_from_raw_answers() -> set[int]:
               AND (exams_attemptitem.is_correct IS NULL
                    OR exams_attemptitem.is_correct <> (graded.ok = 1))
             RETURNING exams_attemptitem.attempt_id
-        """)  # noqa: S608 - no user input in this SQL
+        """)  # noqa: S608  # nosec B608 - no user input in this SQL
         return {row[0] for row in cursor.fetchall()}
 
 

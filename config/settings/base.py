@@ -100,6 +100,10 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
+# Behind a TLS proxy every request comes from the proxy: count the proxies we run so lockouts
+# (and the audit log) use the real client address. 0 = trust no X-Forwarded-For header.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+AXES_CLIENT_IP_CALLABLE = "core.client_ip.client_ip"
 
 # --- Internationalisation -------------------------------------------------------
 LANGUAGE_CODE = "en-us"

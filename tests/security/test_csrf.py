@@ -1,0 +1,349 @@
+"""Every state-changing POST refuses a request without a valid CSRF token and writes nothing.
+
+Each case posts a payload that does change the database when the token is there (the last
+step of the test proves it), so a view that skipped the CSRF check would fail the test.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pytest
+from django.contrib.auth.tokens import default_token_generator
+from django.core import mail
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.middleware.csrf import _get_new_csrf_string
+from django.test import Client
+from django.urls import reverse
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
+
+from accounts.models import Cohort, User
+from analytics.models import AnalyticsRun
+from exams.models import Attempt, AttemptItem, Blueprint
+from questions.models import Question
+from questions.services import question_as_data
+from tests.factories.accounts import PASSWORD
+from tests.factories.questions import question_data
+
+from .conftest import World
+from .urlmatrix import STATE_CHANGING
+
+pytestmark = pytest.mark.django_db
+
+NEW_PASSWORD = "a-brand-new-passphrase-7"
+
+
+@dataclass
+class Case:
+    role: str  # a World role, or "superuser"
+    url: str
+    data: Callable[[], dict]  # called for every request (uploads can be read only once)
+    probe: Callable[[Client], object]  # what the request would change
+    prepare: Callable[[Client], None] | None = None
+
+
+def question_form(data: dict, **extra) -> dict:
+    post = {
+        "kind": data["kind"],
+        "stem": data["stem"],
+        "explanation": data["explanation"],
+        "references": "\n".join(data["references"]),
+        "tags": ", ".join(data["tags"]),
+        "difficulty": data["difficulty"] or "",
+        "domain_DVA-C01": data["domains"]["DVA-C01"],
+        "domain_DVA-C02": data["domains"].get("DVA-C02", ""),
+        "change_note": "",
+        "options-TOTAL_FORMS": str(len(data["options"])),
+        "options-INITIAL_FORMS": "0",
+        "options-MIN_NUM_FORMS": "0",
+        "options-MAX_NUM_FORMS": "10",
+    }
+    for i, option in enumerate(data["options"]):
+        post[f"options-{i}-text"] = option["text"]
+        post[f"options-{i}-rationale"] = option["rationale"]
+        if option["correct"]:
+            post[f"options-{i}-correct"] = "on"
+    post.update(extra)
+    return post
+
+
+def blueprint_form(blueprint: Blueprint | None, **extra) -> dict:
+    from questions.models import ExamGuide
+
+    post = {
+        "title": "A new mock",
+        "slug": "a-new-mock",
+        "description": "",
+        "guide": ExamGuide.objects.get(code="DVA-C01").pk,
+        "mode": "exam",
+        "feedback": "after_submit",
+        "question_count": 5,
+        "duration_minutes": 20,
+        "unscored_count": 0,
+        "passing_score": 720,
+        "cut_percent": "72.00",
+        "drill_domain": "",
+        "is_active": "on",
+    }
+    if blueprint is not None:
+        post.update(title=blueprint.title, slug=blueprint.slug, guide=blueprint.guide_id)
+    post.update(extra)
+    return post
+
+
+def _item(world: World) -> AttemptItem:
+    return world.attempt.items.get(position=1)
+
+
+def _password(user: User) -> Callable[[Client], str]:
+    return lambda client: User.objects.get(pk=user.pk).password
+
+
+def _reset_confirm(world: World) -> Case:
+    user = world.student
+    uid = urlsafe_base64_encode(force_bytes(user.pk))
+    token = default_token_generator.make_token(user)
+
+    def prepare(client):
+        # The link from the e-mail stores the token in the session and redirects.
+        response = client.get(reverse("password_reset_confirm", args=[uid, token]))
+        assert response.status_code == 302
+
+    return Case(
+        "anon",
+        reverse("password_reset_confirm", args=[uid, "set-password"]),
+        lambda: {"new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD},
+        _password(user),
+        prepare,
+    )
+
+
+CASES: dict[str, Callable[[World], Case]] = {
+    "accounts:sign_up": lambda w: Case(
+        "anon",
+        reverse("accounts:sign_up"),
+        lambda: {
+            "username": "csrf-newbie",
+            "email": "csrf-newbie@example.test",
+            "first_name": "New",
+            "last_name": "Bie",
+            "password1": NEW_PASSWORD,
+            "password2": NEW_PASSWORD,
+        },
+        lambda c: User.objects.filter(username="csrf-newbie").exists(),
+    ),
+    "login": lambda w: Case(
+        "anon",
+        reverse("login"),
+        lambda: {"username": w.student.username, "password": PASSWORD},
+        lambda c: c.session.get("_auth_user_id"),
+    ),
+    "logout": lambda w: Case(
+        "student", reverse("logout"), dict, lambda c: c.session.get("_auth_user_id")
+    ),
+    "password_change": lambda w: Case(
+        "student",
+        reverse("password_change"),
+        lambda: {
+            "old_password": PASSWORD,
+            "new_password1": NEW_PASSWORD,
+            "new_password2": NEW_PASSWORD,
+        },
+        _password(w.student),
+    ),
+    "password_reset": lambda w: Case(
+        "anon",
+        reverse("password_reset"),
+        lambda: {"email": w.student.email},
+        lambda c: len(mail.outbox),
+    ),
+    "password_reset_confirm": _reset_confirm,
+    "accounts:person_edit": lambda w: Case(
+        "admin",
+        reverse("accounts:person_edit", args=[w.student.pk]),
+        lambda: {
+            "role": "Admin",
+            "accommodation_minutes": 30,
+            "accommodation_note": "ESL +30",
+            "is_active": "on",
+        },
+        lambda c: (
+            sorted(w.student.groups.values_list("name", flat=True)),
+            User.objects.get(pk=w.student.pk).accommodation_minutes,
+        ),
+    ),
+    "accounts:cohort_new": lambda w: Case(
+        "admin",
+        reverse("accounts:cohort_new"),
+        lambda: {"name": "Forged cohort", "instructors": [w.other_instructor.pk]},
+        lambda c: Cohort.objects.filter(name="Forged cohort").exists(),
+    ),
+    "accounts:cohort_edit": lambda w: Case(
+        "admin",
+        reverse("accounts:cohort_edit", args=[w.cohort.pk]),
+        lambda: {"name": "Renamed", "instructors": [w.other_instructor.pk]},
+        lambda c: (
+            Cohort.objects.get(pk=w.cohort.pk).name,
+            list(w.cohort.instructors.values_list("pk", flat=True)),
+        ),
+    ),
+    "questions:create": lambda w: Case(
+        "instructor",
+        reverse("questions:create"),
+        lambda: question_form(question_data()),
+        lambda c: Question.objects.count(),
+    ),
+    "questions:edit": lambda w: Case(
+        "instructor",
+        reverse("questions:edit", args=[w.draft_question.pk]),
+        lambda: question_form(
+            {**question_as_data(w.draft_question), "explanation": "Changed by a forged form."},
+            **{"options-INITIAL_FORMS": "4"},  # the four existing options, as the page sends
+        ),
+        lambda c: Question.objects.get(pk=w.draft_question.pk).versions.count(),
+    ),
+    "questions:bulk": lambda w: Case(
+        "instructor",
+        reverse("questions:bulk"),
+        lambda: {"action": "retire", "selected": [w.question.pk]},
+        lambda c: Question.objects.get(pk=w.question.pk).status,
+    ),
+    "questions:status": lambda w: Case(
+        "instructor",
+        reverse("questions:status", args=[w.draft_question.pk]),
+        lambda: {"status": "in_review"},
+        lambda c: Question.objects.get(pk=w.draft_question.pk).status,
+    ),
+    "questions:delete": lambda w: Case(
+        "instructor",
+        reverse("questions:delete", args=[w.draft_question.pk]),
+        dict,
+        lambda c: Question.objects.filter(pk=w.draft_question.pk).exists(),
+    ),
+    "questions:import": lambda w: Case(
+        "instructor",
+        reverse("questions:import"),
+        lambda: {
+            "file": SimpleUploadedFile("bank.json", json.dumps([question_data()]).encode()),
+            "status": "draft",
+        },
+        lambda c: Question.objects.count(),
+    ),
+    "exams:blueprint_new": lambda w: Case(
+        "instructor",
+        reverse("exams:blueprint_new"),
+        lambda: blueprint_form(None),
+        lambda c: Blueprint.objects.count(),
+    ),
+    "exams:blueprint_edit": lambda w: Case(
+        "instructor",
+        reverse("exams:blueprint_edit", args=[w.blueprint.pk]),
+        lambda: blueprint_form(w.blueprint, title="Forged title", duration_minutes=600),
+        lambda c: Blueprint.objects.values_list("title", "duration_minutes").get(pk=w.blueprint.pk),
+    ),
+    "exams:start": lambda w: Case(
+        "other_student",
+        reverse("exams:start", args=[w.blueprint.slug]),
+        dict,
+        lambda c: Attempt.objects.filter(user=w.other_student).count(),
+    ),
+    "exams:answer": lambda w: Case(
+        "student",
+        reverse("exams:answer", args=[w.attempt.pk, 1]),
+        lambda: {"option": _item(w).option_order[0], "seq": 1},
+        lambda c: list(_item(w).selections.values_list("option_id", flat=True)),
+    ),
+    "exams:flag": lambda w: Case(
+        "student",
+        reverse("exams:flag", args=[w.attempt.pk, 1]),
+        lambda: {"flagged": "true"},
+        lambda c: _item(w).flagged,
+    ),
+    "exams:submit": lambda w: Case(
+        "student",
+        reverse("exams:submit", args=[w.attempt.pk]),
+        dict,
+        lambda c: Attempt.objects.get(pk=w.attempt.pk).state,
+    ),
+    "exams:retry_missed": lambda w: Case(
+        "student",
+        reverse("exams:retry_missed"),
+        dict,
+        lambda c: Attempt.objects.filter(user=w.student).count(),
+    ),
+    "analytics:recompute": lambda w: Case(
+        "instructor",
+        reverse("analytics:recompute", args=[w.blueprint.pk]),
+        dict,
+        lambda c: AnalyticsRun.objects.count(),
+    ),
+    "bench_floor": lambda w: Case(
+        "student",
+        reverse("bench_floor"),
+        dict,
+        lambda c: User.objects.get(pk=w.student.pk).last_login,
+    ),
+    # One Django admin form, as a sample of the admin site.
+    "admin:accounts_cohort_add": lambda w: Case(
+        "superuser",
+        reverse("admin:accounts_cohort_add"),
+        lambda: {"name": "Admin-made cohort"},
+        lambda c: Cohort.objects.filter(name="Admin-made cohort").exists(),
+    ),
+}
+
+
+def test_every_state_changing_view_has_a_csrf_case():
+    assert STATE_CHANGING - set(CASES) == set()
+
+
+def _client(world: World, role: str) -> Client:
+    client = Client(enforce_csrf_checks=True)
+    user = world.superuser if role == "superuser" else world.users[role]
+    if user is not None:
+        client.force_login(user)
+    return client
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_post_without_a_valid_csrf_token_is_refused_and_writes_nothing(name, world, settings):
+    settings.BENCH_ENDPOINTS = True
+    case = CASES[name](world)
+    client = _client(world, case.role)
+    secret = _get_new_csrf_string()
+    client.cookies[settings.CSRF_COOKIE_NAME] = secret
+    if case.prepare:
+        case.prepare(client)
+    before = case.probe(client)
+    mail_before = len(mail.outbox)
+
+    attacks = {
+        "no token": {},
+        "token not matching the cookie": {"HTTP_X_CSRFTOKEN": _get_new_csrf_string()},
+        "malformed token": {"HTTP_X_CSRFTOKEN": "x" * 10},
+    }
+    for attack, headers in attacks.items():
+        response = client.post(case.url, case.data(), **headers)
+        assert response.status_code == 403, (attack, response.status_code)
+        assert "CSRF" in response.content.decode() or response.reason_phrase == "Forbidden"
+        assert case.probe(client) == before, attack
+    assert len(mail.outbox) == mail_before
+
+    # Without the cookie a matching token in the form is not enough either.
+    cookieless = Client(enforce_csrf_checks=True)
+    if settings.SESSION_COOKIE_NAME in client.cookies:  # the same session, minus the cookie
+        session = client.cookies[settings.SESSION_COOKIE_NAME].value
+        cookieless.cookies[settings.SESSION_COOKIE_NAME] = session
+    data = {**case.data(), "csrfmiddlewaretoken": secret}
+    assert cookieless.post(case.url, data).status_code == 403
+    assert case.probe(client) == before
+
+    # The control: the same request with the token goes through and changes the database.
+    response = client.post(case.url, case.data(), HTTP_X_CSRFTOKEN=secret)
+    assert response.status_code in (200, 302), response.status_code
+    if response.status_code == 200 and response.context and "form" in response.context:
+        assert not response.context["form"].errors, response.context["form"].errors
+    assert case.probe(client) != before, "the payload must change something for the test to mean it"

@@ -1,0 +1,185 @@
+"""The project's URL patterns and who may reach each of them.
+
+`walk()` lists every pattern of the URLconf, recursively, so a URL added without an entry in
+MATRIX makes tests/security/test_permission_matrix.py fail. Expected outcomes per role:
+
+- an HTTP status (200, 403, 404, 405),
+- LOGIN: a 302 to the log-in page (anonymous users),
+- REDIRECT: a 302 anywhere else (the view did its work or bounced a logged-in user).
+
+Django admin patterns (under ADMIN_PREFIX) are not listed one by one: every one of them is
+requested and must send every non-staff role to the admin log-in page.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from .conftest import World
+
+LOGIN = "302 to login"
+REDIRECT = "302 elsewhere"
+ADMIN_PREFIX = "django-admin/"
+
+
+def by_role(anon, student, other_student, instructor, other_instructor, admin) -> dict:
+    return {
+        "anon": anon,
+        "student": student,
+        "other_student": other_student,
+        "instructor": instructor,
+        "other_instructor": other_instructor,
+        "admin": admin,
+    }
+
+
+def same(value) -> dict:
+    return by_role(value, value, value, value, value, value)
+
+
+EVERYONE = same(200)
+LOGGED_IN = by_role(LOGIN, 200, 200, 200, 200, 200)
+LOGGED_IN_POST_ONLY = by_role(LOGIN, 405, 405, 405, 405, 405)
+LOGGED_IN_REDIRECT = by_role(LOGIN, REDIRECT, REDIRECT, REDIRECT, REDIRECT, REDIRECT)
+ANON_ONLY = by_role(200, REDIRECT, REDIRECT, REDIRECT, REDIRECT, REDIRECT)
+STAFF = by_role(LOGIN, 403, 403, 200, 200, 200)  # Instructor and Admin roles
+STAFF_POST_ONLY = by_role(LOGIN, 403, 403, 405, 405, 405)
+STAFF_REDIRECT = by_role(LOGIN, 403, 403, REDIRECT, REDIRECT, REDIRECT)
+ADMIN_ONLY = by_role(LOGIN, 403, 403, 403, 403, 200)
+OWNER = by_role(LOGIN, 200, 404, 404, 404, 404)  # the student's own attempt, nobody else's
+OWNER_REDIRECT = by_role(LOGIN, REDIRECT, 404, 404, 404, 404)
+COHORT_PAGE = by_role(LOGIN, 404, 404, 200, 404, 200)  # accounts: students have no cohort page
+COHORT_REPORT = by_role(LOGIN, 403, 403, 200, 404, 200)  # analytics: students lack the perm
+
+
+@dataclass(frozen=True)
+class Route:
+    get: dict
+    post: dict | None = None  # set for views that change state
+    kwargs: Callable[[World], dict] | None = None
+    query: str = ""
+
+
+def _attempt(w: World) -> dict:
+    return {"attempt_id": w.attempt.pk}
+
+
+def _item(w: World) -> dict:
+    return {"attempt_id": w.attempt.pk, "position": 1}
+
+
+def _question(w: World) -> dict:
+    return {"question_id": w.question.pk}
+
+
+def _blueprint(w: World) -> dict:
+    return {"blueprint_id": w.blueprint.pk}
+
+
+def _cohort(w: World) -> dict:
+    return {"cohort_id": w.cohort.pk}
+
+
+MATRIX: dict[str, Route] = {
+    # --- core ----------------------------------------------------------------------------
+    "home": Route(get=EVERYONE),
+    "healthz": Route(get=EVERYONE),
+    "bench_floor": Route(get=same(404), post=same(404)),  # off unless BENCH_ENDPOINTS
+    # --- django.contrib.auth -------------------------------------------------------------
+    "login": Route(get=EVERYONE, post=EVERYONE),  # an empty form re-renders with errors
+    "logout": Route(get=same(405), post=EVERYONE),
+    "password_change": Route(get=LOGGED_IN, post=LOGGED_IN),
+    "password_change_done": Route(get=LOGGED_IN),
+    "password_reset": Route(get=EVERYONE, post=EVERYONE),
+    "password_reset_done": Route(get=EVERYONE),
+    "password_reset_confirm": Route(
+        get=EVERYONE,  # an invalid link says so
+        post=EVERYONE,
+        kwargs=lambda w: {"uidb64": "MQ", "token": "not-a-valid-token"},
+    ),
+    "password_reset_complete": Route(get=EVERYONE),
+    # --- accounts --------------------------------------------------------------------------
+    "accounts:sign_up": Route(get=ANON_ONLY, post=ANON_ONLY),
+    "accounts:people": Route(get=ADMIN_ONLY),
+    "accounts:person_edit": Route(
+        get=ADMIN_ONLY, post=ADMIN_ONLY, kwargs=lambda w: {"user_id": w.student.pk}
+    ),
+    "accounts:cohorts": Route(get=by_role(LOGIN, 404, 404, 200, 200, 200)),
+    "accounts:cohort_new": Route(get=ADMIN_ONLY, post=ADMIN_ONLY),
+    "accounts:cohort_detail": Route(get=COHORT_PAGE, kwargs=_cohort),
+    "accounts:cohort_edit": Route(get=ADMIN_ONLY, post=ADMIN_ONLY, kwargs=_cohort),
+    # --- questions ---------------------------------------------------------------------------
+    "questions:list": Route(get=STAFF),
+    "questions:bulk": Route(get=STAFF_POST_ONLY, post=STAFF_REDIRECT),
+    "questions:create": Route(get=STAFF, post=STAFF),
+    "questions:import": Route(get=STAFF, post=STAFF),
+    "questions:export": Route(get=STAFF),
+    "questions:coverage": Route(get=STAFF),
+    "questions:detail": Route(get=STAFF, kwargs=_question),
+    "questions:edit": Route(get=STAFF, post=STAFF, kwargs=_question),
+    "questions:diff": Route(get=STAFF, kwargs=_question),
+    "questions:status": Route(get=STAFF_POST_ONLY, post=STAFF_REDIRECT, kwargs=_question),
+    # The question appears in an attempt, so deleting it is refused with a redirect.
+    "questions:delete": Route(get=STAFF_POST_ONLY, post=STAFF_REDIRECT, kwargs=_question),
+    # --- exams -------------------------------------------------------------------------------
+    "exams:list": Route(get=LOGGED_IN),
+    "exams:attempts": Route(get=LOGGED_IN),
+    "exams:start": Route(
+        get=LOGGED_IN_POST_ONLY,
+        post=LOGGED_IN_REDIRECT,
+        kwargs=lambda w: {"slug": w.blueprint.slug},
+    ),
+    "exams:resume": Route(get=OWNER_REDIRECT, kwargs=_attempt),
+    "exams:question": Route(get=OWNER, kwargs=_item),
+    "exams:answer": Route(get=LOGGED_IN_POST_ONLY, post=OWNER_REDIRECT, kwargs=_item),
+    "exams:flag": Route(get=LOGGED_IN_POST_ONLY, post=OWNER_REDIRECT, kwargs=_item),
+    "exams:state": Route(get=OWNER, kwargs=_attempt),
+    "exams:review": Route(get=OWNER, kwargs=_attempt),
+    "exams:submit": Route(get=OWNER, post=OWNER_REDIRECT, kwargs=_attempt),
+    "exams:results": Route(get=OWNER, kwargs=lambda w: {"attempt_id": w.finished_attempt.pk}),
+    "exams:retry_missed": Route(get=LOGGED_IN_POST_ONLY, post=LOGGED_IN_REDIRECT),
+    "exams:audit": Route(get=ADMIN_ONLY),
+    "exams:blueprints": Route(get=STAFF),
+    "exams:blueprint_new": Route(get=STAFF, post=STAFF),
+    "exams:blueprint_edit": Route(get=STAFF, post=STAFF, kwargs=_blueprint),
+    # --- analytics -----------------------------------------------------------------------------
+    "analytics:dashboard": Route(get=LOGGED_IN),
+    "analytics:item_index": Route(get=STAFF),
+    "analytics:items": Route(get=STAFF, kwargs=_blueprint),
+    "analytics:recompute": Route(get=STAFF_POST_ONLY, post=STAFF_REDIRECT, kwargs=_blueprint),
+    "analytics:run": Route(get=STAFF, kwargs=lambda w: {"run_id": w.run.pk}),
+    "analytics:cohorts": Route(get=STAFF),
+    "analytics:cohort": Route(get=COHORT_REPORT, kwargs=_cohort),
+    "analytics:cohort_csv": Route(get=COHORT_REPORT, kwargs=_cohort),
+}
+
+# Views that accept a POST which changes state (test_csrf.py must cover each of them).
+STATE_CHANGING = frozenset(name for name, route in MATRIX.items() if route.post is not None)
+
+
+@dataclass(frozen=True)
+class Pattern:
+    route: str  # the full route, as ResolverMatch.route spells it
+    name: str | None  # "namespace:name"
+
+
+def _join(route1: str, route2: str) -> str:
+    # The same joining as django.urls.resolvers._join_route, so routes compare equal.
+    if route2.startswith("^"):
+        route2 = route2[1:]
+    return route1 + route2
+
+
+def walk(resolver: URLResolver | None = None, prefix: str = "", namespace: str = ""):
+    """Yield every URL pattern of the project, recursively through includes."""
+    resolver = resolver or get_resolver()
+    for entry in resolver.url_patterns:
+        route = _join(prefix, str(entry.pattern))
+        if isinstance(entry, URLResolver):
+            inner = f"{namespace}{entry.namespace}:" if entry.namespace else namespace
+            yield from walk(entry, route, inner)
+        elif isinstance(entry, URLPattern):
+            yield Pattern(route, f"{namespace}{entry.name}" if entry.name else None)
