@@ -38,7 +38,9 @@ def _fault_pause() -> None:
         time.sleep(pause)
 
 
-@shared_task(**TASK_OPTIONS)
+# Nobody waits on these results, and not storing them keeps a submit from touching the result
+# backend at all (which would otherwise retry for seconds while Redis is down).
+@shared_task(ignore_result=True, **TASK_OPTIONS)
 def attempt_analytics(attempt_id: int) -> dict:
     """Store a submitted attempt's domain rows and the student's standings."""
     from django.db import transaction
@@ -56,7 +58,7 @@ def attempt_analytics(attempt_id: int) -> dict:
     return {"attempt": attempt_id, "domain_rows": rows}
 
 
-@shared_task(**TASK_OPTIONS)
+@shared_task(ignore_result=True, **TASK_OPTIONS)
 def blueprint_statistics(blueprint_id: int, run_id: int | None = None) -> int:
     """Recompute a blueprint's item analysis; a run id reports progress to the page."""
     from .services import blueprint_statistics_compute

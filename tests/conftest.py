@@ -159,6 +159,7 @@ class WorkerProcess:
                 os.killpg(self.process.pid, 9)
                 self.process.wait(10)
         self.log.close()
+        self.log_path.unlink(missing_ok=True)
 
 
 @pytest.fixture

@@ -3,12 +3,16 @@
 import os
 
 import pytest
+from playwright.sync_api import expect
 
 # Playwright's sync API runs an event loop in this thread; Django's ORM calls made by the
 # test itself (fixtures, assertions) are still synchronous and safe here.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 CHROMIUM = "/usr/bin/chromium"
+
+# A loaded 2-core CI machine can take more than Playwright's default 5 s for a page.
+expect.set_options(timeout=15_000)
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",

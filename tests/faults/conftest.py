@@ -1,0 +1,171 @@
+"""Fixtures for fault tests: a private Redis, Celery pointed at it, Chromium, helpers.
+
+Every process these tests start listens on 127.0.0.1 only and is stopped by its fixture.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import shutil
+import subprocess
+import threading
+import time
+from contextlib import contextmanager
+
+import pytest
+
+from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS
+from tests.servers import RedisServer
+
+# Playwright's sync API runs an event loop in its thread; the ORM calls the browser test
+# makes there are still synchronous (as in tests/browser/conftest.py).
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+def wait_for(predicate, timeout: float = 30, interval: float = 0.2) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(interval)
+    return False
+
+
+def child_pids(pid: int) -> list[int]:
+    out = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout
+    return [int(p) for p in out.split()]
+
+
+def short_blueprint(*, slug: str, question_count: int = 10):
+    from exams.models import Blueprint
+    from questions.models import ExamGuide
+
+    return Blueprint.objects.create(
+        title=f"Fault check {slug}",
+        slug=slug,
+        question_count=question_count,
+        duration_minutes=30,
+        guide=ExamGuide.objects.get(code="DVA-C01"),
+    )
+
+
+def started_attempt(student, *, slug: str, seed: int = 7):
+    """A bank, a short blueprint and a started attempt, all through the services."""
+    from exams.services import attempt_start
+    from tests.factories.questions import make_bank
+
+    make_bank(per_domain=6)
+    return attempt_start(
+        user=student, blueprint=short_blueprint(slug=slug), rng=random.Random(seed)
+    )
+
+
+def _reset_celery_connections(app) -> None:
+    """Forget the app's cached broker pools and result backend, so the next use reconnects."""
+    from kombu import pools
+
+    app._pool = None
+    amqp = app.__dict__.get("amqp")
+    if amqp is not None:
+        amqp._producer_pool = None
+    pools.reset()  # kombu keeps pools per broker URL in a process-wide registry
+    app._backend_cache = None
+    app._local.__dict__.pop("backend", None)
+
+
+@contextmanager
+def celery_app_pointed_at(url: str):
+    """Point the project's Celery app (broker and results) at `url`, then restore it."""
+    from config.celery import app
+
+    saved = {
+        "broker_url": app.conf.broker_url,
+        "result_backend": app.conf.result_backend,
+        "task_always_eager": app.conf.task_always_eager,
+    }
+    app.conf.broker_url = url
+    app.conf.result_backend = url
+    app.conf.task_always_eager = False
+    _reset_celery_connections(app)
+    try:
+        yield app
+    finally:
+        for key, value in saved.items():
+            setattr(app.conf, key, value)
+        _reset_celery_connections(app)
+
+
+@pytest.fixture
+def private_redis():
+    """A Redis server of this test's own, so stopping it cannot disturb any other test."""
+    from tests.plugin import require
+
+    require("redis")
+    server = RedisServer(shutil.which("redis-server")).start()
+    try:
+        yield server
+    finally:
+        server.cleanup()
+
+
+@pytest.fixture
+def celery_app_on_private_redis(private_redis, settings, transactional_db):
+    """Like `celery_app_on_redis` in tests/conftest.py, but on `private_redis`.
+
+    Broker and result backend both point at it, as REDIS_URL does in production.
+    """
+    from tests.plugin import require
+
+    require("postgresql")
+    settings.REDIS_URL = private_redis.url
+    with celery_app_pointed_at(private_redis.url) as app:
+        yield app
+
+
+@pytest.fixture
+def run_in_chromium(live_server):
+    """Run `scenario(page)` on a Chromium page of the live server, in a thread of its own.
+
+    Not the `page` fixture of tests/browser/conftest.py: imported here it would be a second
+    session-scoped `browser`, and Playwright refuses a second sync instance in the thread
+    where tests/browser's is still open ("using Playwright Sync API inside the asyncio
+    loop"). A thread of its own has no such loop. Same Chromium binary and flags.
+    """
+    from tests.plugin import require
+
+    require("chromium")
+
+    def run(scenario, *, timeout: float = 120) -> None:
+        outcome: dict[str, BaseException] = {}
+
+        def target():
+            from django.db import connections
+            from playwright.sync_api import sync_playwright
+
+            try:
+                with sync_playwright() as pw:
+                    browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+                    try:
+                        context = browser.new_context(
+                            base_url=live_server.url, viewport={"width": 1280, "height": 900}
+                        )
+                        context.set_default_timeout(15_000)
+                        scenario(context.new_page())
+                    finally:
+                        # Closed while Playwright's loop still runs: with a running loop
+                        # Django keeps this thread's connections in context-local storage.
+                        connections.close_all()
+                        browser.close()
+            except BaseException as exc:  # re-raised in the test's thread below
+                outcome["error"] = exc
+
+        thread = threading.Thread(target=target, name="chromium-scenario", daemon=True)
+        thread.start()
+        thread.join(timeout)
+        if thread.is_alive():
+            raise TimeoutError(f"the browser scenario did not finish in {timeout} s")
+        if "error" in outcome:
+            raise outcome["error"]
+
+    return run
