@@ -45,5 +45,10 @@ format: install-dev
 	$(PY) -m ruff check --fix .
 	$(PY) -m ruff format .
 
+## Benchmark on this machine (not part of the suite): 500 students sitting an exam under load,
+## then the analytics over 100,000 attempts. Options: make bench BENCH_ARGS="--users 100".
+bench: install-dev
+	$(PY) -m bench.run $(BENCH_ARGS)
+
 clean:
 	rm -rf $(VENV) var/db.sqlite3 .pytest_cache

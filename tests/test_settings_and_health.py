@@ -57,3 +57,26 @@ def test_healthz_reports_broker_down(client, settings):
 def test_pages_send_a_content_security_policy(client, db):
     header = client.get("/").headers["Content-Security-Policy"]
     assert "default-src 'self'" in header and "script-src 'self'" in header
+
+
+def test_collectstatic_works_with_production_settings(tmp_path):
+    """The manifest storage refuses files that reference missing ones (e.g. source maps)."""
+    env = {k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    env.update(
+        {
+            "DJANGO_SETTINGS_MODULE": "config.settings.prod",
+            "SECRET_KEY": "k" * 50,
+            "ALLOWED_HOSTS": "exam.example.org",
+        }
+    )
+    code = (
+        "import django; from django.conf import settings; django.setup(); "
+        f"settings.STATIC_ROOT = {str(tmp_path)!r}; "
+        "from django.core.management import call_command; "
+        "call_command('collectstatic', '--noinput', verbosity=0)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=REPO, env=env, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert (tmp_path / "staticfiles.json").exists()

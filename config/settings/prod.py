@@ -19,3 +19,8 @@ SECURE_HSTS_PRELOAD = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+
+# --- Database connections ------------------------------------------------------------------
+# Persistent connections halve the server's CPU per request under load (bench/RESULTS.md);
+# CONN_HEALTH_CHECKS (base settings) drops a connection that a database restart broke.
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)  # noqa: F405
