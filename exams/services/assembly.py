@@ -79,7 +79,14 @@ def draw_form(
         pool.sort(key=lambda pair: pair[0] in seen_question_ids)
         chosen.extend((qid, vid, domain.pk) for qid, vid in pool[:need])
     rng.shuffle(chosen)
+    unscored = set(rng.sample(range(len(chosen)), blueprint.unscored_count))
+    return _with_shuffled_options(chosen, rng, unscored=unscored)
 
+
+def _with_shuffled_options(
+    chosen: list[tuple[int, int, int]], rng: random.Random, *, unscored: set[int]
+) -> list[DrawnItem]:
+    """Freeze each chosen (question, version, domain) with its options in a random order."""
     from questions.models import Option
 
     options: dict[int, list[int]] = {}
@@ -87,7 +94,6 @@ def draw_form(
         version_id__in=[vid for _, vid, _ in chosen]
     ).values_list("version_id", "pk"):
         options.setdefault(version_id, []).append(option_id)
-    unscored = set(rng.sample(range(len(chosen)), blueprint.unscored_count))
     items = []
     for index, (question_id, version_id, domain_id) in enumerate(chosen):
         option_ids = sorted(options[version_id])
@@ -111,22 +117,10 @@ def check_fill(blueprint: Blueprint) -> str | None:
 
 def form_from_questions(*, question_ids: list[int], rng: random.Random) -> list[DrawnItem]:
     """A practice form of chosen questions (e.g. the ones a student missed), still published."""
-    from questions.models import Option
-
     rows = list(
         Question.objects.published()
         .filter(pk__in=question_ids, domain_links__guide__code="DVA-C01")
         .values_list("pk", "current_version_id", "domain_links__domain_id")
     )
     rng.shuffle(rows)
-    options: dict[int, list[int]] = {}
-    for version_id, option_id in Option.objects.filter(
-        version_id__in=[v for _, v, _ in rows]
-    ).values_list("version_id", "pk"):
-        options.setdefault(version_id, []).append(option_id)
-    items = []
-    for question_id, version_id, domain_id in rows:
-        option_ids = sorted(options[version_id])
-        rng.shuffle(option_ids)
-        items.append(DrawnItem(question_id, version_id, domain_id, option_ids, scored=True))
-    return items
+    return _with_shuffled_options(rows, rng, unscored=set())

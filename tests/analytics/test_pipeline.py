@@ -177,3 +177,16 @@ def test_rolled_back_submission_leaves_no_analytics():
         raise RuntimeError("the request failed after submitting")
     assert Attempt.objects.get(pk=attempt.pk).state == "in_progress"
     assert not AttemptDomainResult.objects.exists()
+
+
+def test_practise_missed_questions_again(client):
+    make_bank(per_domain=6)
+    student = UserFactory(role="Student")
+    first = sit(student, _blueprint(), correct_positions={1, 2, 3, 4, 5, 6, 7})
+    missed = set(first.items.filter(is_correct=False).values_list("question_id", flat=True))
+    client.force_login(student)
+    response = client.post(reverse("exams:retry_missed"))
+    retry = Attempt.objects.get(user=student, blueprint__slug="retry-missed")
+    assert response.url == reverse("exams:question", args=[retry.pk, 1])
+    assert set(retry.items.values_list("question_id", flat=True)) == missed
+    assert retry.feedback == "after_each"
