@@ -97,6 +97,11 @@ def _finite(value: float) -> float | None:
     return value if math.isfinite(value) else None
 
 
+def finite_or_none(value: float | None) -> float | None:
+    """Return the value as a float, or None when it is missing, NaN or infinite."""
+    return None if value is None else _finite(value)
+
+
 def attempt_totals(scores: npt.ArrayLike) -> np.ndarray:
     """Return each attempt's total mark: the sum over the items presented in it."""
     return np.nansum(_as_matrix(scores), axis=1)

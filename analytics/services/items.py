@@ -16,13 +16,6 @@ from questions.models import Option, QuestionVersion
 from ..models import BlueprintStatistics, ItemStatistic
 
 
-def _none_if_nan(value):
-    if value is None:
-        return None
-    value = float(value)
-    return None if np.isnan(value) else value
-
-
 def blueprint_statistics_compute(*, blueprint_id: int, progress=None) -> BlueprintStatistics:
     """Recompute a blueprint's test and item statistics from its submitted attempts.
 
@@ -104,13 +97,13 @@ def _store(blueprint, finished, attempt_ids, items, counts, test, rel, now, repo
             blueprint=blueprint,
             question_id=item.item,
             attempts=item.attempts,
-            facility=_none_if_nan(item.facility),
-            sd=_none_if_nan(item.sd),
-            random_guess=_none_if_nan(item.random_guess_score),
-            intended_weight=_none_if_nan(item.intended_weight),
-            effective_weight=_none_if_nan(item.effective_weight),
-            discrimination=_none_if_nan(item.discrimination_index),
-            efficiency=_none_if_nan(item.discriminative_efficiency),
+            facility=st.finite_or_none(item.facility),
+            sd=st.finite_or_none(item.sd),
+            random_guess=st.finite_or_none(item.random_guess_score),
+            intended_weight=st.finite_or_none(item.intended_weight),
+            effective_weight=st.finite_or_none(item.effective_weight),
+            discrimination=st.finite_or_none(item.discrimination_index),
+            efficiency=st.finite_or_none(item.discriminative_efficiency),
             flags=st.review_flags(item),
             option_counts=counts.get(item.item, {}),
             computed_at=now,
@@ -122,14 +115,14 @@ def _store(blueprint, finished, attempt_ids, items, counts, test, rel, now, repo
         defaults={
             "attempts": len(attempt_ids),
             "last_attempt_id": finished.aggregate(m=Max("pk"))["m"],
-            "mean": _none_if_nan(test.mean),
-            "median": _none_if_nan(test.median),
-            "sd": _none_if_nan(test.sd),
-            "skewness": _none_if_nan(test.skewness),
-            "kurtosis": _none_if_nan(test.kurtosis),
-            "alpha": _none_if_nan(rel.alpha) if rel else None,
-            "error_ratio": _none_if_nan(rel.error_ratio) if rel else None,
-            "standard_error": _none_if_nan(rel.standard_error) if rel else None,
+            "mean": st.finite_or_none(test.mean),
+            "median": st.finite_or_none(test.median),
+            "sd": st.finite_or_none(test.sd),
+            "skewness": st.finite_or_none(test.skewness),
+            "kurtosis": st.finite_or_none(test.kurtosis),
+            "alpha": st.finite_or_none(rel.alpha) if rel else None,
+            "error_ratio": st.finite_or_none(rel.error_ratio) if rel else None,
+            "standard_error": st.finite_or_none(rel.standard_error) if rel else None,
             "items_in_alpha": rel.items_used if rel else 0,
             "computed_at": now,
         },

@@ -16,21 +16,11 @@ from analytics.services import attempt_results_compute, recompute_everything
 from analytics.tasks import recompute_all_analytics
 from exams.models import Attempt, AttemptEvent, AttemptItem, Blueprint
 from exams.services import answer_save, attempt_start, attempt_submit
-from questions.models import ExamGuide
 from tests.factories.accounts import UserFactory
+from tests.factories.exams import reported_domain_rows, short_blueprint, stored_domain_rows
 from tests.factories.questions import make_bank
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def _blueprint():
-    return Blueprint.objects.create(
-        title="Short",
-        slug="short",
-        question_count=10,
-        duration_minutes=20,
-        guide=ExamGuide.objects.get(code="DVA-C01"),
-    )
 
 
 def sit(user, blueprint, correct_positions, seed=1):
@@ -46,20 +36,12 @@ def sit(user, blueprint, correct_positions, seed=1):
     return attempt_submit(user=user, attempt_id=attempt.pk)
 
 
-def _rows(attempt):
-    return sorted(
-        AttemptDomainResult.objects.filter(attempt=attempt).values_list(
-            "domain__name", "correct", "total"
-        )
-    )
-
-
 def test_submit_stores_domain_rows_matching_the_score_report():
     make_bank(per_domain=6)
     student = UserFactory(role="Student")
-    attempt = sit(student, _blueprint(), correct_positions={1, 2, 3, 4, 5, 6})
-    rows = _rows(attempt)
-    assert rows == sorted((d["domain"], d["correct"], d["total"]) for d in attempt.domain_results)
+    attempt = sit(student, short_blueprint(), correct_positions={1, 2, 3, 4, 5, 6})
+    rows = stored_domain_rows(attempt)
+    assert rows == reported_domain_rows(attempt)
     assert sum(c for _, c, _ in rows) == 6
     standings = {
         s.domain.name: (s.correct, s.items)
@@ -69,28 +51,28 @@ def test_submit_stores_domain_rows_matching_the_score_report():
     assert BlueprintStatistics.objects.get(blueprint=attempt.blueprint).attempts == 1
 
 
-def test_running_the_attempt_task_twice_gives_the_same_rows():
+def test_running_the_attempt_task_twice_gives_the_samestored_domain_rows():
     make_bank(per_domain=6)
-    attempt = sit(UserFactory(role="Student"), _blueprint(), correct_positions={2, 4})
-    before = _rows(attempt)
+    attempt = sit(UserFactory(role="Student"), short_blueprint(), correct_positions={2, 4})
+    before = stored_domain_rows(attempt)
     attempt_results_compute(attempt_id=attempt.pk)
     attempt_results_compute(attempt_id=attempt.pk)
-    assert _rows(attempt) == before
+    assert stored_domain_rows(attempt) == before
     assert AttemptDomainResult.objects.filter(attempt=attempt).count() == len(before)
 
 
 def test_full_recompute_equals_the_incremental_results():
     make_bank(per_domain=6)
-    blueprint = _blueprint()
+    blueprint = short_blueprint()
     attempts = [
         sit(UserFactory(role="Student"), blueprint, set(range(1, n + 1)), seed=n) for n in (3, 6, 9)
     ]
-    incremental = {a.pk: _rows(a) for a in attempts}
+    incremental = {a.pk: stored_domain_rows(a) for a in attempts}
     standings = sorted(
         StudentDomainStanding.objects.values_list("user_id", "domain_id", "items", "correct")
     )
     recompute_all_analytics.delay().get()
-    assert {a.pk: _rows(a) for a in attempts} == incremental
+    assert {a.pk: stored_domain_rows(a) for a in attempts} == incremental
     assert (
         sorted(
             StudentDomainStanding.objects.values_list("user_id", "domain_id", "items", "correct")
@@ -101,13 +83,13 @@ def test_full_recompute_equals_the_incremental_results():
 
 def test_nightly_recompute_repairs_drift_from_the_raw_answers_and_audits_it():
     make_bank(per_domain=6)
-    attempt = sit(UserFactory(role="Student"), _blueprint(), correct_positions={1, 2, 3})
+    attempt = sit(UserFactory(role="Student"), short_blueprint(), correct_positions={1, 2, 3})
     # Someone (or a bug) flips a stored correctness flag: the raw answers say otherwise.
     AttemptItem.objects.filter(attempt=attempt, position=1).update(is_correct=False)
     summary = recompute_everything()
     assert summary["regraded_attempts"] == 1
     assert AttemptItem.objects.get(attempt=attempt, position=1).is_correct is True
-    assert sum(c for _, c, _ in _rows(attempt)) == 3
+    assert sum(c for _, c, _ in stored_domain_rows(attempt)) == 3
     assert AttemptEvent.objects.filter(attempt=attempt, kind="regrade").count() == 1
     attempt.refresh_from_db()
     assert attempt.correct_count == 3
@@ -115,7 +97,7 @@ def test_nightly_recompute_repairs_drift_from_the_raw_answers_and_audits_it():
 
 def test_item_statistics_show_dashes_when_undefined(client):
     make_bank(per_domain=6)
-    blueprint = _blueprint()
+    blueprint = short_blueprint()
     sit(UserFactory(role="Student"), blueprint, correct_positions={1})
     client.force_login(UserFactory(role="Instructor"))
     body = client.get(reverse("analytics:items", args=[blueprint.pk])).content.decode()
@@ -127,7 +109,7 @@ def test_item_statistics_show_dashes_when_undefined(client):
 
 def test_recompute_now_reports_progress_until_done(client):
     make_bank(per_domain=6)
-    blueprint = _blueprint()
+    blueprint = short_blueprint()
     for seed in range(3):
         sit(UserFactory(role="Student"), blueprint, set(range(1, seed * 3 + 2)), seed=seed)
     client.force_login(UserFactory(role="Instructor"))
@@ -171,7 +153,7 @@ def test_rolled_back_submission_leaves_no_analytics():
 
     make_bank(per_domain=6)
     student = UserFactory(role="Student")
-    attempt = attempt_start(user=student, blueprint=_blueprint())
+    attempt = attempt_start(user=student, blueprint=short_blueprint())
     with pytest.raises(RuntimeError), transaction.atomic():
         attempt_submit(user=student, attempt_id=attempt.pk)
         raise RuntimeError("the request failed after submitting")
@@ -182,7 +164,7 @@ def test_rolled_back_submission_leaves_no_analytics():
 def test_practise_missed_questions_again(client):
     make_bank(per_domain=6)
     student = UserFactory(role="Student")
-    first = sit(student, _blueprint(), correct_positions={1, 2, 3, 4, 5, 6, 7})
+    first = sit(student, short_blueprint(), correct_positions={1, 2, 3, 4, 5, 6, 7})
     missed = set(first.items.filter(is_correct=False).values_list("question_id", flat=True))
     client.force_login(student)
     response = client.post(reverse("exams:retry_missed"))

@@ -13,6 +13,7 @@ from exams.models import Attempt
 from exams.services import attempt_start
 from tests.conftest import WorkerProcess, _db_url_for_current_test_database
 from tests.factories.accounts import UserFactory
+from tests.factories.exams import reported_domain_rows, stored_domain_rows
 from tests.factories.questions import make_bank
 from tests.faults.conftest import short_blueprint, wait_for
 
@@ -23,18 +24,6 @@ pytestmark = [
 
 CORRECT_POSITIONS = {1, 2, 3, 5, 8}
 MAX_REQUEST_SECONDS = 3
-
-
-def _expected_rows(attempt):
-    return sorted((d["domain"], d["correct"], d["total"]) for d in attempt.domain_results)
-
-
-def _stored_rows(attempt):
-    return sorted(
-        AttemptDomainResult.objects.filter(attempt=attempt).values_list(
-            "domain__name", "correct", "total"
-        )
-    )
 
 
 def _timed(durations: dict, step: str, call, *args, **kwargs):
@@ -104,8 +93,8 @@ def test_an_exam_is_sat_with_redis_down_and_analytics_catch_up_when_it_returns(
     ).start()
     try:
         catch_up_missing_analytics.delay()
-        assert wait_for(lambda: _stored_rows(attempt) == _expected_rows(attempt)), (
-            _stored_rows(attempt),
+        assert wait_for(lambda: stored_domain_rows(attempt) == reported_domain_rows(attempt)), (
+            stored_domain_rows(attempt),
             worker.output(),
         )
         # The worker found exactly this one attempt and computed it.
@@ -116,7 +105,8 @@ def test_an_exam_is_sat_with_redis_down_and_analytics_catch_up_when_it_returns(
     finally:
         worker.stop()
     assert (
-        len(_expected_rows(attempt)) == AttemptDomainResult.objects.filter(attempt=attempt).count()
+        len(reported_domain_rows(attempt))
+        == AttemptDomainResult.objects.filter(attempt=attempt).count()
     )
     # Checked last, so the catch-up above is proven even while this still fails: no request
     # may wait long on a Redis that is down (the page would look frozen).

@@ -21,6 +21,7 @@ from analytics.models import AttemptDomainResult, StudentDomainStanding
 from exams.services import answer_save, attempt_submit
 from tests.conftest import REPO_ROOT
 from tests.factories.accounts import UserFactory
+from tests.factories.exams import reported_domain_rows, stored_domain_rows
 from tests.faults.conftest import child_pids, started_attempt, wait_for
 
 pytestmark = pytest.mark.services("postgresql", "redis")
@@ -65,18 +66,6 @@ def _dead(pid: int) -> bool:
     except FileNotFoundError:
         return True
     return stat.rsplit(")", 1)[1].split()[0] == "Z"  # a zombie nobody has reaped yet
-
-
-def _expected_rows(attempt):
-    return sorted((d["domain"], d["correct"], d["total"]) for d in attempt.domain_results)
-
-
-def _stored_rows(attempt):
-    return sorted(
-        AttemptDomainResult.objects.filter(attempt=attempt).values_list(
-            "domain__name", "correct", "total"
-        )
-    )
 
 
 def _submitted_attempt(student):
@@ -128,7 +117,7 @@ def test_a_new_worker_gets_the_task_of_a_whole_worker_killed_mid_task(start_work
     second = start_worker(ANALYTICS_DEBOUNCE_SECONDS=60, **short_visibility)
     assert wait_for(lambda: SUCCEEDED.search(second.output()), timeout=30), second.output()
     assert len(RECEIVED.findall(second.output())) == 1, second.output()
-    assert _stored_rows(attempt) == _expected_rows(attempt)
+    assert stored_domain_rows(attempt) == reported_domain_rows(attempt)
     assert StudentDomainStanding.objects.filter(user=student).exists()
     # Acknowledged this time (what stays unacked is the statistics run it scheduled, an ETA
     # task a worker holds until its countdown ends).

@@ -12,23 +12,16 @@ from django.db import transaction
 from django.urls import reverse
 
 from analytics.models import AttemptDomainResult, StudentDomainStanding
-from exams.models import Blueprint
 from exams.services import answer_save, attempt_start, attempt_submit
-from questions.models import ExamGuide
 from tests.factories.accounts import UserFactory
+from tests.factories.exams import reported_domain_rows, short_blueprint, stored_domain_rows
 from tests.factories.questions import make_bank
 
 pytestmark = pytest.mark.services("postgresql", "redis")
 
 
 def _sit(student, *, correct=(1, 2, 3, 4)):
-    blueprint = Blueprint.objects.create(
-        title="Short",
-        slug=f"short-{student.pk}",
-        question_count=10,
-        duration_minutes=20,
-        guide=ExamGuide.objects.get(code="DVA-C01"),
-    )
+    blueprint = short_blueprint(slug=f"short-{student.pk}")
     attempt = attempt_start(user=student, blueprint=blueprint, rng=random.Random(5))
     for item in attempt.items.select_related("version").prefetch_related("version__options"):
         options = {o.pk: o for o in item.version.options.all()}
@@ -53,18 +46,6 @@ def _wait_for(predicate, timeout=60):
     return False
 
 
-def _expected_rows(attempt):
-    return sorted((d["domain"], d["correct"], d["total"]) for d in attempt.domain_results)
-
-
-def _stored_rows(attempt):
-    return sorted(
-        AttemptDomainResult.objects.filter(attempt=attempt).values_list(
-            "domain__name", "correct", "total"
-        )
-    )
-
-
 def test_submission_goes_through_redis_to_a_worker_and_the_dashboard_shows_it(start_worker, client):
     worker = start_worker(ANALYTICS_DEBOUNCE_SECONDS=1)
     make_bank(per_domain=6)
@@ -73,10 +54,10 @@ def test_submission_goes_through_redis_to_a_worker_and_the_dashboard_shows_it(st
     assert _wait_for(lambda: StudentDomainStanding.objects.filter(user=student).exists()), (
         worker.output()
     )
-    assert _stored_rows(attempt) == _expected_rows(attempt)
+    assert stored_domain_rows(attempt) == reported_domain_rows(attempt)
     client.force_login(student)
     body = client.get(reverse("analytics:dashboard")).content.decode()
-    security = next(r for r in _expected_rows(attempt) if r[0] == "Security")
+    security = next(r for r in reported_domain_rows(attempt) if r[0] == "Security")
     assert f"{security[1]} / {security[2]}" in body
     assert "analytics.tasks.attempt_analytics" in worker.output()
 
@@ -104,9 +85,9 @@ def test_a_worker_killed_mid_task_gets_the_task_again_with_identical_results(sta
     # Delivered twice: once to the killed process, once more after the worker noticed.
     assert len(received.findall(worker.output())) == 2, worker.output()
     assert "WorkerLostError" in worker.output()
-    assert _stored_rows(attempt) == _expected_rows(attempt)
+    assert stored_domain_rows(attempt) == reported_domain_rows(attempt)
     assert AttemptDomainResult.objects.filter(attempt=attempt).count() == len(
-        _expected_rows(attempt)
+        reported_domain_rows(attempt)
     )
 
 

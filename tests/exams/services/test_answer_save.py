@@ -4,8 +4,9 @@ from datetime import timedelta
 import pytest
 from django.core.exceptions import ValidationError
 
-from exams.models import Attempt, AttemptEvent, Blueprint
+from exams.models import Attempt, AttemptEvent
 from exams.services import SAVE_GRACE, AttemptClosed, answer_save, attempt_start, item_flag_set
+from tests.factories.exams import short_blueprint
 from tests.factories.questions import make_bank
 
 pytestmark = pytest.mark.django_db
@@ -14,16 +15,8 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def attempt(student):
     make_bank(per_domain=6)
-    blueprint = Blueprint.objects.create(
-        title="Short", slug="short", guide_id=_c01(), question_count=10, duration_minutes=20
-    )
+    blueprint = short_blueprint()
     return attempt_start(user=student, blueprint=blueprint, rng=random.Random(7))
-
-
-def _c01():
-    from questions.models import ExamGuide
-
-    return ExamGuide.objects.get(code="DVA-C01").pk
 
 
 def _item(attempt, kind):

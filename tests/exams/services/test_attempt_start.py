@@ -9,6 +9,7 @@ from exams.models import Attempt, Blueprint
 from exams.services import BankTooSmall, attempt_start
 from questions.services import question_as_data, question_update
 from tests.factories.accounts import UserFactory
+from tests.factories.exams import short_blueprint
 from tests.factories.questions import make_bank
 
 pytestmark = pytest.mark.django_db
@@ -17,20 +18,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def small_exam():
     """A 10-question DVA-C01 exam at the guide weights, 20 minutes."""
-    return Blueprint.objects.create(
-        title="Short exam",
-        slug="short",
-        guide_id=_guide("DVA-C01"),
-        mode="exam",
-        question_count=10,
-        duration_minutes=20,
-    )
-
-
-def _guide(code):
-    from questions.models import ExamGuide
-
-    return ExamGuide.objects.get(code=code).pk
+    return short_blueprint()
 
 
 def test_form_follows_domain_weights_with_no_repeats(student, small_exam):

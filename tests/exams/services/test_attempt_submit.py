@@ -5,23 +5,11 @@ from datetime import timedelta
 import pytest
 from django.db import connection
 
-from exams.models import Attempt, AttemptEvent, Blueprint
+from exams.models import Attempt, AttemptEvent
 from exams.services import answer_save, attempt_start, attempt_submit, attempts_expire_overdue
 from exams.tasks import expire_overdue_attempts
+from tests.factories.exams import short_blueprint
 from tests.factories.questions import make_bank
-
-
-def _blueprint(**kwargs):
-    from questions.models import ExamGuide
-
-    defaults = {
-        "title": "Short",
-        "slug": "short",
-        "question_count": 10,
-        "duration_minutes": 20,
-        "guide": ExamGuide.objects.get(code="DVA-C01"),
-    }
-    return Blueprint.objects.create(**{**defaults, **kwargs})
 
 
 def _answer_correctly(user, attempt, how_many):
@@ -35,7 +23,7 @@ def _answer_correctly(user, attempt, how_many):
 @pytest.mark.django_db
 def test_submit_scores_from_the_answers(student):
     make_bank(per_domain=6)
-    attempt = attempt_start(user=student, blueprint=_blueprint(), rng=random.Random(1))
+    attempt = attempt_start(user=student, blueprint=short_blueprint(), rng=random.Random(1))
     _answer_correctly(student, attempt, 8)
     # A wrong answer on item 9; item 10 stays unanswered.
     item9 = attempt.items.select_related("version").get(position=9)
@@ -58,7 +46,7 @@ def test_submit_scores_from_the_answers(student):
 @pytest.mark.django_db
 def test_submit_twice_gives_one_result(student):
     make_bank(per_domain=6)
-    attempt = attempt_start(user=student, blueprint=_blueprint())
+    attempt = attempt_start(user=student, blueprint=short_blueprint())
     first = attempt_submit(user=student, attempt_id=attempt.pk)
     second = attempt_submit(user=student, attempt_id=attempt.pk)
     assert first.finished_at == second.finished_at
@@ -68,7 +56,7 @@ def test_submit_twice_gives_one_result(student):
 @pytest.mark.django_db
 def test_submit_after_the_deadline_records_the_deadline_as_finish(student):
     make_bank(per_domain=6)
-    attempt = attempt_start(user=student, blueprint=_blueprint())
+    attempt = attempt_start(user=student, blueprint=short_blueprint())
     result = attempt_submit(
         user=student, attempt_id=attempt.pk, now=attempt.deadline + timedelta(minutes=5)
     )
@@ -79,7 +67,7 @@ def test_submit_after_the_deadline_records_the_deadline_as_finish(student):
 @pytest.mark.django_db
 def test_beat_task_submits_abandoned_expired_attempts(student, other_student):
     make_bank(per_domain=6)
-    blueprint = _blueprint()
+    blueprint = short_blueprint()
     abandoned = attempt_start(user=student, blueprint=blueprint)
     running = attempt_start(user=other_student, blueprint=blueprint)
     Attempt.objects.filter(pk=abandoned.pk).update(
@@ -101,7 +89,7 @@ def test_beat_task_submits_abandoned_expired_attempts(student, other_student):
 def test_parallel_submits_on_postgresql_score_exactly_once(student):
     assert connection.vendor == "postgresql"
     make_bank(per_domain=6)
-    attempt = attempt_start(user=student, blueprint=_blueprint())
+    attempt = attempt_start(user=student, blueprint=short_blueprint())
     _answer_correctly(student, attempt, 5)
     barrier = threading.Barrier(4)
     results, errors = [], []
@@ -129,7 +117,7 @@ def test_parallel_submits_on_postgresql_score_exactly_once(student):
 @pytest.mark.django_db(transaction=True)
 def test_two_tabs_starting_together_get_one_attempt(student):
     make_bank(per_domain=6)
-    blueprint = _blueprint()
+    blueprint = short_blueprint()
     barrier = threading.Barrier(3)
     ids, errors = [], []
 

@@ -5,9 +5,9 @@ from django.db import connection, transaction
 from django.db.utils import DatabaseError
 from django.urls import reverse
 
-from exams.models import AttemptEvent, Blueprint
+from exams.models import AttemptEvent
 from exams.services import attempt_start
-from questions.models import ExamGuide
+from tests.factories.exams import short_blueprint
 from tests.factories.questions import make_bank
 
 pytestmark = pytest.mark.django_db
@@ -16,13 +16,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def attempt(student):
     make_bank(per_domain=6)
-    blueprint = Blueprint.objects.create(
-        title="Short",
-        slug="short",
-        question_count=10,
-        duration_minutes=20,
-        guide=ExamGuide.objects.get(code="DVA-C01"),
-    )
+    blueprint = short_blueprint()
     return attempt_start(user=student, blueprint=blueprint, rng=random.Random(1))
 
 

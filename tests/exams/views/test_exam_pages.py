@@ -5,7 +5,7 @@ from django.urls import reverse
 
 from exams.models import Attempt, Blueprint
 from exams.services import attempt_start
-from questions.models import ExamGuide
+from tests.factories.exams import short_blueprint
 from tests.factories.questions import make_bank
 
 pytestmark = pytest.mark.django_db
@@ -13,13 +13,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def blueprint():
-    return Blueprint.objects.create(
-        title="Short",
-        slug="short",
-        question_count=10,
-        duration_minutes=20,
-        guide=ExamGuide.objects.get(code="DVA-C01"),
-    )
+    return short_blueprint()
 
 
 @pytest.fixture

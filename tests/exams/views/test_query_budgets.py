@@ -5,23 +5,12 @@ import random
 import pytest
 from django.urls import reverse
 
-from exams.models import Blueprint
 from exams.services import answer_save, attempt_start, attempt_submit
-from questions.models import ExamGuide
 from tests.factories.accounts import UserFactory
+from tests.factories.exams import short_blueprint
 from tests.factories.questions import make_bank
 
 pytestmark = pytest.mark.django_db
-
-
-def _blueprint():
-    return Blueprint.objects.create(
-        title="Mock",
-        slug="mock",
-        question_count=20,
-        duration_minutes=40,
-        guide=ExamGuide.objects.get(code="DVA-C01"),
-    )
 
 
 def _grow(blueprint, others: int):
@@ -35,7 +24,7 @@ def _grow(blueprint, others: int):
 @pytest.mark.parametrize("others", [0, 15])
 def test_exam_page_budgets(client, student, others, django_assert_max_num_queries):
     make_bank(per_domain=12)
-    blueprint = _blueprint()
+    blueprint = short_blueprint(slug="mock", question_count=20, duration_minutes=40)
     _grow(blueprint, others)
     attempt = attempt_start(user=student, blueprint=blueprint, rng=random.Random(99))
     for item in attempt.items.all()[:10]:

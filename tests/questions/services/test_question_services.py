@@ -3,9 +3,8 @@ import random
 import pytest
 from django.core.exceptions import ValidationError
 
-from exams.models import Blueprint
 from exams.services import attempt_start
-from questions.models import ExamGuide, Question
+from questions.models import Question
 from questions.services import (
     ImportFailed,
     bank_import,
@@ -14,6 +13,7 @@ from questions.services import (
     question_set_status,
     question_update,
 )
+from tests.factories.exams import short_blueprint
 from tests.factories.questions import make_bank, make_question, question_data
 
 pytestmark = pytest.mark.django_db
@@ -27,13 +27,7 @@ def test_saving_unchanged_content_makes_no_new_version():
 
 def test_a_question_shown_in_an_attempt_can_be_retired_but_not_deleted(student):
     make_bank(per_domain=6)
-    blueprint = Blueprint.objects.create(
-        title="S",
-        slug="s",
-        question_count=10,
-        duration_minutes=20,
-        guide=ExamGuide.objects.get(code="DVA-C01"),
-    )
+    blueprint = short_blueprint(slug="s")
     attempt = attempt_start(user=student, blueprint=blueprint, rng=random.Random(1))
     shown = attempt.items.first().question
     with pytest.raises(ValidationError, match="Retire it instead"):
