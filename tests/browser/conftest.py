@@ -1,6 +1,7 @@
 """Chromium through Playwright against pytest-django's live server."""
 
 import os
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
@@ -45,3 +46,58 @@ def page(browser, live_server):
     page = context.new_page()
     yield page
     context.close()
+
+
+AXE_SCRIPT = Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js"
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1280, "height": 800}
+
+
+def axe_violations(page, *, disable=()):
+    """Run axe-core (WCAG 2.x A/AA and best practices) over the page; return its violations."""
+    if not page.evaluate("() => typeof window.axe !== 'undefined'"):
+        page.add_script_tag(path=str(AXE_SCRIPT))
+    result = page.evaluate(
+        """async (disabled) => {
+            const rules = Object.fromEntries(disabled.map((id) => [id, {enabled: false}]));
+            const r = await axe.run(document, {rules});
+            return r.violations.map((v) => ({
+                id: v.id, impact: v.impact, help: v.help,
+                nodes: v.nodes.slice(0, 5).map((n) => n.target.join(' ')),
+            }));
+        }""",
+        list(disable),
+    )
+    return result
+
+
+def assert_accessible(page, *, disable=()):
+    """Fail with axe-core's findings when the page has any violation."""
+    violations = axe_violations(page, disable=disable)
+    assert violations == [], f"axe-core violations on {page.url}: {violations}"
+
+
+def horizontal_overflow(page):
+    """Return by how many CSS pixels the page is wider than the viewport (0: no sideways scroll)."""
+    return page.evaluate(
+        "() => Math.max(document.documentElement.scrollWidth, document.body.scrollWidth)"
+        " - document.documentElement.clientWidth"
+    )
+
+
+def assert_no_sideways_scroll(page):
+    """Fail when the page scrolls sideways, naming the widest elements that stick out."""
+    overflow = horizontal_overflow(page)
+    if overflow > 0:
+        culprits = page.evaluate(
+            """() => {
+                const w = document.documentElement.clientWidth;
+                return [...document.querySelectorAll('body *')]
+                  .filter((el) => el.getBoundingClientRect().right > w + 1)
+                  .slice(0, 8)
+                  .map((el) => el.tagName.toLowerCase() + (el.id ? '#' + el.id : '')
+                       + (el.className && typeof el.className === 'string'
+                          ? '.' + el.className.trim().split(/\\s+/).join('.') : ''));
+            }"""
+        )
+        raise AssertionError(f"{page.url} scrolls sideways by {overflow}px: {culprits}")
