@@ -2,8 +2,13 @@
 
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator
 from django.db import models
 from django.db.models.functions import Lower
+
+# Text size steps on exam pages; 2 is the browser's normal size.
+TEXT_SIZE_DEFAULT = 2
+TEXT_SIZE_MAX = 4
 
 
 class User(AbstractUser):
@@ -16,6 +21,11 @@ class User(AbstractUser):
     )
     accommodation_note = models.CharField(
         max_length=100, blank=True, help_text='Why the extra time is granted, e.g. "ESL +30".'
+    )
+    text_size = models.PositiveSmallIntegerField(
+        default=TEXT_SIZE_DEFAULT,
+        validators=[MaxValueValidator(TEXT_SIZE_MAX)],
+        help_text="Exam pages' text size step (0 smallest, 2 normal, 4 largest).",
     )
 
     class Meta:

@@ -220,6 +220,10 @@ class AttemptItem(models.Model):
     )
     answered_at = models.DateTimeField(null=True, blank=True)
     checked = models.BooleanField(default=False, help_text="Practice: feedback was shown.")
+    # The student's own strike-outs: a study aid, never read by scoring.
+    eliminated = models.JSONField(
+        default=list, blank=True, help_text="Option ids the student struck out."
+    )
     is_correct = models.BooleanField(null=True, blank=True)
 
     class Meta:
