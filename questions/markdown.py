@@ -53,3 +53,30 @@ def render_inline(text: str) -> str:
     if html.startswith("<p>") and html.endswith("</p>\n") and html.count("<p>") == 1:
         return html[3:-5]
     return html
+
+
+def markdown_to_plain(text: str, max_chars: int | None = None) -> str:
+    """Return the words of Markdown `text` as one line of plain text, cut to `max_chars`.
+
+    Code spans and blocks keep their content without the backticks; the result is plain
+    text, so templates escape it like any other string.
+    """
+    parts = []
+    for token in _md.parse(text or ""):
+        if token.type in ("fence", "code_block"):
+            parts.append(token.content)
+        for child in token.children or ():
+            if child.type in ("text", "code_inline", "html_inline"):
+                parts.append(child.content)
+            elif child.type in ("softbreak", "hardbreak"):
+                parts.append(" ")
+        parts.append(" ")
+    plain = " ".join("".join(parts).split())
+    if max_chars is not None and len(plain) > max_chars:
+        # Cut at a word boundary when there is one near the end, so no half word dangles.
+        cut = plain[: max_chars - 1]
+        space = cut.rfind(" ")
+        if space > max_chars // 2:
+            cut = cut[:space]
+        plain = cut.rstrip(" ,;:.") + "…"
+    return plain
