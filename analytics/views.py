@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 
 from django.contrib import messages
@@ -13,6 +12,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.models import Cohort
 from accounts.selectors import cohort_get_for_user, cohort_list_for_user
+from core.csv_cells import csv_safe_writer
 from exams.models import Blueprint
 
 from . import selectors
@@ -156,7 +156,8 @@ def cohort_report_csv(request, cohort_id: int):
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     name = f"cohort-{report.cohort.pk}-{report.blueprint.slug}.csv"
     response["Content-Disposition"] = f'attachment; filename="{name}"'
-    writer = csv.writer(response)
+    # Cohort names, blueprint titles and usernames are user input: no formulas in Excel.
+    writer = csv_safe_writer(response)
     writer.writerow(["section", "label", "value", "count"])
     writer.writerow(["summary", "cohort", report.cohort.name, ""])
     writer.writerow(["summary", "blueprint", report.blueprint.title, ""])

@@ -20,7 +20,9 @@ case-insensitive and spaces or hyphens count as underscores):
     difficulty      easy, medium or hard
 
 The exporter writes every column above with six option columns (more when a question has
-more options), "|" between references and tags, and CRLF line ends as RFC 4180 asks.
+more options), "|" between references and tags, and CRLF line ends as RFC 4180 asks. A cell
+that a spreadsheet would run as a formula (starting with =, +, -, @, tab or CR) is written
+with a leading single quote, which the reader removes again (core.csv_cells).
 Semicolon- and tab-separated files (as some spreadsheets save) are recognised by the header.
 """
 
@@ -29,6 +31,8 @@ from __future__ import annotations
 import csv
 import io
 import re
+
+from core.csv_cells import csv_restore_cell, csv_safe_writer
 
 from .base import Collector, ParseResult, normalise_question
 
@@ -133,7 +137,7 @@ def _rows(text: str, delimiter: str):
             return
         except csv.Error as exc:
             raise _Malformed(start, str(exc)) from exc
-        yield start, cells
+        yield start, [csv_restore_cell(cell) for cell in cells]
 
 
 def _read_row(
@@ -249,7 +253,7 @@ def export(questions: list[dict]) -> str:
     data = [normalise_question(q) for q in questions]
     option_count = max([DEFAULT_OPTION_COLUMNS, *(len(q["options"]) for q in data)])
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
+    writer = csv_safe_writer(out, lineterminator="\r\n")
     writer.writerow(header(option_count))
     for q in data:
         if any("|" in t for t in q["tags"]):
