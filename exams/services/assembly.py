@@ -14,13 +14,23 @@ from ..scoring import allocate_by_largest_remainder
 class BankTooSmall(Exception):
     """The published bank cannot fill the blueprint; the message says where it falls short."""
 
-    def __init__(self, blueprint: Blueprint, shortfalls: list[tuple[str, int, int]]):
+    def __init__(
+        self,
+        blueprint: Blueprint,
+        shortfalls: list[tuple[str, int, int]],
+        *,
+        held_back: bool = False,
+    ):
         self.blueprint = blueprint
         self.shortfalls = shortfalls
         parts = [f"{name}: {have} published, {need} needed" for name, have, need in shortfalls]
-        super().__init__(
-            f"The question bank cannot fill “{blueprint.title}” yet ({'; '.join(parts)})."
-        )
+        message = f"The question bank cannot fill “{blueprint.title}” yet ({'; '.join(parts)})."
+        if held_back:
+            message += (
+                " Questions in your other attempts in progress are left out so that one cannot"
+                " reveal the other's answers; submit those attempts first."
+            )
+        super().__init__(message)
 
 
 @dataclass(frozen=True)
@@ -50,14 +60,22 @@ def blueprint_domain_counts(blueprint: Blueprint) -> dict[Domain, int]:
 
 
 def draw_form(
-    *, blueprint: Blueprint, seen_question_ids: set[int], rng: random.Random
+    *,
+    blueprint: Blueprint,
+    seen_question_ids: set[int],
+    rng: random.Random,
+    excluded_question_ids: set[int] = frozenset(),
 ) -> list[DrawnItem]:
-    """Draw a form: unseen questions first, no repeats, shuffled questions and options."""
+    """Draw a form: unseen questions first, no repeats, shuffled questions and options.
+
+    `excluded_question_ids` are never drawn (the questions of the student's open exam).
+    """
     counts = blueprint_domain_counts(blueprint)
     pools = {domain.pk: [] for domain in counts}
     published = (
         Question.objects.published()
         .filter(domain_links__domain__in=list(counts), current_version__isnull=False)
+        .exclude(pk__in=excluded_question_ids)
         .values_list("pk", "current_version_id", "domain_links__domain_id")
     )
     for question_id, version_id, domain_id in published:
@@ -69,7 +87,7 @@ def draw_form(
         if len(pools[domain.pk]) < need
     ]
     if shortfalls:
-        raise BankTooSmall(blueprint, shortfalls)
+        raise BankTooSmall(blueprint, shortfalls, held_back=bool(excluded_question_ids))
 
     chosen: list[tuple[int, int, int]] = []
     for domain, need in counts.items():
@@ -115,11 +133,20 @@ def check_fill(blueprint: Blueprint) -> str | None:
     return None
 
 
-def form_from_questions(*, question_ids: list[int], rng: random.Random) -> list[DrawnItem]:
-    """A practice form of chosen questions (e.g. the ones a student missed), still published."""
+def form_from_questions(
+    *,
+    question_ids: list[int],
+    rng: random.Random,
+    excluded_question_ids: set[int] = frozenset(),
+) -> list[DrawnItem]:
+    """A practice form of chosen questions (e.g. the ones a student missed), still published.
+
+    `excluded_question_ids` are left out even when chosen (the questions of an open exam).
+    """
     rows = list(
         Question.objects.published()
         .filter(pk__in=question_ids, domain_links__guide__code="DVA-C01")
+        .exclude(pk__in=excluded_question_ids)
         .values_list("pk", "current_version_id", "domain_links__domain_id")
     )
     rng.shuffle(rows)

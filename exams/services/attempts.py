@@ -6,6 +6,7 @@ import random
 from datetime import datetime, timedelta
 from decimal import Decimal
 
+from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -36,6 +37,20 @@ def attempt_open_for(*, user, blueprint: Blueprint) -> Attempt | None:
     return Attempt.objects.in_progress().filter(user=user, blueprint=blueprint).first()
 
 
+def _held_question_ids(*, user, mode: str) -> set[int]:
+    """Return the questions a new attempt of `mode` must not draw while others are open.
+
+    Practice and drills show keys right after each answer, and any submitted attempt shows
+    them on its results page. So while an exam-mode attempt is open its questions stay out
+    of every other form, and a new exam leaves out the questions of every open attempt (a
+    practice started earlier must not hand out the new exam's keys either).
+    """
+    items = AttemptItem.objects.filter(attempt__user=user, attempt__state=Attempt.State.IN_PROGRESS)
+    if mode != Blueprint.Mode.EXAM:
+        items = items.filter(attempt__mode=Blueprint.Mode.EXAM)
+    return set(items.values_list("question_id", flat=True))
+
+
 @transaction.atomic
 def attempt_start(
     *,
@@ -54,6 +69,9 @@ def attempt_start(
         raise PermissionDenied("Your role cannot sit exams.")
     if not blueprint.is_active and question_ids is None:
         raise ValidationError("This exam is not available.")
+    # Starts of one student take turns: a practice and an exam started together in two tabs
+    # would otherwise both miss the other's questions and could share some.
+    get_user_model().objects.select_for_update().filter(pk=user.pk).values_list("pk").first()
     existing = attempt_open_for(user=user, blueprint=blueprint)
     if existing is not None:
         _log(existing, AttemptEvent.Kind.RESUME, actor=user, ip=ip)
@@ -61,12 +79,20 @@ def attempt_start(
     now = now or timezone.now()
     rng = rng or random.SystemRandom()
     seen = set(AttemptItem.objects.filter(attempt__user=user).values_list("question_id", flat=True))
+    held = _held_question_ids(user=user, mode=blueprint.mode)
     if question_ids is not None:
-        drawn = form_from_questions(question_ids=question_ids, rng=rng)
+        drawn = form_from_questions(question_ids=question_ids, rng=rng, excluded_question_ids=held)
         if not drawn:
+            if held & set(question_ids):
+                raise ValidationError(
+                    "Those questions are in your exam in progress; submit it first, then "
+                    "practise them."
+                )
             raise ValidationError("None of those questions is available any more.")
     else:
-        drawn = draw_form(blueprint=blueprint, seen_question_ids=seen, rng=rng)
+        drawn = draw_form(
+            blueprint=blueprint, seen_question_ids=seen, rng=rng, excluded_question_ids=held
+        )
     accommodation = user.accommodation_minutes if blueprint.is_timed else 0
     attempt = Attempt(
         user=user,
@@ -228,10 +254,12 @@ def item_check(*, user, attempt_id: int, position: int, now: datetime | None = N
         raise PermissionDenied("Feedback is shown after the exam is submitted.")
     item = AttemptItem.objects.select_related("version").get(attempt=attempt, position=position)
     if not item.checked:
+        chosen = {s.option_id for s in item.selections.all()}
+        if not chosen:
+            # Checking an empty answer would reveal the key and lock the item for nothing.
+            raise ValidationError("Choose an answer before checking it.")
         item.checked = True
-        item.is_correct = is_item_correct(
-            item.version.kind, _keyed(item), {s.option_id for s in item.selections.all()}
-        )
+        item.is_correct = is_item_correct(item.version.kind, _keyed(item), chosen)
         item.save(update_fields=["checked", "is_correct"])
     return item
 
