@@ -49,6 +49,17 @@ class StudentDashboard:
     pending_analytics: int
 
 
+def student_latest_guide_code(*, user) -> str | None:
+    """Return the exam guide of the user's latest finished attempt (None before the first)."""
+    return (
+        Attempt.objects.finished()
+        .filter(user=user)
+        .order_by("-finished_at", "-pk")
+        .values_list("blueprint__guide__code", flat=True)
+        .first()
+    )
+
+
 def student_dashboard(*, user, guide_code: str = "DVA-C01") -> StudentDashboard:
     finished = Attempt.objects.finished().filter(user=user, blueprint__guide__code=guide_code)
     history = list(finished.select_related("blueprint").order_by("finished_at"))

@@ -16,6 +16,7 @@ from core.csv_cells import csv_safe_writer
 from exams.models import Blueprint
 
 from . import selectors
+from .forms import DashboardForm
 from .models import AnalyticsRun
 from .services.runs import run_request
 
@@ -23,9 +24,12 @@ from .services.runs import run_request
 @login_required
 @permission_required("exams.take_exam", raise_exception=True)
 def student_dashboard(request):
-    guide = request.GET.get("guide", "DVA-C01")
-    if guide not in ("DVA-C01", "DVA-C02"):
-        guide = "DVA-C01"
+    form = DashboardForm(request.GET)
+    valid = form.is_valid()
+    guide = form.cleaned_data.get("guide") if valid else ""
+    if not guide:
+        # Open on what the student sat last, not on a guide they may never have taken.
+        guide = selectors.student_latest_guide_code(user=request.user) or form.guide_codes[0]
     dashboard = selectors.student_dashboard(user=request.user, guide_code=guide)
     chart = {
         "labels": [a.finished_at.strftime("%d %b") for a in dashboard.history],
@@ -35,7 +39,14 @@ def student_dashboard(request):
     return render(
         request,
         "analytics/dashboard.html",
-        {"d": dashboard, "chart": chart, "guide": guide, "few_items": selectors.FEW_ITEMS},
+        {
+            "d": dashboard,
+            "chart": chart,
+            "guide": guide,
+            "form": form,
+            "few_items": selectors.FEW_ITEMS,
+        },
+        status=200 if valid else 400,
     )
 
 

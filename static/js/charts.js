@@ -13,16 +13,41 @@
   }
 
   function refLine(value, count, label) {
+    // The plugin below draws it; a line dataset alone needs two points, so one attempt
+    // would show no passing line at all.
     return { label: label, data: Array(count).fill(value), borderColor: "#6c757d",
-      borderDash: [6, 4], pointRadius: 0, fill: false };
+      borderDash: [6, 4], pointRadius: 0, fill: false, showLine: false, refValue: value };
   }
+
+  // Draw each reference line (a dataset with refValue) across the whole plot area.
+  Chart.register({
+    id: "refLines",
+    afterDatasetsDraw: function (chart) {
+      const area = chart.chartArea;
+      const y = chart.scales.y;
+      chart.data.datasets.forEach(function (set, i) {
+        if (set.refValue === undefined || !y || !chart.isDatasetVisible(i)) return;
+        const ctx = chart.ctx;
+        const py = Math.round(y.getPixelForValue(set.refValue));
+        ctx.save();
+        ctx.strokeStyle = set.borderColor;
+        ctx.lineWidth = 2;
+        ctx.setLineDash(set.borderDash || []);
+        ctx.beginPath();
+        ctx.moveTo(area.left, py);
+        ctx.lineTo(area.right, py);
+        ctx.stroke();
+        ctx.restore();
+      });
+    },
+  });
 
   const builders = {
     "score-history": function (d) {
       return { type: "line", data: { labels: d.labels, datasets: [
         { label: "Scaled score", data: d.scores, borderColor: palette[0], tension: 0.2 },
         refLine(720, d.labels.length, "Passing score 720"),
-      ] }, options: { scales: { y: { min: 100, max: 1000 } } } };
+      ] }, options: { scales: { x: { offset: true }, y: { min: 100, max: 1000 } } } };
     },
     "domain-history": function (d) {
       const sets = Object.keys(d.domains).map(function (name, i) {
@@ -33,7 +58,7 @@
       });
       sets.push(refLine(72, d.labels.length, "72% line"));
       return { type: "line", data: { labels: d.labels, datasets: sets },
-        options: { scales: { y: { min: 0, max: 100 } } } };
+        options: { scales: { x: { offset: true }, y: { min: 0, max: 100 } } } };
     },
     "histogram": function (d) {
       return { type: "bar", data: { labels: d.histogram.labels, datasets: [
