@@ -12,7 +12,13 @@ urlpatterns = [
     path("attempts/<int:attempt_id>/q/<int:position>/", views.attempt_question, name="question"),
     path("attempts/<int:attempt_id>/q/<int:position>/answer/", views.answer_save, name="answer"),
     path("attempts/<int:attempt_id>/q/<int:position>/flag/", views.flag_toggle, name="flag"),
+    path(
+        "attempts/<int:attempt_id>/q/<int:position>/eliminate/",
+        views.eliminate_toggle,
+        name="eliminate",
+    ),
     path("attempts/<int:attempt_id>/state/", views.attempt_state, name="state"),
+    path("exams/text-size/", views.text_size_set, name="text_size"),
     path("attempts/<int:attempt_id>/review/", views.attempt_review, name="review"),
     path("attempts/<int:attempt_id>/submit/", views.attempt_submit, name="submit"),
     path("attempts/<int:attempt_id>/results/", views.attempt_results, name="results"),

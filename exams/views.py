@@ -90,6 +90,28 @@ def _closed_redirect(request, attempt: Attempt):
     return redirect("exams:results", attempt_id=attempt.pk)
 
 
+# Practice and drills are not exams: their finish button says what it finishes.
+FINISH_LABELS = {
+    Blueprint.Mode.EXAM: "Submit exam",
+    Blueprint.Mode.PRACTICE: "Finish practice",
+    Blueprint.Mode.DRILL: "Finish drill",
+}
+
+
+def _option_rows(shown) -> list[dict]:
+    """Options as shown, each with its letter, whether chosen and whether struck out."""
+    struck = set(shown.item.eliminated)
+    return [
+        {
+            "letter": chr(ord("A") + index),
+            "option": option,
+            "selected": option.pk in shown.selected,
+            "eliminated": option.pk in struck,
+        }
+        for index, option in enumerate(shown.options)
+    ]
+
+
 @login_required
 @require_GET
 def attempt_question(request, attempt_id: int, position: int):
@@ -113,6 +135,8 @@ def attempt_question(request, attempt_id: int, position: int):
             "remaining": selectors.remaining_seconds(attempt),
             "answered_count": sum(1 for n in navigator if n.answered),
             "show_feedback": shown.item.checked,
+            "option_rows": _option_rows(shown),
+            "finish_label": FINISH_LABELS.get(attempt.mode, "Submit exam"),
         },
     )
 
@@ -208,6 +232,69 @@ def flag_toggle(request, attempt_id: int, position: int):
     if _wants_json(request):
         return JsonResponse({"ok": True, "flagged": item.flagged})
     return redirect("exams:question", attempt_id=attempt.pk, position=position)
+
+
+def _json_error(message: str, status: int = 400) -> JsonResponse:
+    return JsonResponse({"ok": False, "error": message}, status=status)
+
+
+@login_required
+@require_POST
+def eliminate_toggle(request, attempt_id: int, position: int):
+    """Strike an option out (or back in) on the owner's open attempt: JSON or a redirect."""
+    from .page_forms import EliminateForm
+    from .services.exam_page import item_eliminate_set
+
+    attempt = _own_attempt(request, attempt_id)
+    if not ratelimit.allow(
+        f"eliminate:{request.user.pk}", limit=settings.AUTOSAVE_RATE_LIMIT, window_seconds=10
+    ):
+        return _json_error("Too many changes at once; retrying.", status=429)
+    form = EliminateForm(request.POST)
+    if not form.is_valid():
+        return _json_error("Choose an option of this question to strike out.")
+    try:
+        item = item_eliminate_set(
+            user=request.user,
+            attempt_id=attempt.pk,
+            position=position,
+            option_id=form.cleaned_data["option"],
+            eliminated=form.cleaned_data["eliminated"],
+        )
+    except services.AttemptClosed as exc:
+        if _wants_json(request):
+            return JsonResponse({"ok": False, "closed": True, "error": str(exc)}, status=409)
+        return _closed_redirect(request, attempt)
+    except ValidationError as exc:
+        return _json_error(" ".join(exc.messages))
+    except AttemptItem.DoesNotExist as exc:
+        raise Http404("No such question in this attempt.") from exc
+    if _wants_json(request):
+        return JsonResponse({"ok": True, "eliminated": item.eliminated})
+    return redirect("exams:question", attempt_id=attempt.pk, position=position)
+
+
+@login_required
+@require_POST
+def text_size_set(request):
+    """Remember the text size step for exam pages: JSON for the page's script, else go back."""
+    from django.utils.http import url_has_allowed_host_and_scheme
+
+    from .page_forms import TextSizeForm
+    from .services.exam_page import user_text_size_set
+
+    form = TextSizeForm(request.POST)
+    if not form.is_valid():
+        return _json_error("Choose a text size between the smallest and the largest step.")
+    user_text_size_set(user=request.user, size=form.cleaned_data["size"])
+    if _wants_json(request):
+        return JsonResponse({"ok": True, "size": request.user.text_size})
+    back = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(
+        back, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        back = "exams:list"
+    return redirect(back)
 
 
 @login_required
