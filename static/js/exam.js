@@ -1,21 +1,34 @@
-// The exam page's client: autosave with retries, flag for review, and the countdown timer.
-// The server owns time and answers; this file only reports and retries until it confirms.
+// The exam page's client: autosave with retries, flag for review, strike-outs, text size and
+// the countdown timer. The server owns time and answers; this file only reports and retries
+// until it confirms.
 (function () {
   "use strict";
 
   const statusEl = document.getElementById("save-status");
+  const announcer = document.getElementById("save-announcer");
   const form = document.getElementById("answer-form");
   const csrfInput = document.querySelector("input[name=csrfmiddlewaretoken]");
   const csrf = csrfInput ? csrfInput.value : "";
 
-  function setStatus(text, kind) {
+  // The one polite live region: each user action ends in at most one message here.
+  function announce(text) {
+    if (!announcer) return;
+    announcer.textContent = "";
+    // A fresh text node in a later task, so a repeated message is read again.
+    window.setTimeout(function () { announcer.textContent = text; }, 50);
+  }
+
+  // The badge is only seen: "Saving…" is not spoken, the outcome is (once).
+  function setStatus(text, kind, speak) {
     if (!statusEl) return;
+    const changed = statusEl.dataset.state !== kind;
     statusEl.textContent = text;
     statusEl.className = "save-status badge " + ({
       saving: "text-bg-info", saved: "text-bg-success", offline: "text-bg-warning",
       error: "text-bg-danger",
     }[kind] || "text-bg-secondary");
     statusEl.dataset.state = kind;
+    if (speak === true || (speak !== false && changed && kind === "offline")) announce(text);
   }
 
   // ---- A queue of requests that are retried until the server confirms -------------------
@@ -72,15 +85,17 @@
         }
         retryDelay = 1000;
         if (job.onOk) job.onOk(result.data);
-        setStatus(pending.size ? "Saving…" : "All answers saved", "saved");
+        if (pending.size) setStatus("Saving…", "saving");
+        else setStatus("All answers saved", "saved", true);
         pump();
       } else if (result.status === 409 || result.status === 400 || result.status === 403 ||
                  result.status === 404) {
         // The server refused for a reason retrying cannot fix: say so and stop.
         pending.delete(key);
         try { localStorage.removeItem(storageKey(key)); } catch (e) { /* ignore */ }
-        setStatus(result.data.error || "Not saved", "error");
+        setStatus(result.data.error || "Not saved", "error", false);
         showAlert(result.data.error || "This answer could not be saved.");
+        announce(result.data.error || "This answer could not be saved.");
         if (result.data.closed) window.setTimeout(function () { window.location.reload(); }, 2500);
         pump();
       } else {
@@ -130,20 +145,32 @@
     let seq = parseInt(form.dataset.seq, 10) || 0;
     const inputs = Array.prototype.slice.call(form.querySelectorAll("input[name=option]"));
     const counter = form.querySelector(".select-count");
+    const checkMessage = document.getElementById("check-message");
+    const answeredCount = document.getElementById("answered-count");
 
     function selected() {
       return inputs.filter(function (i) { return i.checked; }).map(function (i) { return i.value; });
     }
 
-    function enforceLimit() {
-      if (!multiple) return;
-      const chosen = selected().length;
-      inputs.forEach(function (i) { i.disabled = !i.checked && chosen >= selectCount; });
-      if (counter) counter.textContent = chosen + " of " + selectCount + " selected.";
+    function showCount() {
+      if (multiple && counter) counter.textContent = selected().length + " of " + selectCount + " selected.";
     }
 
     function navCell() {
       return document.querySelector('.nav-cell[data-position="' + position + '"]');
+    }
+
+    // The cell's name, mark and count always follow its classes, so nothing needs a reload.
+    function refreshCell(cell) {
+      const answered = cell.classList.contains("answered");
+      const flagged = cell.classList.contains("flagged");
+      cell.setAttribute("aria-label", "Question " + cell.dataset.position + ", " +
+        (answered ? "answered" : "unanswered") + (flagged ? ", flagged" : ""));
+      const mark = cell.querySelector(".nav-cell-flag");
+      if (mark) mark.textContent = flagged ? "⚑" : "";
+      if (answeredCount) {
+        answeredCount.textContent = String(document.querySelectorAll(".nav-cell.answered").length);
+      }
     }
 
     function save() {
@@ -156,29 +183,51 @@
         const cell = navCell();
         if (cell) {
           cell.classList.toggle("answered", answered);
-          cell.setAttribute("aria-label", cell.getAttribute("aria-label")
-            .replace(/answered|unanswered/, answered ? "answered" : "unanswered"));
+          refreshCell(cell);
         }
       });
     }
 
+    function say(text) {
+      if (!checkMessage) return;
+      checkMessage.textContent = text;
+      checkMessage.hidden = !text;
+    }
+
     inputs.forEach(function (input) {
       input.addEventListener("change", function () {
+        // Options stay operable at the limit: a choice too many is undone and explained.
         if (multiple && selected().length > selectCount) {
           input.checked = false;
+          const text = "This question takes " + selectCount + " answers. Unselect one first.";
+          say(text);
+          announce(text);
           return;
         }
-        enforceLimit();
+        say("");
+        showCount();
         save();
       });
     });
-    enforceLimit();
+    showCount();
 
     // Page buttons submit the form (which saves too); wait for queued saves first.
     form.addEventListener("submit", function (event) {
+      const submitter = event.submitter;
+      if (submitter && submitter.value === "check") {
+        if (!selected().length) {
+          event.preventDefault();
+          const text = "Choose an answer before checking it.";
+          say(text);
+          announce(text);
+          if (inputs.length) inputs[0].focus();
+          return;
+        }
+        try { sessionStorage.setItem("dva-feedback-focus", attemptId + ":" + position); }
+        catch (e) { /* storage unavailable: focus stays at the top */ }
+      }
       if (isIdle()) { seqInput.value = String(seq + 1); return; }
       event.preventDefault();
-      const submitter = event.submitter;
       setStatus("Saving before leaving…", "saving");
       whenIdle().then(function () {
         seqInput.value = String(seq + 1);
@@ -186,19 +235,69 @@
       });
     });
 
+    // Right after "Check answer", the feedback takes the focus so it is read first.
+    const feedback = document.getElementById("feedback");
+    try {
+      if (feedback && sessionStorage.getItem("dva-feedback-focus") === attemptId + ":" + position) {
+        sessionStorage.removeItem("dva-feedback-focus");
+        feedback.focus();
+      }
+    } catch (e) { /* storage unavailable */ }
+
     const flagButton = document.getElementById("flag-button");
     if (flagButton) {
       flagButton.addEventListener("click", function () {
         const flagged = flagButton.getAttribute("aria-pressed") !== "true";
         flagButton.setAttribute("aria-pressed", flagged ? "true" : "false");
-        flagButton.classList.toggle("active", flagged);
         const cell = navCell();
-        if (cell) cell.classList.toggle("flagged", flagged);
+        if (cell) {
+          cell.classList.toggle("flagged", flagged);
+          refreshCell(cell);
+        }
         enqueue("flag:" + attemptId + ":" + position, flagButton.dataset.flagUrl,
           [["flagged", flagged ? "true" : "false"]], null);
       });
-      flagButton.classList.toggle("active", flagButton.getAttribute("aria-pressed") === "true");
     }
+
+    // Strike-outs are a study aid saved with the attempt; they never change the answer.
+    form.querySelectorAll(".eliminate-button").forEach(function (button) {
+      button.addEventListener("click", function () {
+        const struck = button.getAttribute("aria-pressed") !== "true";
+        button.setAttribute("aria-pressed", struck ? "true" : "false");
+        button.closest(".option-row").classList.toggle("is-eliminated", struck);
+        enqueue("eliminate:" + attemptId + ":" + position + ":" + button.dataset.option,
+          form.dataset.eliminateUrl,
+          [["option", button.dataset.option], ["eliminated", struck ? "true" : "false"]], null);
+      });
+    });
+  }
+
+  // ---- Text size ---------------------------------------------------------------------------
+  const sizeForm = document.querySelector(".text-size-control");
+  const examBar = document.querySelector(".exam-bar");
+  if (sizeForm && examBar) {
+    const maxSize = 4;
+    sizeForm.addEventListener("submit", function (event) {
+      event.preventDefault();
+      const button = event.submitter;
+      const size = parseInt(button.value, 10);
+      if (!(size >= 0 && size <= maxSize)) return;
+      examBar.dataset.textSize = String(size);
+      sizeForm.querySelectorAll("button[data-step]").forEach(function (b) {
+        const next = size + parseInt(b.dataset.step, 10);
+        b.value = String(next);
+        b.disabled = next < 0 || next > maxSize;
+      });
+      // A button that just became disabled would drop the focus to the page.
+      if (button.disabled) sizeForm.querySelector("button:not([disabled])").focus();
+      const body = new FormData();
+      body.append("size", String(size));
+      fetch(sizeForm.action, {
+        method: "POST", body: body, credentials: "same-origin",
+        headers: { "X-CSRFToken": csrf, "Accept": "application/json" },
+      }).catch(function () { /* the size still applies on this page; the next load says */ });
+      announce("Text size " + (size + 1) + " of " + (maxSize + 1) + ".");
+    });
   }
 
   // ---- Timer -----------------------------------------------------------------------------
@@ -242,6 +341,7 @@
           warned.add(w);
           const minutes = w / 60;
           const text = minutes + " minute" + (minutes > 1 ? "s" : "") + " remaining.";
+          // Spoken once by the assertive region; the visible alert has no live role.
           if (live) live.textContent = text;
           showAlert(text);
           timer.classList.add("text-warning");
