@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from crispy_forms.helper import FormHelper
 from django import forms
 
@@ -96,6 +98,15 @@ def option_formset(data=None, options: list[dict] | None = None) -> forms.BaseFo
     return formset_class(data, initial=options, prefix="options")
 
 
+def used_option_forms(formset) -> list[forms.Form]:
+    """Return the option rows that count: filled in and not removed (blank rows are ignored)."""
+    return [
+        f
+        for f in formset.forms
+        if f.cleaned_data and not f.cleaned_data.get("DELETE") and f.cleaned_data.get("text")
+    ]
+
+
 def options_from(formset) -> list[dict]:
     return [
         {
@@ -103,9 +114,88 @@ def options_from(formset) -> list[dict]:
             "correct": f.cleaned_data.get("correct", False),
             "rationale": f.cleaned_data.get("rationale", ""),
         }
-        for f in formset.forms
-        if f.cleaned_data and not f.cleaned_data.get("DELETE") and f.cleaned_data.get("text")
+        for f in used_option_forms(formset)
     ]
+
+
+PUBLISH_NEEDS = (
+    "Publishing needs an explanation, a rationale for every option, at least one https:// "
+    "reference and a DVA-C01 domain."
+)
+
+# The content rules speak of options by their number among the rows that count.
+_OPTION_NUMBER = re.compile(r"^options? (\d+)(?: and (\d+))?\b(.*)$")
+_FIELD_PREFIXES = (
+    ("the stem", "stem"),
+    ("a multiple-choice stem", "stem"),
+    ("the explanation", "explanation"),
+    ("reference", "references"),
+    ("at least one reference", "references"),
+    ("the references", "references"),
+    ("the dva-c01 domain", "domain_DVA-C01"),
+    ("dva-c01 has no domain", "domain_DVA-C01"),
+    ("dva-c02 has no domain", "domain_DVA-C02"),
+    ("a dva-c01 domain", "domain_DVA-C01"),
+    ("the tags", "tags"),
+    ("a tag", "tags"),
+    ("the difficulty", "difficulty"),
+    ("the kind", "kind"),
+)
+
+
+def _sentence(message: str) -> str:
+    return message[:1].upper() + message[1:]
+
+
+def attach_problems(form, formset, problems: list[str]) -> tuple[list[str], list[str]]:
+    """Put the service's content problems on the fields they concern.
+
+    Return what belongs to no single field: problems about the options as a whole (how many,
+    how many correct), and any other problem.
+    """
+    rows = used_option_forms(formset)
+    about_options, other = [], []
+    for problem in problems:
+        lowered = problem.lower()
+        match = _OPTION_NUMBER.match(lowered)
+        number = int(match.group(2) or match.group(1)) if match else 0
+        if 0 < number <= len(rows):
+            field = "rationale" if "rationale" in match.group(3) else "text"
+            rows[number - 1].add_error(field, _sentence(problem))
+            continue
+        field = next((f for prefix, f in _FIELD_PREFIXES if lowered.startswith(prefix)), None)
+        if field in form.fields:
+            form.add_error(field, _sentence(problem))
+        elif "option" in lowered or "correct" in lowered:
+            about_options.append(_sentence(problem))
+        else:
+            other.append(_sentence(problem))
+    return about_options, other
+
+
+def error_summary(
+    form, formset, option_problems: list[str], other_problems: list[str]
+) -> list[tuple[str | None, str]]:
+    """Return every error on the page as (id of the element to fix or None, message).
+
+    The order is the page's: the question's fields, then the options.
+    """
+    summary = [(None, message) for message in [*form.non_field_errors(), *other_problems]]
+    summary += [
+        (form[name].auto_id, message)
+        for name in form.fields
+        for message in form.errors.get(name, [])
+    ]
+    summary += [
+        ("option-problems", message) for message in [*option_problems, *formset.non_form_errors()]
+    ]
+    for row in formset.forms:
+        summary += [
+            (row[name].auto_id, message)
+            for name in row.fields
+            for message in row.errors.get(name, [])
+        ]
+    return summary
 
 
 class ImportForm(forms.Form):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import re
 from dataclasses import dataclass
 
 from django.db.models import Count, Prefetch, Q, QuerySet
@@ -73,10 +74,60 @@ def version_text(version: QuestionVersion) -> list[str]:
     return lines
 
 
-def version_diff(*, older: QuestionVersion, newer: QuestionVersion) -> list[tuple[str, str]]:
-    """Return (kind, line) pairs of a line diff; kind is '+', '-' or ' '."""
-    diff = difflib.ndiff(version_text(older), version_text(newer))
-    return [(line[0], line[2:]) for line in diff if line[0] in "+- "]
+_TOKEN = re.compile(r"\s+|\w+|[^\w\s]")
+# Below this similarity an edited line reads better as one line removed and one added.
+_PAIR_SIMILARITY = 0.3
+
+
+def _merge(segments: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    merged: list[tuple[str, str]] = []
+    for op, text in segments:
+        if merged and merged[-1][0] == op:
+            merged[-1] = (op, merged[-1][1] + text)
+        elif text:
+            merged.append((op, text))
+    return merged
+
+
+def word_diff(old: str, new: str) -> list[tuple[str, str]]:
+    """Return (op, text) segments turning `old` into `new` word by word; op is = + or -."""
+    a, b = _TOKEN.findall(old), _TOKEN.findall(new)
+    segments = []
+    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
+        if tag == "equal":
+            segments.append(("=", "".join(a[i1:i2])))
+        else:
+            segments += [("-", "".join(a[i1:i2])), ("+", "".join(b[j1:j2]))]
+    return _merge(segments)
+
+
+def version_diff(
+    *, older: QuestionVersion, newer: QuestionVersion
+) -> list[tuple[str, list[tuple[str, str]]]]:
+    """Return the diff as (kind, segments) lines, kind ' ' same, '~' edited, '+' or '-'.
+
+    An edited line's segments mark the words removed ('-') and added ('+'), so a one-word
+    change in a long stem shows as that word, not as two whole paragraphs.
+    """
+    a, b = version_text(older), version_text(newer)
+    lines: list[tuple[str, list[tuple[str, str]]]] = []
+    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
+        if tag == "equal":
+            lines += [(" ", [("=", line)]) for line in a[i1:i2]]
+            continue
+        old, new = a[i1:i2], b[j1:j2]
+        for index in range(max(len(old), len(new))):
+            before = old[index] if index < len(old) else None
+            after = new[index] if index < len(new) else None
+            if before is None:
+                lines.append(("+", [("+", after)]))
+            elif after is None:
+                lines.append(("-", [("-", before)]))
+            elif difflib.SequenceMatcher(None, before, after).ratio() < _PAIR_SIMILARITY:
+                lines += [("-", [("-", before)]), ("+", [("+", after)])]
+            else:
+                lines.append(("~", word_diff(before, after)))
+    return lines
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,15 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from . import formats, selectors, services
-from .forms import ImportForm, QuestionForm, option_formset, options_from
+from .forms import (
+    PUBLISH_NEEDS,
+    ImportForm,
+    QuestionForm,
+    attach_problems,
+    error_summary,
+    option_formset,
+    options_from,
+)
 from .models import ExamGuide, Question, Tag
 
 author_required = permission_required("questions.author_question", raise_exception=True)
@@ -92,6 +100,7 @@ def _save_form(request, question: Question | None):
                 for o in current["options"]
             ],
         )
+    option_problems, other_problems = [], []
     if request.method == "POST" and form.is_valid() and formset.is_valid():
         data = {
             "kind": form.cleaned_data["kind"],
@@ -124,14 +133,16 @@ def _save_form(request, question: Question | None):
                     else "Saved (content unchanged, no new version).",
                 )
         except ValidationError as exc:
-            if hasattr(exc, "error_dict"):
-                for field, errors in exc.message_dict.items():
-                    form.add_error(field if field in form.fields else None, errors)
-            else:
-                for message in exc.messages:
-                    form.add_error(None, message)
+            problems = []
+            for field, errors in getattr(exc, "message_dict", {"": exc.messages}).items():
+                if field in form.fields:
+                    form.add_error(field, errors)
+                else:
+                    problems += errors
+            option_problems, other_problems = attach_problems(form, formset, problems)
         else:
             return redirect("questions:detail", question_id=question.pk)
+    chosen_status = request.POST.get("status") if request.method == "POST" else None
     return render(
         request,
         "questions/question_form.html",
@@ -140,6 +151,15 @@ def _save_form(request, question: Question | None):
             "formset": formset,
             "question": question,
             "statuses": Question.Status.choices,
+            # Keep what the author chose: a failed save must not turn "Published" into "Draft".
+            "chosen_status": chosen_status
+            if chosen_status in Question.Status.values
+            else Question.Status.DRAFT,
+            "publish_needs": PUBLISH_NEEDS,
+            "option_problems": option_problems,
+            "errors": error_summary(form, formset, option_problems, other_problems)
+            if request.method == "POST"
+            else [],
         },
     )
 
@@ -223,9 +243,12 @@ def question_status(request, question_id: int):
 
 @login_required
 @author_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def question_delete(request, question_id: int):
     question = get_object_or_404(Question, pk=question_id)
+    if request.method == "GET":
+        # Deleting cannot be undone, so the button first leads to a page that asks.
+        return render(request, "questions/question_confirm_delete.html", {"question": question})
     try:
         services.question_delete(question=question)
     except ValidationError as exc:

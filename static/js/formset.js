@@ -1,6 +1,11 @@
 // "Add option" for the question form's option formset: clone the template row and bump
 // TOTAL_FORMS so Django sees the new row.
 (function () {
+  // After a failed save, start at the error summary so every problem is read out and each
+  // link leads to its field.
+  const summary = document.getElementById("error-summary");
+  if (summary) summary.focus();
+
   const button = document.getElementById("add-option");
   if (!button) return;
   const prefix = button.dataset.prefix;

@@ -109,8 +109,12 @@ def test_edit_makes_a_new_version_and_history_shows_the_diff(client, instructor)
     assert "Clarify the stem" in detail and "Diff v1 → v2" in detail
     diff = client.get(reverse("questions:diff", args=[question.pk]) + "?a=1&b=2")
     body = diff.content.decode()
-    assert "- Which service stores objects?" in body
-    assert "+ Which AWS service stores objects durably?" in body
+    # Word level: only the words that changed are marked, inside the one edited line.
+    assert '<ins><span class="visually-hidden">[added: </span> AWS<' in body
+    assert '<ins><span class="visually-hidden">[added: </span> durably<' in body
+    lines = body.split('<div class="diff-line')[1:]
+    stem_line = next(line for line in lines if "stores objects" in line)
+    assert "diff-changed" in stem_line and "<del>" not in stem_line
 
 
 def test_bulk_publish_and_retire(client, instructor):
@@ -206,3 +210,67 @@ def test_coverage_page_counts_published_questions(client, instructor):
     coverage = {g.guide.code: g for g in response.context["coverage"]}
     security = next(d for d in coverage["DVA-C01"].domains if d.domain.name == "Security")
     assert (security.published, security.per_form, security.forms) == (1, 17, 0)
+
+
+def test_failed_publish_lists_each_problem_once_linked_to_its_field_and_keeps_the_status(
+    client, instructor
+):
+    client.force_login(instructor)
+    data = question_data()
+    data["explanation"] = ""
+    data["references"] = []
+    data["options"][2]["rationale"] = ""
+    response = client.post(reverse("questions:create"), _form_post(data, status="published"))
+    assert response.status_code == 200
+    summary = response.context["errors"]
+    assert ("id_explanation", "The explanation is missing") in summary
+    assert ("id_references", "At least one reference must be an https:// URL") in summary
+    assert ("id_options-2-rationale", "Option 3 has no rationale") in summary
+    body = response.content.decode()
+    # One summary, no second box of the same messages.
+    assert body.count("The explanation is missing") == 2  # the summary link and the field
+    assert body.count('class="alert alert-danger') == 1
+    assert '<a class="alert-link" href="#id_explanation">' in body
+    assert '<option value="published" selected>' in body
+    assert "Publishing needs an explanation" in body
+    assert not Question.objects.exists()
+
+
+def test_service_problems_about_the_options_as_a_whole_are_listed_by_the_options(
+    client, instructor
+):
+    client.force_login(instructor)
+    data = question_data()
+    data["options"][1]["correct"] = True
+    response = client.post(reverse("questions:create"), _form_post(data, status="draft"))
+    summary = response.context["errors"]
+    assert [target for target, _ in summary] == ["option-problems"]
+    assert "exactly one correct option" in summary[0][1]
+    assert 'id="option-problems"' in response.content.decode()
+
+
+def test_delete_asks_first_then_deletes_on_post(client, instructor):
+    question = make_question(stem="Which **service** stores `objects` durably and cheaply?")
+    client.force_login(instructor)
+    url = reverse("questions:delete", args=[question.pk])
+    page = client.get(url)
+    assert page.status_code == 200
+    body = page.content.decode()
+    assert "Delete this question?" in body and "cannot be undone" in body
+    assert "Which service stores objects durably and cheaply?" in body
+    assert Question.objects.filter(pk=question.pk).exists()
+    assert client.post(url).status_code == 302
+    assert not Question.objects.filter(pk=question.pk).exists()
+
+
+def test_pages_title_a_question_by_its_stem_in_plain_text_not_its_key(client, instructor):
+    question = make_question(
+        stem="A developer needs to **store** session state for a `fleet` of EC2 instances "
+        "behind a load balancer. Which approach is the most scalable?"
+    )
+    client.force_login(instructor)
+    for name in ("questions:detail", "questions:edit"):
+        body = client.get(reverse(name, args=[question.pk])).content.decode()
+        h1 = body.split("<h1")[1].split("</h1>")[0]
+        assert "A developer needs to store session state for a fleet of EC2" in h1, name
+        assert question.key not in h1 and "**" not in h1 and "`" not in h1, name

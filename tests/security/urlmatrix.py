@@ -122,8 +122,9 @@ MATRIX: dict[str, Route] = {
     "questions:edit": Route(get=STAFF, post=STAFF, kwargs=_question),
     "questions:diff": Route(get=STAFF, kwargs=_question),
     "questions:status": Route(get=STAFF_POST_ONLY, post=STAFF_REDIRECT, kwargs=_question),
-    # The question appears in an attempt, so deleting it is refused with a redirect.
-    "questions:delete": Route(get=STAFF_POST_ONLY, post=STAFF_REDIRECT, kwargs=_question),
+    # GET asks for confirmation. The question appears in an attempt, so deleting it is
+    # refused with a redirect.
+    "questions:delete": Route(get=STAFF, post=STAFF_REDIRECT, kwargs=_question),
     # --- exams -------------------------------------------------------------------------------
     "exams:list": Route(get=LOGGED_IN),
     "exams:attempts": Route(get=LOGGED_IN),
