@@ -1,8 +1,10 @@
 """Writes about users, roles and cohorts."""
 
 from django.contrib.auth.models import Group
+from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
 
 from .models import Cohort, User
 from .roles import Role
@@ -36,6 +38,13 @@ def user_set_role(*, user: User, role: Role | str) -> User:
     return user
 
 
+def _active_admins():
+    """Return the active users who hold the Admin role (superusers count as admins)."""
+    return User.objects.filter(is_active=True).filter(
+        Q(groups__name=Role.ADMIN.value) | Q(is_superuser=True)
+    )
+
+
 @transaction.atomic
 def user_update_by_admin(
     *,
@@ -45,8 +54,30 @@ def user_update_by_admin(
     accommodation_minutes: int,
     accommodation_note: str,
     is_active: bool,
+    actor: User | None = None,
 ) -> User:
-    """Apply what an admin set on the people page, all or nothing."""
+    """Apply what an admin set on the people page, all or nothing.
+
+    Refuse to let `actor` deactivate or demote themselves, and refuse any change that would
+    leave the site without an active admin (nobody could then manage people again).
+    """
+    keeps_admin = is_active and (Role(role) == Role.ADMIN or user.is_superuser)
+    if not keeps_admin:
+        if actor is not None and actor.pk == user.pk:
+            if not is_active:
+                raise ValidationError({"is_active": "You cannot deactivate your own account."})
+            raise ValidationError({"role": "You cannot remove your own Admin role."})
+        # Lock the admins' rows so two admins demoting each other at once cannot both succeed.
+        others = _active_admins().exclude(pk=user.pk).select_for_update(of=("self",))
+        if _active_admins().filter(pk=user.pk).exists() and not list(others.values("pk")):
+            raise ValidationError(
+                {
+                    "is_active" if not is_active else "role": (
+                        f"{user.username} is the last active admin. Give another person the "
+                        "Admin role first."
+                    )
+                }
+            )
     user.accommodation_minutes = accommodation_minutes
     user.accommodation_note = accommodation_note
     user.is_active = is_active
@@ -78,3 +109,22 @@ def cohort_save(
     cohort.instructors.set(instructors)
     cohort.students.set(students)
     return cohort
+
+
+@transaction.atomic
+def first_admin_ensure(*, username: str, email: str, password: str) -> tuple[User, bool]:
+    """Create the first admin (superuser with the Admin role) unless the account exists.
+
+    Return (user, created). An existing account is left exactly as it is: its password is never
+    reset, so running this on every deploy is safe.
+    """
+    existing = User.objects.filter(username=username).first()
+    if existing is not None:
+        return existing, False
+    user = User(username=username, email=email.strip(), is_staff=True, is_superuser=True)
+    validate_password(password, user)
+    user.set_password(password)
+    user.full_clean()
+    user.save()
+    user_set_role(user=user, role=Role.ADMIN)
+    return user, True

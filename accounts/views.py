@@ -70,10 +70,12 @@ def person_edit(request, user_id: int):
     }
     form = UserAdminForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
-        if person == request.user and form.cleaned_data["role"] != Role.ADMIN.value:
-            form.add_error("role", "You cannot remove your own Admin role.")
+        try:
+            services.user_update_by_admin(user=person, actor=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            for field, errors in exc.message_dict.items():
+                form.add_error(field if field in form.fields else None, errors)
         else:
-            services.user_update_by_admin(user=person, **form.cleaned_data)
             messages.success(request, f"Saved {person.username}.")
             return redirect("accounts:people")
     return render(request, "accounts/person_edit.html", {"form": form, "person": person})
