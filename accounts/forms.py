@@ -27,6 +27,10 @@ class SignUpForm(UserCreationForm):
             raise forms.ValidationError("An account with this e-mail address already exists.")
         return email
 
+    def validate_password_for_user(self, user, **kwargs):
+        """Show "too short", "too common" and the like under the password, not its confirmation."""
+        super().validate_password_for_user(user, password_field_name="password1")  # noqa: S106
+
 
 class UserAdminForm(forms.Form):
     role = forms.ChoiceField(choices=Role.choices)

@@ -3,6 +3,8 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from accounts.models import User
+
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
@@ -37,3 +39,20 @@ def test_wrong_password_shows_an_inline_error(page, student):
     page.get_by_label("Password").fill("not-the-password")
     page.get_by_role("button", name="Log in").click()
     expect(page.get_by_text("Please enter a correct username and password")).to_be_visible()
+
+
+def test_a_too_short_password_is_reported_under_the_password_field(page):
+    page.goto("/signup/")
+    password = page.get_by_label(re.compile(r"^\s*Password\W*$"))
+    confirmation = page.get_by_label(re.compile(r"^\s*Password confirmation"))
+    page.get_by_label("Username").fill("ada")
+    page.get_by_label("Email").fill("ada@example.test")
+    password.fill("short1")
+    confirmation.fill("short1")
+    page.get_by_role("button", name="Create account").click()
+    error = page.get_by_text(re.compile("This password is too short"))
+    expect(error).to_be_visible()
+    # Between the password and the confirmation's label: it belongs to the password.
+    label = page.get_by_text(re.compile(r"^\s*Password confirmation")).first
+    assert password.bounding_box()["y"] < error.bounding_box()["y"] < label.bounding_box()["y"]
+    assert not User.objects.filter(username="ada").exists()
