@@ -8,7 +8,10 @@ import pytest
 REPO = Path(__file__).resolve().parent.parent
 
 
+@pytest.mark.django_db
 def test_check_deploy_is_clean_with_production_settings():
+    from tests.conftest import _db_url_for_current_test_database
+
     # The browser tests set DJANGO_ALLOW_ASYNC_UNSAFE for Playwright; a deployment never does.
     base = {k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"}
     env = {
@@ -16,6 +19,9 @@ def test_check_deploy_is_clean_with_production_settings():
         "DJANGO_SETTINGS_MODULE": "config.settings.prod",
         "SECRET_KEY": "x" * 24 + "a-long-random-production-key-for-the-check",
         "ALLOWED_HOSTS": "exam.example.org",
+        "EMAIL_URL": "smtp+tls://mailer:secret@smtp.example.org:587",
+        # The migrated test database: the check looks for accounts with the demo password.
+        "DATABASE_URL": _db_url_for_current_test_database(),
     }
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],

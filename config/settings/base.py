@@ -12,7 +12,9 @@ environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
 # --- Core -----------------------------------------------------------------
 SECRET_KEY = env("SECRET_KEY", default="dev-only-insecure-key-change-me")
-DEBUG = env.bool("DEBUG", default=False)
+# Off unless a developer asks (DJANGO_DEBUG=1): students must see friendly error pages, never a
+# traceback with settings in it.
+DEBUG = env.bool("DJANGO_DEBUG", default=False)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
@@ -75,6 +77,18 @@ DATABASES = {
     "default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'var' / 'db.sqlite3'}"),
 }
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # SQLite allows one writer. A deferred transaction that reads and then writes fails at once
+    # with "database is locked" when another writer got there first; IMMEDIATE takes the write
+    # lock at BEGIN, so concurrent requests queue (up to `timeout` seconds) instead of failing.
+    # WAL lets pages keep reading while a write is in progress.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {
+            "transaction_mode": "IMMEDIATE",
+            "timeout": env.int("SQLITE_BUSY_TIMEOUT", default=20),
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        }
+    )
 DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=0))
 # With persistent connections, check them before use so a restarted database is survived.
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = env.bool("CONN_HEALTH_CHECKS", default=True)
@@ -127,7 +141,10 @@ CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
 
 # --- E-mail ------------------------------------------------------------------------
-EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
+# One variable, e.g. EMAIL_URL=smtp+tls://user:password@smtp.example.org:587; without it
+# messages are printed on the console (`check --deploy` refuses that for production).
+_email = env.email_url_config(env("EMAIL_URL", default="") or "consolemail://")
+vars().update({k: v for k, v in _email.items() if v not in (None, "")})  # keep Django defaults
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="DVA Mock <noreply@dva-mock.local>")
 
 # --- Celery ---------------------------------------------------------------------------
@@ -179,6 +196,8 @@ ANALYTICS_FAULT_PAUSE_SECONDS = env.float("ANALYTICS_FAULT_PAUSE_SECONDS", defau
 AUTOSAVE_RATE_LIMIT = env.int("AUTOSAVE_RATE_LIMIT", default=60)
 # Benchmark-only endpoints (the "floor" view); never enabled in production.
 BENCH_ENDPOINTS = env.bool("BENCH_ENDPOINTS", default=False)
+# `seed_demo` creates accounts with a published password; production settings turn it off.
+DEMO_DATA_ALLOWED = True
 
 # --- Periodic tasks (celery beat) ----------------------------------------------------
 CELERY_BEAT_SCHEDULE = {

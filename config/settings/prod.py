@@ -5,6 +5,8 @@ from .base import env
 
 DEBUG = False
 SECRET_KEY = env("SECRET_KEY")  # no default: refuse to start without one
+# Demo accounts share a published password; `seed_demo` refuses to run here.
+DEMO_DATA_ALLOWED = False
 
 # --- HTTPS and cookies ----------------------------------------------------------------
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

@@ -32,8 +32,8 @@ def embedded_env(db_path: Path, **extra: str) -> dict[str, str]:
         DJANGO_SETTINGS_MODULE="config.settings.dev",
         DATABASE_URL=f"sqlite:///{db_path}",
         PYTHONPATH=str(REPO),
-        **extra,
     )
+    env.update(extra)
     return env
 
 

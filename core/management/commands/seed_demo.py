@@ -1,4 +1,5 @@
-from django.core.management.base import BaseCommand
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
 
 from core.demo import DEMO_PASSWORD, demo_accounts_ensure, demo_cohort_ensure
 from questions.bank import load_seed_bank
@@ -8,6 +9,13 @@ class Command(BaseCommand):
     help = "Load the demo data (idempotent) and print the demo log-ins."
 
     def handle(self, *args, **options):
+        # Demo accounts have a published password: a production site must never get them.
+        if not settings.DEMO_DATA_ALLOWED:
+            raise CommandError(
+                "seed_demo refuses to run under production settings: it would create accounts "
+                "with a published password. Load the questions with `load_question_bank` and "
+                "create the first admin with `create_first_admin`."
+            )
         accounts = demo_accounts_ensure()
         report = load_seed_bank()
         self.stdout.write(
