@@ -15,4 +15,9 @@ urlpatterns = [
     path(
         "analytics/cohorts/<int:cohort_id>/export.csv", views.cohort_report_csv, name="cohort_csv"
     ),
+    path(
+        "analytics/cohorts/<int:cohort_id>/students/<int:user_id>/",
+        views.cohort_student,
+        name="cohort_student",
+    ),
 ]

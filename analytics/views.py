@@ -10,7 +10,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from accounts.models import Cohort
+from accounts.models import Cohort, User
 from accounts.selectors import cohort_get_for_user, cohort_list_for_user
 from core.csv_cells import csv_safe_writer
 from exams.models import Blueprint
@@ -157,6 +157,32 @@ def cohort_report(request, cohort_id: int):
         request,
         "analytics/cohort_report.html",
         {"r": report, "blueprints": blueprints, "chart": chart, "query": request.GET.urlencode()},
+    )
+
+
+@login_required
+@report_required
+def cohort_student(request, cohort_id: int, user_id: int):
+    """Show one student's results to an instructor of their cohort (or an admin)."""
+    try:
+        cohort = cohort_get_for_user(user=request.user, cohort_id=cohort_id, with_students=False)
+        student = cohort.students.get(pk=user_id)
+    except (Cohort.DoesNotExist, User.DoesNotExist) as exc:
+        # Another instructor's cohort, or someone not in this one: as if it did not exist.
+        raise Http404("No such student in this cohort.") from exc
+    form = DashboardForm(request.GET)
+    guide = (form.cleaned_data.get("guide") if form.is_valid() else "") or (
+        selectors.student_latest_guide_code(user=student) or form.guide_codes[0]
+    )
+    return render(
+        request,
+        "analytics/cohort_student.html",
+        {
+            "cohort": cohort,
+            "student": student,
+            "guide": guide,
+            "d": selectors.student_dashboard(user=student, guide_code=guide),
+        },
     )
 
 

@@ -63,7 +63,12 @@
     "histogram": function (d) {
       return { type: "bar", data: { labels: d.histogram.labels, datasets: [
         { label: "Attempts", data: d.histogram.values, backgroundColor: palette[0] },
-      ] } };
+      ] }, options: { scales: {
+        // Attempts are counted: whole numbers only on the axis, never 0.5 of an attempt.
+        y: { beginAtZero: true, ticks: { precision: 0 },
+          title: { display: true, text: "Attempts" } },
+        x: { title: { display: true, text: "Scaled score" } },
+      } } };
     },
     "trend": function (d) {
       return { type: "line", data: { labels: d.trend.labels, datasets: [

@@ -155,6 +155,9 @@ MATRIX: dict[str, Route] = {
     "analytics:cohorts": Route(get=STAFF),
     "analytics:cohort": Route(get=COHORT_REPORT, kwargs=_cohort),
     "analytics:cohort_csv": Route(get=COHORT_REPORT, kwargs=_cohort),
+    "analytics:cohort_student": Route(
+        get=COHORT_REPORT, kwargs=lambda w: {"cohort_id": w.cohort.pk, "user_id": w.student.pk}
+    ),
 }
 
 # Views that accept a POST which changes state (test_csrf.py must cover each of them).
