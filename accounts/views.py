@@ -1,7 +1,9 @@
 """Thin views: validate, call a service, redirect."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
@@ -9,10 +11,34 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods
 
+from core import ratelimit
+from core.client_ip import client_ip
+
 from . import selectors, services
 from .forms import CohortForm, SignUpForm, UserAdminForm
 from .models import Cohort, User
 from .roles import Role
+
+
+def _allowed(request, action: str, limit: int) -> bool:
+    """Count one `action` for the client's address; False once the hourly limit is spent."""
+    return ratelimit.allow(f"{action}:{client_ip(request)}", limit=limit, window_seconds=3600)
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    """Django's password reset, limited per client address so a loop cannot mail-bomb anyone."""
+
+    def form_valid(self, form):
+        if not _allowed(self.request, "password-reset", settings.PASSWORD_RESET_RATE_LIMIT):
+            form.add_error(
+                None,
+                "Too many password reset e-mails were requested from your network in the last "
+                "hour. Please try again later.",
+            )
+            response = self.form_invalid(form)
+            response.status_code = 429
+            return response
+        return super().form_valid(form)
 
 
 @require_http_methods(["GET", "POST"])
@@ -21,6 +47,13 @@ def sign_up(request):
         return redirect("home")
     form = SignUpForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
+        if not _allowed(request, "sign-up", settings.SIGN_UP_RATE_LIMIT):
+            form.add_error(
+                None,
+                "Too many accounts were created from your network in the last hour. "
+                "Please try again later.",
+            )
+            return render(request, "accounts/sign_up.html", {"form": form}, status=429)
         try:
             user = services.user_sign_up(
                 username=form.cleaned_data["username"],

@@ -107,6 +107,9 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "login"
+# Per client address per hour; people rarely need more, a script looping on these does.
+SIGN_UP_RATE_LIMIT = env.int("SIGN_UP_RATE_LIMIT", default=10)
+PASSWORD_RESET_RATE_LIMIT = env.int("PASSWORD_RESET_RATE_LIMIT", default=5)
 LOGIN_REDIRECT_URL = "home"
 
 # --- Login throttling (django-axes) -------------------------------------------
