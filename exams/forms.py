@@ -66,3 +66,67 @@ class BlueprintForm(forms.ModelForm):
             for d in self.domains
             if d.guide_id == guide.pk and self.cleaned_data.get(f"weight_{d.pk}") is not None
         }
+
+
+# The largest value a PostgreSQL bigint (AttemptItem.answer_seq, primary keys) holds.
+BIGINT_MAX = 2**63 - 1
+MALFORMED = "Malformed answer."
+
+
+def _strict_int(value: str) -> int:
+    """Parse ASCII digits only: str.isdigit() accepts "²", which int() then refuses."""
+    value = str(value).strip()
+    # Length first: int() of thousands of digits is slow, and refused past 4,300 of them.
+    if len(value) > 19 or not (value.isascii() and value.isdigit()) or int(value) > BIGINT_MAX:
+        raise forms.ValidationError(MALFORMED, code="malformed")
+    return int(value)
+
+
+class OptionIdsField(forms.Field):
+    """Every `option` value of a POST (a list), each a database id."""
+
+    widget = forms.MultipleHiddenInput
+
+    def to_python(self, value) -> list[int]:
+        if not value:
+            return []
+        if not isinstance(value, list | tuple) or len(value) > 50:
+            raise forms.ValidationError(MALFORMED, code="malformed")
+        return [_strict_int(v) for v in value]
+
+
+class AnswerForm(forms.Form):
+    """One answer-endpoint POST: chosen option ids, the client's save number, the button."""
+
+    NAV = ("", "prev", "next", "review", "submit", "check")
+
+    option = OptionIdsField(required=False)
+    seq = forms.CharField(error_messages={"required": MALFORMED})
+    go = forms.CharField(required=False, strip=True)
+    nav_only = forms.BooleanField(required=False)
+
+    def clean_seq(self) -> int:
+        return _strict_int(self.cleaned_data["seq"])
+
+    def clean_go(self) -> str:
+        go = self.cleaned_data["go"]
+        # A number is a navigator jump to that position; the view keeps it within the attempt.
+        if go in self.NAV or (go.isascii() and go.isdigit() and len(go) <= 5):
+            return go
+        raise forms.ValidationError("Unknown button.", code="go")
+
+    def error_message(self) -> str:
+        """One plain sentence for the JSON reply (the first problem found)."""
+        return next(iter(self.errors.values()))[0]
+
+
+class FlagForm(forms.Form):
+    """A flag toggle: the state the student wants for the item."""
+
+    flagged = forms.ChoiceField(
+        choices=(("true", "Flagged"), ("false", "Not flagged")),
+        error_messages={
+            "required": "Say whether to flag the question.",
+            "invalid_choice": "Say whether to flag the question.",
+        },
+    )

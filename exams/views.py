@@ -155,6 +155,11 @@ def _target(go: str, position: int, total: int, attempt: Attempt):
     return redirect("exams:question", attempt_id=attempt.pk, position=position)
 
 
+def _item_or_404(attempt: Attempt, position: int) -> None:
+    if not attempt.items.filter(position=position).exists():
+        raise Http404("No such question in this attempt.")
+
+
 @login_required
 @require_POST
 def answer_save(request, attempt_id: int, position: int):
@@ -165,15 +170,15 @@ def answer_save(request, attempt_id: int, position: int):
     ):
         # The page's client treats 429 as "retry later", so nothing is lost by slowing down.
         return JsonResponse({"ok": False, "error": "Too many saves at once; retrying."}, status=429)
-    try:
-        option_ids = [int(v) for v in request.POST.getlist("option")]
-        seq = int(request.POST.get("seq", "0"))
-    except ValueError:
-        return JsonResponse({"ok": False, "error": "Malformed answer."}, status=400)
-    if not 0 <= seq <= 2**63 - 1:  # AttemptItem.answer_seq is a 64-bit column
-        return JsonResponse({"ok": False, "error": "Malformed answer."}, status=400)
-    go = request.POST.get("go", "")
-    if request.POST.get("nav_only") == "1" and not _wants_json(request):
+    from .forms import AnswerForm
+
+    form = AnswerForm(request.POST)
+    if not form.is_valid():
+        _item_or_404(attempt, position)  # a question that does not exist stays a 404
+        return JsonResponse({"ok": False, "error": form.error_message()}, status=400)
+    option_ids, seq = form.cleaned_data["option"], form.cleaned_data["seq"]
+    go = form.cleaned_data["go"]
+    if form.cleaned_data["nav_only"] and not _wants_json(request):
         # A checked practice item is locked: its page's buttons only navigate.
         return _target(go, position, attempt.items.count(), attempt)
     try:
@@ -213,8 +218,22 @@ def answer_save(request, attempt_id: int, position: int):
 @login_required
 @require_POST
 def flag_toggle(request, attempt_id: int, position: int):
+    from .forms import FlagForm
+
     attempt = _own_attempt(request, attempt_id)
-    flagged = request.POST.get("flagged") == "true"
+    # Each change is an audit row: a loop of toggles must not flood the log. The page's
+    # client treats 429 as "retry later" and then sends the state the student last chose.
+    if not ratelimit.allow(
+        f"flag:{request.user.pk}", limit=settings.FLAG_RATE_LIMIT, window_seconds=10
+    ):
+        return JsonResponse(
+            {"ok": False, "error": "Too many flag changes at once; retrying."}, status=429
+        )
+    form = FlagForm(request.POST)
+    if not form.is_valid():
+        _item_or_404(attempt, position)
+        return JsonResponse({"ok": False, "error": form.errors["flagged"][0]}, status=400)
+    flagged = form.cleaned_data["flagged"] == "true"
     try:
         item = services.item_flag_set(
             user=request.user,

@@ -197,6 +197,8 @@ ANALYTICS_FAULT_PAUSE_SECONDS = env.float("ANALYTICS_FAULT_PAUSE_SECONDS", defau
 # --- Exams -----------------------------------------------------------------------------
 # Autosaves allowed per student per 10 seconds (a person clicks far fewer; a script more).
 AUTOSAVE_RATE_LIMIT = env.int("AUTOSAVE_RATE_LIMIT", default=60)
+# Flag toggles allowed per student per 10 seconds (each change is an audit row).
+FLAG_RATE_LIMIT = env.int("FLAG_RATE_LIMIT", default=20)
 # Benchmark-only endpoints (the "floor" view); never enabled in production.
 BENCH_ENDPOINTS = env.bool("BENCH_ENDPOINTS", default=False)
 # `seed_demo` creates accounts with a published password; production settings turn it off.

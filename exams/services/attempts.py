@@ -20,6 +20,18 @@ from .assembly import draw_form, form_from_questions
 SAVE_GRACE = timedelta(seconds=10)
 
 
+# How far a save's seq may run ahead of both the item's seq and the server's clock, in ms.
+# The page numbers saves max(last + 1, Date.now()), so a seq is normally a timestamp; 30 days
+# covers a badly set client clock. Without a bound one seq near 2**63 - 1 froze the item for
+# good: nothing later could be newer, as the page's own seq + 1 overflowed the column (and
+# lost precision past 2**53 in JavaScript). Within the bound a seq stays far below 2**53.
+SEQ_AHEAD = 30 * 24 * 60 * 60 * 1000
+
+
+def _epoch_ms(moment: datetime) -> int:
+    return int(moment.timestamp() * 1000)
+
+
 class AttemptClosed(Exception):
     """The attempt no longer accepts answers (submitted, or past its deadline)."""
 
@@ -197,9 +209,16 @@ def _answer_save_locked(*, user, attempt_id, position, option_ids, seq, ip, now)
     attempt.save(update_fields=["current_position"])
     if seq <= item.answer_seq:
         return item  # an older request retried after a newer one: keep the newer answer
+    if seq > max(item.answer_seq, _epoch_ms(now)) + SEQ_AHEAD:
+        raise ValidationError("This save is out of order; reload the page and answer again.")
+    item.answer_seq = seq
+    if set(chosen) == set(item.selections.values_list("option_id", flat=True)):
+        # The page's own buttons post the answer autosave already stored: note the newer seq
+        # (so older retries stay ignored) but log nothing, as nothing changed.
+        item.save(update_fields=["answer_seq"])
+        return item
     ItemSelection.objects.filter(item=item).delete()
     ItemSelection.objects.bulk_create(ItemSelection(item=item, option_id=i) for i in chosen)
-    item.answer_seq = seq
     item.answered_at = now if chosen else None
     item.save(update_fields=["answer_seq", "answered_at"])
     _log(

@@ -301,15 +301,20 @@ def test_a_seq_too_large_for_the_database_is_a_400_not_a_500(client, student, at
     assert _selected(item) == set()
 
 
-def test_the_largest_seq_the_database_holds_is_accepted(student_client, attempt):
+def test_a_seq_the_database_holds_but_far_ahead_is_refused_so_the_item_never_freezes(
+    student_client, attempt
+):
     item = _item(attempt)
     response = student_client.post(
         _answer_url(item), {"option": _keyed(item)[0], "seq": 2**63 - 1}, **JSON
     )
-    assert response.status_code == 200
-    older = student_client.post(_answer_url(item), {"option": _wrong(item)[0], "seq": 5}, **JSON)
-    assert older.json()["seq"] == 2**63 - 1  # an older seq never overwrites a newer answer
-    assert _selected(item) == {_keyed(item)[0]}
+    assert response.status_code == 400  # it would make every later save "older" (issue #9)
+    assert _selected(item) == set()
+    newer = student_client.post(_answer_url(item), {"option": _wrong(item)[0], "seq": 6}, **JSON)
+    assert newer.json()["seq"] == 6
+    older = student_client.post(_answer_url(item), {"option": _keyed(item)[0], "seq": 5}, **JSON)
+    assert older.json()["seq"] == 6  # an older seq never overwrites a newer answer
+    assert _selected(item) == {_wrong(item)[0]}
 
 
 SENTINEL = 918273645

@@ -71,3 +71,66 @@ def test_the_benchmark_floor_endpoint_is_off_unless_enabled(client, student, set
     assert client.post("/bench/floor/").status_code == 404
     settings.BENCH_ENDPOINTS = True
     assert client.post("/bench/floor/").json() == {"ok": True}
+
+
+def _flag(client, attempt, position, flagged):
+    return client.post(
+        reverse("exams:flag", args=[attempt.pk, position]),
+        {"flagged": "true" if flagged else "false"},
+        HTTP_ACCEPT="application/json",
+    )
+
+
+def test_flag_toggles_are_rate_limited_per_user_and_answers_still_save(
+    client, student, attempt, settings
+):
+    settings.FLAG_RATE_LIMIT = 5
+    client.force_login(student)
+    responses = [_flag(client, attempt, 1, n % 2 == 0) for n in range(8)]
+    assert [r.status_code for r in responses] == [200] * 5 + [429] * 3
+    assert responses[-1].json() == {
+        "ok": False,
+        "error": "Too many flag changes at once; retrying.",
+    }
+    assert AttemptEvent.objects.filter(attempt=attempt, kind="flag").count() == 5
+    item = attempt.items.get(position=1)
+    assert item.flagged  # the fifth and last toggle that got through flagged it
+    saved = client.post(
+        reverse("exams:answer", args=[attempt.pk, 1]),
+        {"option": item.option_order[0], "seq": 1},
+        HTTP_ACCEPT="application/json",
+    )
+    assert saved.status_code == 200
+
+
+def test_a_flag_value_other_than_true_or_false_is_a_400(client, student, attempt):
+    client.force_login(student)
+    response = client.post(
+        reverse("exams:flag", args=[attempt.pk, 1]),
+        {"flagged": "²"},
+        HTTP_ACCEPT="application/json",
+    )
+    assert response.status_code == 400
+    assert response.json()["error"] == "Say whether to flag the question."
+    assert not AttemptEvent.objects.filter(attempt=attempt, kind="flag").exists()
+
+
+def test_one_answer_saved_by_autosave_then_the_next_button_is_one_audit_row(
+    client, student, attempt
+):
+    # The page autosaves on click, then its Next button posts the same answer again.
+    client.force_login(student)
+    item = attempt.items.get(position=1)
+    url = reverse("exams:answer", args=[attempt.pk, 1])
+    seq = 1_764_000_000_000  # the page numbers saves with Date.now()
+    client.post(url, {"option": item.option_order[0], "seq": seq}, HTTP_ACCEPT="application/json")
+    page = client.post(url, {"option": item.option_order[0], "seq": seq + 1, "go": "next"})
+    assert page.url == reverse("exams:question", args=[attempt.pk, 2])
+    saves = AttemptEvent.objects.filter(attempt=attempt, kind="save")
+    assert saves.count() == 1
+    assert saves.get().detail["options"] == [item.option_order[0]]
+    item.refresh_from_db()
+    assert item.answer_seq == seq + 1  # so the autosave's own retry stays stale
+    # Moving on without answering is no save either.
+    client.post(reverse("exams:answer", args=[attempt.pk, 2]), {"seq": 1, "go": "next"})
+    assert saves.count() == 1
