@@ -24,6 +24,18 @@ MIN_MC_OPTIONS = 4
 MIN_MR_OPTIONS = 5
 KEY_MAX_LENGTH = 100  # Question.key is a SlugField(max_length=100)
 TAG_MAX_LENGTH = 60  # Tag.name is a CharField(max_length=60)
+# Bounds on text that is rendered as Markdown. The seed bank's longest stem is about 600
+# characters; markdown-it is linear but slow on some input ("![" costs ~40 µs a pair), so these
+# caps, not the 2 MB upload limit, bound the work one question can cause.
+STEM_MAX_LENGTH = 5000
+OPTION_MAX_LENGTH = 1000
+RATIONALE_MAX_LENGTH = 2000
+EXPLANATION_MAX_LENGTH = 5000
+MAX_OPTIONS = 10  # the authoring form's formset allows ten rows
+MAX_REFERENCES = 20
+REFERENCE_MAX_LENGTH = 2000
+MAX_TAGS = 30
+_URL = re.compile(r"^https?://\S+$")
 
 SELECT_WORDS = {2: "TWO", 3: "THREE", 4: "FOUR", 5: "FIVE", 6: "SIX"}
 _SELECT_NUMBERS = {word: n for n, word in SELECT_WORDS.items()}
@@ -80,6 +92,9 @@ def _option_problems(options: Any) -> tuple[list[str], int, int]:
     if not isinstance(options, list):
         return ["the options must be a list"], 0, 0
     problems: list[str] = []
+    if len(options) > MAX_OPTIONS:
+        # Checking each of thousands of options would only repeat this.
+        return [f"a question can have at most {MAX_OPTIONS} options, found {len(options)}"], 0, 0
     correct = 0
     seen: dict[str, int] = {}
     for number, option in enumerate(options, start=1):
@@ -89,6 +104,10 @@ def _option_problems(options: Any) -> tuple[list[str], int, int]:
         text = option.get("text")
         if not _is_text(text):
             problems.append(f"option {number} has no text")
+        elif len(text) > OPTION_MAX_LENGTH:
+            problems.append(
+                f"option {number} is {len(text)} characters long; the most is {OPTION_MAX_LENGTH}"
+            )
         else:
             first = seen.setdefault(normalise_text(text), number)
             if first != number:
@@ -101,6 +120,11 @@ def _option_problems(options: Any) -> tuple[list[str], int, int]:
         rationale = option.get("rationale")
         if rationale is not None and not isinstance(rationale, str):
             problems.append(f"option {number}: the rationale must be text")
+        elif rationale and len(rationale) > RATIONALE_MAX_LENGTH:
+            problems.append(
+                f"option {number}: the rationale is {len(rationale)} characters long; the most "
+                f"is {RATIONALE_MAX_LENGTH}"
+            )
     return problems, len(options), correct
 
 
@@ -193,16 +217,40 @@ def _metadata_problems(q: dict) -> list[str]:
     if tags is not None:
         if not isinstance(tags, list) or not all(_is_text(t) for t in tags):
             problems.append("the tags must be a list of non-empty names")
+        elif len(tags) > MAX_TAGS:
+            problems.append(f"the tags number {len(tags)}; the most is {MAX_TAGS}")
         elif any(len(t.strip()) > TAG_MAX_LENGTH for t in tags):
             problems.append(f"a tag is longer than {TAG_MAX_LENGTH} characters")
-    for name in ("explanation",):
-        if q.get(name) is not None and not isinstance(q[name], str):
-            problems.append(f"the {name} must be text")
-    references = q.get("references")
-    if references is not None and (
-        not isinstance(references, list) or not all(isinstance(r, str) for r in references)
-    ):
-        problems.append("the references must be a list of URLs")
+    explanation = q.get("explanation")
+    if explanation is not None and not isinstance(explanation, str):
+        problems.append("the explanation must be text")
+    elif explanation and len(explanation) > EXPLANATION_MAX_LENGTH:
+        problems.append(
+            f"the explanation is {len(explanation)} characters long; the most is "
+            f"{EXPLANATION_MAX_LENGTH}"
+        )
+    problems += _reference_problems(q.get("references"))
+    return problems
+
+
+def _reference_problems(references: Any) -> list[str]:
+    """Return what is wrong with the references, whatever the status: http(s) URLs only.
+
+    The authoring form refuses javascript: and data: URLs; an import must not bring them in
+    as a draft either, since drafts are previewed with their references as links.
+    """
+    if references is None:
+        return []
+    if not isinstance(references, list) or not all(isinstance(r, str) for r in references):
+        return ["the references must be a list of URLs"]
+    if len(references) > MAX_REFERENCES:
+        return [f"the references number {len(references)}; the most is {MAX_REFERENCES}"]
+    problems = []
+    for number, ref in enumerate(references, start=1):
+        if len(ref) > REFERENCE_MAX_LENGTH:
+            problems.append(f"reference {number} is longer than {REFERENCE_MAX_LENGTH} characters")
+        elif not _URL.match(ref.strip()):
+            problems.append(f"reference {number} is not an http(s):// URL: {ref[:80]!r}")
     return problems
 
 
@@ -217,9 +265,6 @@ def _publish_problems(q: dict) -> list[str]:
                 problems.append(f"option {number} has no rationale")
     references = q.get("references")
     references = references if isinstance(references, list) else []
-    for number, ref in enumerate(references, start=1):
-        if not (isinstance(ref, str) and re.match(r"^https?://\S+$", ref.strip())):
-            problems.append(f"reference {number} is not a URL: {ref!r}")
     if not any(isinstance(r, str) and re.match(r"^https://\S+$", r.strip()) for r in references):
         problems.append("at least one reference must be an https:// URL")
     domains = q.get("domains")
@@ -245,6 +290,9 @@ def question_problems(q: dict, *, for_publish: bool = False) -> list[str]:
     if not _is_text(stem):
         problems.append("the stem is empty")
         stem = ""
+    elif len(stem) > STEM_MAX_LENGTH:
+        problems.append(f"the stem is {len(stem)} characters long; the most is {STEM_MAX_LENGTH}")
+        stem = stem[:STEM_MAX_LENGTH]
     option_problems, total, correct = _option_problems(q.get("options"))
     if kind in KINDS:
         problems += _count_problems(kind, total, correct)

@@ -7,6 +7,12 @@ import re
 from crispy_forms.helper import FormHelper
 from django import forms
 
+from .content_rules import (
+    EXPLANATION_MAX_LENGTH,
+    OPTION_MAX_LENGTH,
+    RATIONALE_MAX_LENGTH,
+    STEM_MAX_LENGTH,
+)
 from .formats import FORMATS
 from .models import ExamGuide, Question
 
@@ -17,11 +23,13 @@ class QuestionForm(forms.Form):
     kind = forms.ChoiceField(choices=Question.Kind.choices)
     stem = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 6}),
+        max_length=STEM_MAX_LENGTH,
         help_text='Markdown. Multiple response stems end with the count, e.g. "(Select TWO.)". '
         "Use fenced code blocks for policies and CLI lines.",
     )
     explanation = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 4}),
+        max_length=EXPLANATION_MAX_LENGTH,
         required=False,
         help_text="Required to publish: why the key is right.",
     )
@@ -81,10 +89,15 @@ class QuestionForm(forms.Form):
 
 
 class OptionForm(forms.Form):
-    text = forms.CharField(widget=forms.Textarea(attrs={"rows": 1}), label="Option text")
+    text = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 1}), max_length=OPTION_MAX_LENGTH, label="Option text"
+    )
     correct = forms.BooleanField(required=False, label="Correct")
     rationale = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 1}), required=False, label="Why it is right or wrong"
+        widget=forms.Textarea(attrs={"rows": 1}),
+        max_length=RATIONALE_MAX_LENGTH,
+        required=False,
+        label="Why it is right or wrong",
     )
 
 

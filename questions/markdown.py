@@ -1,5 +1,7 @@
 """Render question Markdown safely: raw HTML never passes through."""
 
+from html import escape
+
 import nh3
 from markdown_it import MarkdownIt
 
@@ -31,17 +33,32 @@ _ALLOWED_TAGS = {
     "td",
     "hr",
 }
+# The content rules cap every text well below this (the stem at 5,000 characters). This is the
+# renderer's own bound: markdown-it is linear but costs ~40 µs per "![" pair, so 1.9 MB of it
+# took 39 s; longer text is shown as escaped plain text, with no Markdown parsing at all.
+MAX_MARKDOWN_LENGTH = 20_000
+
+
+def _plain(text: str) -> str:
+    paragraphs = [p for p in text.replace("\r\n", "\n").split("\n\n") if p.strip()]
+    return "".join(f"<p>{escape(p)}</p>\n" for p in paragraphs)
 
 
 def render_markdown(text: str) -> str:
     """Return sanitised HTML for Markdown `text` (html disabled, then cleaned by nh3)."""
-    html = _md.render(text or "")
+    text = text or ""
+    if len(text) > MAX_MARKDOWN_LENGTH:
+        return _plain(text)
+    # A code block scrolls sideways, so keyboard users must be able to focus it (axe:
+    # scrollable-region-focusable). markdown-it escapes "<pre>" typed in the text, so only its
+    # own code blocks get the attribute.
+    rendered = _md.render(text).replace("<pre>", '<pre tabindex="0">')
     # Belt and braces: markdown-it escapes raw HTML already; nh3 strips anything unexpected,
     # such as javascript: links.
     return nh3.clean(
-        html,
+        rendered,
         tags=_ALLOWED_TAGS,
-        attributes={"a": {"href", "title"}, "code": {"class"}},
+        attributes={"a": {"href", "title"}, "code": {"class"}, "pre": {"tabindex"}},
         url_schemes={"http", "https", "mailto"},
         link_rel="noopener noreferrer nofollow",
     )
@@ -61,8 +78,15 @@ def markdown_to_plain(text: str, max_chars: int | None = None) -> str:
     Code spans and blocks keep their content without the backticks; the result is plain
     text, so templates escape it like any other string.
     """
-    parts = []
-    for token in _md.parse(text or ""):
+    text = text or ""
+    if len(text) > MAX_MARKDOWN_LENGTH:
+        # The renderer's bound holds here too: no Markdown parsing of overlong text.
+        parts = [text]
+        tokens = []
+    else:
+        parts = []
+        tokens = _md.parse(text)
+    for token in tokens:
         if token.type in ("fence", "code_block"):
             parts.append(token.content)
         for child in token.children or ():

@@ -118,10 +118,24 @@ def held_by_format(fmt: str, question: dict) -> dict:
     return held_by(_format(fmt).holds, question)
 
 
+# Detection reads only this much of a file: a format shows itself in its first lines, and every
+# sniffer must stay linear whatever a 2 MB upload holds.
+SNIFF_CHARS = 64 * 1024
+# [ \t]* rather than \s*: \s* also crosses newlines, so "\n" * N made each line start rescan
+# the rest of the text.
+_AIKEN_ANSWER = re.compile(r"(?m)^[ \t]*ANSWER:[ \t]*[A-Za-z][ \t\r]*$")
+_AIKEN_OPTION = re.compile(r"(?m)^[ \t]*[A-Z][.)][ \t]")
+_GIFT_START = re.compile(r"(?m)^[ \t]*(\$CATEGORY:|::)")
+# No nested quantifier: on "{" + "=" * N the old \{[^{}]*[~=][^{}]*\} was quadratic.
+_GIFT_BLOCK = re.compile(r"\{([^{}]*)\}")
+
+
 def _is_json(text: str) -> bool:
+    if json_format.too_deep(text):
+        return False
     try:
         json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):
         return False
     return True
 
@@ -133,23 +147,25 @@ def _is_csv_header(line: str) -> bool:
     return {"stem", "correct"} <= names
 
 
+def _is_gift(text: str) -> bool:
+    if _GIFT_START.search(text):
+        return True
+    return any("~" in m.group(1) or "=" in m.group(1) for m in _GIFT_BLOCK.finditer(text))
+
+
 _SNIFFERS: list[tuple[str, Callable[[str], bool]]] = [
     ("moodle_xml", lambda t: t.startswith("<") and bool(re.search(r"<quiz[\s>/]", t[:4096]))),
+    # JSON is told by parsing the whole file (a linear parse, after a linear depth check).
     ("json", lambda t: t.startswith(("{", "[")) and _is_json(t)),
     (
         "aiken",
         lambda t: (
-            bool(re.search(r"(?m)^\s*ANSWER:\s*[A-Za-z]\s*$", t))
-            and bool(re.search(r"(?m)^\s*[A-Z][.)][ \t]", t))
+            bool(_AIKEN_ANSWER.search(t, 0, SNIFF_CHARS))
+            and bool(_AIKEN_OPTION.search(t, 0, SNIFF_CHARS))
         ),
     ),
-    (
-        "gift",
-        lambda t: bool(
-            re.search(r"(?m)^\s*(\$CATEGORY:|::)", t) or re.search(r"\{[^{}]*[~=][^{}]*\}", t)
-        ),
-    ),
-    ("csv", lambda t: _is_csv_header(t.split("\n", 1)[0])),
+    ("gift", lambda t: _is_gift(t[:SNIFF_CHARS])),
+    ("csv", lambda t: _is_csv_header(t[:SNIFF_CHARS].split("\n", 1)[0])),
 ]
 
 

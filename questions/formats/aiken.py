@@ -110,12 +110,18 @@ def parse(text: str) -> ParseResult:
             current = None
         elif option:
             letter, option_text = option.groups()
-            expected = string.ascii_uppercase[len(current.options)]
-            if letter != expected and not current.problems:
-                current.problems.append(
+            count = len(current.options)
+            if count >= len(string.ascii_uppercase):
+                problem = f"line {line_number} is a 27th option; Aiken letters run A to Z"
+            elif letter != string.ascii_uppercase[count]:
+                problem = (
                     f"option letters must run A, B, C, … in order; line {line_number} has "
-                    f"{letter} where {expected} was expected"
+                    f"{letter} where {string.ascii_uppercase[count]} was expected"
                 )
+            else:
+                problem = None
+            if problem and not current.problems:
+                current.problems.append(problem)
             current.options.append(option_text.strip())
             current.last_option_line = line_number
         elif not stripped:

@@ -31,6 +31,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+from collections import Counter
 
 from core.csv_cells import csv_restore_cell, csv_safe_writer
 
@@ -46,12 +47,16 @@ TAIL_COLUMNS = (
     "difficulty",
 )
 DEFAULT_OPTION_COLUMNS = 6
+# Every column the layout knows fits many times over; a header of 40,000 option columns made
+# each row's checks quadratic, so wider files are refused before any row is read.
+MAX_COLUMNS = 200
 HEADER_HINT = (
     "key, kind, stem, option_1 … option_6, correct, rationale_1 … rationale_6, explanation, "
     "references, domain_dva_c01, domain_dva_c02, tags, difficulty"
 )
-_OPTION = re.compile(r"^option_(\d+)$")
-_RATIONALE = re.compile(r"^rationale_(\d+)$")
+# ASCII digits, at most four: int() refuses some Unicode digits and more than 4,300 digits.
+_OPTION = re.compile(r"^option_([0-9]{1,4})$")
+_RATIONALE = re.compile(r"^rationale_([0-9]{1,4})$")
 _KNOWN = set(BASE_COLUMNS) | set(TAIL_COLUMNS) | {"correct"}
 _KINDS = {
     "multiple_choice": "multiple_choice",
@@ -102,9 +107,11 @@ def _correct_numbers(cell: str, option_count: int) -> tuple[list[int], str | Non
         return [], 'the "correct" cell is empty; list the correct option numbers, e.g. 2 or 1;3'
     numbers = []
     for token in tokens:
-        if token.isdigit():
+        # ASCII only: "²" passes str.isdigit but int() refuses it, and "é" is no option letter.
+        # Four digits are plenty for an option number and keep int() away from huge input.
+        if token.isascii() and token.isdigit() and len(token) <= 4:
             numbers.append(int(token))
-        elif len(token) == 1 and token.isalpha():
+        elif len(token) == 1 and token.isascii() and token.isalpha():
             numbers.append(ord(token.upper()) - ord("A") + 1)
         else:
             return [], f'"correct" must list option numbers such as 2 or 1;3, not {cell.strip()!r}'
@@ -151,9 +158,10 @@ def _read_row(
     for position, text in enumerate(texts):
         if not text:
             problems.append(f"option_{options[position]} is empty but a later option is filled")
+    position = {n: index for index, n in enumerate(options)}
     for n in rationales:
         if cells.get(f"rationale_{n}", "").strip() and (
-            n not in options or options.index(n) >= len(texts) or not texts[options.index(n)]
+            n not in position or position[n] >= len(texts) or not texts[position[n]]
         ):
             problems.append(f"rationale_{n} is filled but option_{n} is empty")
     correct, problem = _correct_numbers(cells.get("correct", ""), len(texts))
@@ -202,6 +210,14 @@ def parse(text: str) -> ParseResult:
             if not any(c.strip() for c in cells):
                 continue
             if columns is None:
+                if len(cells) > MAX_COLUMNS:
+                    collector.error(
+                        None,
+                        line,
+                        f"the header has {len(cells)} columns; the most is {MAX_COLUMNS} "
+                        f"({HEADER_HINT})",
+                    )
+                    return collector.result
                 columns = [_column_name(c) for c in cells]
                 if "stem" not in columns or "correct" not in columns:
                     collector.error(
@@ -211,7 +227,7 @@ def parse(text: str) -> ParseResult:
                         f"it has no {'stem' if 'stem' not in columns else 'correct'} column",
                     )
                     return collector.result
-                repeated = sorted({c for c in columns if c and columns.count(c) > 1})
+                repeated = sorted(c for c, n in Counter(columns).items() if c and n > 1)
                 if repeated:
                     collector.error(None, line, "repeated column(s): " + ", ".join(repeated))
                     return collector.result
@@ -223,7 +239,8 @@ def parse(text: str) -> ParseResult:
                     if c and c not in _KNOWN and not _OPTION.match(c) and not _RATIONALE.match(c)
                 ]
                 if unknown:
-                    collector.warn(None, line, "ignored unknown column(s): " + ", ".join(unknown))
+                    names = ", ".join(c[:40] for c in unknown)
+                    collector.warn(None, line, f"ignored unknown column(s): {names}")
                 continue
             number += 1
             if len(cells) > len(columns) and any(c.strip() for c in cells[len(columns) :]):

@@ -38,6 +38,39 @@ _BLOCK = {
 _DROPPED = {"script", "style", "head", "title", "template"}
 
 
+# A complete tag: nothing in it may be "<", so matching stops at the next "<" and stays linear.
+_WHOLE_TAG = re.compile(r"</?[a-zA-Z][a-zA-Z0-9]*(?:\s[^<>]*)?/?>")
+
+
+def _escape_broken_markup(text: str) -> str:
+    """Return the HTML with every "<" that starts no complete tag or comment escaped.
+
+    Python's HTMLParser rescans the rest of the text for each construct it cannot close
+    ("<a " * 20000 takes over a minute), so it is only given complete tags and comments; a
+    stray "<" reads as text, as a browser shows it. One pass: each "<" is looked at once.
+    """
+    out: list[str] = []
+    start = 0
+    comments_close = True
+    while (at := text.find("<", start)) >= 0:
+        out.append(text[start:at])
+        if match := _WHOLE_TAG.match(text, at):
+            out.append(match.group())
+            start = match.end()
+            continue
+        if comments_close and text.startswith("<!--", at):
+            end = text.find("-->", at + 4)
+            if end >= 0:
+                out.append(text[at : end + 3])
+                start = end + 3
+                continue
+            comments_close = False  # no "-->" after here, so no later comment closes either
+        out.append("&lt;")
+        start = at + 1
+    out.append(text[start:])
+    return "".join(out)
+
+
 def looks_like_html(text: str) -> bool:
     """Return True when text has tags or entities, i.e. needs converting."""
     return bool(_TAG.search(text) or _ENTITY.search(text))
@@ -144,10 +177,12 @@ class _Converter(HTMLParser):
     def markdown(self) -> str:
         joined = "".join(text.replace("\r\n", "\n") if raw else text for raw, text in self.parts)
         # Tidy spaces and blank lines outside code blocks only.
-        pieces = re.split(r"(```[^\n]*\n.*?\n```)", joined, flags=re.DOTALL)
+        # Fences are emitted at line starts; anchoring there keeps "`" * N from being quadratic.
+        pieces = re.split(r"(?m)(^```[^\n]*\n.*?\n```)", joined, flags=re.DOTALL)
         for i in range(0, len(pieces), 2):
-            piece = re.sub(r"[ \t]*\n[ \t]*", "\n", pieces[i])
-            piece = re.sub(r" {2,}", " ", piece)
+            # Runs of spaces go first, so the newline rule never rescans a long run.
+            piece = re.sub(r" {2,}", " ", pieces[i])
+            piece = re.sub(r"[ \t]*\n[ \t]*", "\n", piece)
             pieces[i] = re.sub(r"\n{3,}", "\n\n", piece)
         return "".join(pieces).strip()
 
@@ -162,7 +197,7 @@ def _language(attributes: dict[str, str | None]) -> str:
 def html_to_markdown(text: str) -> tuple[str, list[str]]:
     """Return the HTML as Markdown text, and notes on what could not be kept."""
     converter = _Converter()
-    converter.feed(text or "")
+    converter.feed(_escape_broken_markup(text or ""))
     converter.close()
     notes = []
     if converter.images:

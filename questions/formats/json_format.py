@@ -36,6 +36,24 @@ _TYPE_NAMES = {
     type(None): "null",
 }
 _SPACE = re.compile(r"\s*")
+# The bank schema nests five deep (file, questions, question, options, option); a file nested
+# far deeper is not a question bank, and json.loads would exhaust the stack on "[" * 100000.
+MAX_DEPTH = 20
+_STRING_OR_BRACKET = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"?|[\[\]{}]', re.DOTALL)
+
+
+def too_deep(text: str, limit: int = MAX_DEPTH) -> bool:
+    """Tell whether JSON text nests arrays and objects more than `limit` deep (one pass)."""
+    depth = 0
+    for match in _STRING_OR_BRACKET.finditer(text):
+        token = match.group()
+        if token in ("[", "{"):
+            depth += 1
+            if depth > limit:
+                return True
+        elif token in ("]", "}"):
+            depth -= 1
+    return False
 
 
 def _type_name(value: Any) -> str:
@@ -128,11 +146,23 @@ def parse(text: str) -> ParseResult:
     """Read a native JSON file; every question is checked as the bank would check it."""
     collector = Collector()
     text = text.lstrip("\ufeff")
+    if too_deep(text):
+        collector.error(
+            None,
+            None,
+            f"the file nests lists and objects more than {MAX_DEPTH} deep, so it is not a "
+            "question bank",
+        )
+        return collector.result
     try:
         document = json.loads(text)
     except json.JSONDecodeError as exc:
         message = f"the file is not valid JSON: {exc.msg} (column {exc.colno})"
         collector.error(None, exc.lineno, message)
+        return collector.result
+    except (ValueError, RecursionError) as exc:
+        # Numbers over Python's 4300-digit limit raise a plain ValueError.
+        collector.error(None, None, f"the file is not valid JSON: {str(exc)[:120]}")
         return collector.result
     if isinstance(document, dict):
         if document.get("format") != FORMAT_NAME:

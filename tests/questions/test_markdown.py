@@ -12,7 +12,7 @@ def test_raw_html_never_passes_through():
 
 def test_code_blocks_for_policies_and_cli_lines_are_kept():
     html = render_markdown('```json\n{"Effect": "Deny"}\n```\n\nRun `aws s3 ls`.')
-    assert '<pre><code class="language-json">' in html
+    assert '<pre tabindex="0"><code class="language-json">' in html
     assert '{"Effect": "Deny"}' in html
     assert "<code>aws s3 ls</code>" in html
 

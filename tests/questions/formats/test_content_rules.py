@@ -158,9 +158,10 @@ def test_publishing_needs_explanation_rationales_https_reference_and_domain():
     question = mc(explanation="", references=["http://example.com/x", "see the docs"], domains={})
     question["options"][2]["rationale"] = ""
     assert question_problems(question, for_publish=True) == [
+        # Any status refuses a reference that is not an http(s) URL, so it comes first.
+        "reference 2 is not an http(s):// URL: 'see the docs'",
         "the explanation is missing",
         "option 3 has no rationale",
-        "reference 2 is not a URL: 'see the docs'",
         "at least one reference must be an https:// URL",
         "the DVA-C01 domain is missing",
     ]
