@@ -38,11 +38,18 @@ class Blueprint(models.Model):
     question_count = models.PositiveSmallIntegerField(
         validators=[MinValueValidator(1), MaxValueValidator(200)]
     )
+    # Ten hours is far past any real sitting (130 minutes plus accommodations); a typo such as
+    # 9,999,999,999,999 minutes otherwise overflowed the deadline and made every start fail.
     duration_minutes = models.PositiveSmallIntegerField(
-        null=True, blank=True, help_text="Leave empty for an untimed practice set."
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(600)],
+        help_text="1 to 600 minutes. Leave empty for an untimed practice set.",
     )
     unscored_count = models.PositiveSmallIntegerField(
-        default=0, help_text="Unscored pretest items mixed in (the candidate is not told which)."
+        default=0,
+        validators=[MaxValueValidator(199)],
+        help_text="Unscored pretest items mixed in (the candidate is not told which).",
     )
     passing_score = models.PositiveSmallIntegerField(
         default=720, validators=[MinValueValidator(100), MaxValueValidator(1000)]
