@@ -464,20 +464,28 @@ def retry_missed(request):
 def audit_log(request):
     from django.core.paginator import Paginator
 
+    from .audit_forms import AuditLogFilterForm
     from .models import AttemptEvent
 
     events = AttemptEvent.objects.select_related(
         "actor", "attempt__user", "attempt__blueprint"
     ).order_by("-at", "-pk")
+    form = AuditLogFilterForm(request.GET)
+    valid = form.is_valid()
     username = request.GET.get("user", "").strip()
     kind = request.GET.get("kind", "")
     attempt_id = request.GET.get("attempt", "")
-    if username:
-        events = events.filter(attempt__user__username=username)
-    if kind in AttemptEvent.Kind.values:
-        events = events.filter(kind=kind)
-    if attempt_id.isdigit():
-        events = events.filter(attempt_id=int(attempt_id))
+    if not valid:
+        # "²" or an id past the bigint range would fail in the query: say so instead.
+        messages.error(request, f"Check the filters: {form.error_text()}")
+        events = events.none()
+    else:
+        if form.cleaned_data["user"]:
+            events = events.filter(attempt__user__username=form.cleaned_data["user"])
+        if form.cleaned_data["kind"]:
+            events = events.filter(kind=form.cleaned_data["kind"])
+        if form.cleaned_data["attempt"]:
+            events = events.filter(attempt_id=form.cleaned_data["attempt"])
     page = Paginator(events, 50).get_page(request.GET.get("page"))
     return render(
         request,
@@ -489,4 +497,5 @@ def audit_log(request):
             "kind": kind,
             "attempt_filter": attempt_id,
         },
+        status=200 if valid else 400,
     )

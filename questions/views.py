@@ -6,7 +6,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, HttpResponseBadRequest, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -22,43 +22,44 @@ from .forms import (
     option_formset,
     options_from,
 )
+from .list_forms import BulkStatusForm, ExportForm, QuestionFilterForm
 from .models import ExamGuide, Question, Tag
 
 author_required = permission_required("questions.author_question", raise_exception=True)
 
 
-def _filters(request) -> dict:
-    return {
-        "guide": request.GET.get("guide", ""),
-        "domain": request.GET.get("domain", "") if request.GET.get("domain", "").isdigit() else "",
-        "kind": request.GET.get("kind", "")
-        if request.GET.get("kind") in Question.Kind.values
-        else "",
-        "status": request.GET.get("status", "")
-        if request.GET.get("status") in Question.Status.values
-        else "",
-        "tag": request.GET.get("tag", ""),
-        "search": request.GET.get("q", "").strip(),
-    }
+NO_FILTERS = dict.fromkeys(("guide", "domain", "kind", "status", "tag", "search"), "")
+
+
+def _filters(form) -> dict | None:
+    """Return the list filters from a bound filter form, or None when the query is invalid."""
+    return form.filters() if form.is_valid() else None
 
 
 @login_required
 @author_required
 def question_list(request):
-    filters = _filters(request)
-    page = Paginator(selectors.question_list(**filters), 25).get_page(request.GET.get("page"))
+    form = QuestionFilterForm(request.GET)
+    filters = _filters(form)
+    if filters is None:
+        messages.error(request, f"Check the filters: {form.error_text()}")
+        questions = Question.objects.none()
+    else:
+        questions = selectors.question_list(**filters)
+    page = Paginator(questions, 25).get_page(request.GET.get("page"))
     return render(
         request,
         "questions/question_list.html",
         {
             "page": page,
-            "filters": filters,
+            "filters": filters or NO_FILTERS,
             "guides": ExamGuide.objects.prefetch_related("domains"),
             "kinds": Question.Kind.choices,
             "statuses": Question.Status.choices,
             "tags": Tag.objects.values_list("name", flat=True),
             "query": request.GET.urlencode(),
         },
+        status=400 if filters is None else 200,
     )
 
 
@@ -66,23 +67,27 @@ def question_list(request):
 @permission_required("questions.publish_question", raise_exception=True)
 @require_POST
 def question_bulk(request):
-    action = request.POST.get("action")
-    status = {
-        "publish": Question.Status.PUBLISHED,
-        "retire": Question.Status.RETIRED,
-        "review": Question.Status.IN_REVIEW,
-    }.get(action)
-    ids = [i for i in request.POST.getlist("selected") if i.isdigit()]
-    if status is None or not ids:
+    form = BulkStatusForm(request.POST)
+    if not form.is_valid():
+        if "selected" in form.errors:
+            messages.error(request, f"Choose questions from the list: {form.errors['selected'][0]}")
+        else:
+            messages.error(request, "Choose at least one question and an action.")
+        query = QueryDict(request.POST.get("query", "")[:2000]).urlencode()
+        return redirect(f"{reverse('questions:list')}?{query}")
+    status = form.status
+    if not form.cleaned_data["selected"]:
         messages.error(request, "Choose at least one question and an action.")
     else:
         changed, problems = services.questions_bulk_set_status(
-            questions=Question.objects.filter(pk__in=ids), status=status, user=request.user
+            questions=Question.objects.filter(pk__in=form.cleaned_data["selected"]),
+            status=status,
+            user=request.user,
         )
         messages.success(request, f"{changed} question(s) now {Question.Status(status).label}.")
         for problem in problems[:20]:
             messages.error(request, problem)
-    return redirect(f"{reverse('questions:list')}?{request.POST.get('query', '')}")
+    return redirect(f"{reverse('questions:list')}?{form.cleaned_data['query']}")
 
 
 def _save_form(request, question: Question | None):
@@ -306,10 +311,13 @@ def question_import(request):
 @login_required
 @permission_required("questions.import_question", raise_exception=True)
 def question_export(request):
-    fmt = request.GET.get("format", "json")
-    if fmt not in formats.FORMATS:
-        raise Http404("Unknown format.")
-    questions = selectors.question_list(**_filters(request)).prefetch_related(
+    form = ExportForm(request.GET)
+    if not form.is_valid():
+        return HttpResponseBadRequest(
+            f"Cannot export: {form.error_text()}", content_type="text/plain; charset=utf-8"
+        )
+    fmt = form.cleaned_data["format"]
+    questions = selectors.question_list(**form.filters()).prefetch_related(
         "current_version__options", "domain_links__guide", "domain_links__domain"
     )
     data = [services.question_as_data(q) for q in questions]
