@@ -38,3 +38,24 @@ def stored_domain_rows(attempt: Attempt) -> list[tuple[str, int, int]]:
             "domain__name", "correct", "total"
         )
     )
+
+
+def blueprint_form_data(**fields) -> dict:
+    """A valid POST for the blueprint form (a 5-question, 20-minute DVA-C01 mock), with changes."""
+    post = {
+        "title": "A new mock",
+        "slug": "a-new-mock",
+        "description": "",
+        "guide": ExamGuide.objects.get(code="DVA-C01").pk,
+        "mode": "exam",
+        "feedback": "after_submit",
+        "question_count": 5,
+        "duration_minutes": 20,
+        "unscored_count": 0,
+        "passing_score": 720,
+        "cut_percent": "72.00",
+        "drill_domain": "",
+        "is_active": "on",
+    }
+    post.update(fields)
+    return post

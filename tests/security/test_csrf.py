@@ -71,23 +71,9 @@ def question_form(data: dict, **extra) -> dict:
 
 
 def blueprint_form(blueprint: Blueprint | None, **extra) -> dict:
-    from questions.models import ExamGuide
+    from tests.factories.exams import blueprint_form_data
 
-    post = {
-        "title": "A new mock",
-        "slug": "a-new-mock",
-        "description": "",
-        "guide": ExamGuide.objects.get(code="DVA-C01").pk,
-        "mode": "exam",
-        "feedback": "after_submit",
-        "question_count": 5,
-        "duration_minutes": 20,
-        "unscored_count": 0,
-        "passing_score": 720,
-        "cut_percent": "72.00",
-        "drill_domain": "",
-        "is_active": "on",
-    }
+    post = blueprint_form_data()
     if blueprint is not None:
         post.update(title=blueprint.title, slug=blueprint.slug, guide=blueprint.guide_id)
     post.update(extra)

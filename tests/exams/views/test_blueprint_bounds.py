@@ -6,31 +6,10 @@ from django.urls import reverse
 
 from exams.models import Attempt, Blueprint
 from exams.services import attempt_start
-from questions.models import ExamGuide
-from tests.factories.exams import short_blueprint
+from tests.factories.exams import blueprint_form_data, short_blueprint
 from tests.factories.questions import make_bank
 
 pytestmark = pytest.mark.django_db
-
-
-def _post(**extra) -> dict:
-    post = {
-        "title": "A new mock",
-        "slug": "a-new-mock",
-        "description": "",
-        "guide": ExamGuide.objects.get(code="DVA-C01").pk,
-        "mode": "exam",
-        "feedback": "after_submit",
-        "question_count": 5,
-        "duration_minutes": 20,
-        "unscored_count": 0,
-        "passing_score": 720,
-        "cut_percent": "72.00",
-        "drill_domain": "",
-        "is_active": "on",
-    }
-    post.update(extra)
-    return post
 
 
 @pytest.fixture
@@ -55,7 +34,7 @@ def staff(client, instructor):
     ],
 )
 def test_out_of_range_numbers_are_form_errors(staff, field, value, message):
-    response = staff.post(reverse("exams:blueprint_new"), _post(**{field: value}))
+    response = staff.post(reverse("exams:blueprint_new"), blueprint_form_data(**{field: value}))
     assert response.status_code == 200  # the form again, with the error
     errors = response.context["form"].errors
     assert field in errors and message in " ".join(errors[field])
@@ -63,7 +42,9 @@ def test_out_of_range_numbers_are_form_errors(staff, field, value, message):
 
 
 def test_the_longest_allowed_exam_still_starts(staff, student):
-    response = staff.post(reverse("exams:blueprint_new"), _post(duration_minutes="600"))
+    response = staff.post(
+        reverse("exams:blueprint_new"), blueprint_form_data(duration_minutes="600")
+    )
     blueprint = Blueprint.objects.get(slug="a-new-mock")
     assert response.url == reverse("exams:blueprint_edit", args=[blueprint.pk])
     make_bank(per_domain=2)
