@@ -6,7 +6,7 @@ import math
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import Exists, OuterRef, Prefetch, QuerySet, Subquery
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from questions.models import Option
@@ -50,14 +50,18 @@ class NavEntry:
     flagged: bool
 
 
-def attempt_navigator(*, attempt: Attempt) -> list[NavEntry]:
-    """Answered/flagged state of every item, in one query."""
-    rows = (
+def _items_in_order(attempt: Attempt) -> QuerySet[AttemptItem]:
+    """The attempt's items in position order, each annotated with whether it has an answer."""
+    return (
         AttemptItem.objects.filter(attempt=attempt)
         .annotate(has_answer=Exists(ItemSelection.objects.filter(item=OuterRef("pk"))))
         .order_by("position")
-        .values_list("position", "has_answer", "flagged")
     )
+
+
+def attempt_navigator(*, attempt: Attempt) -> list[NavEntry]:
+    """Answered/flagged state of every item, in one query."""
+    rows = _items_in_order(attempt).values_list("position", "has_answer", "flagged")
     return [NavEntry(p, a, f) for p, a, f in rows]
 
 
@@ -91,13 +95,25 @@ def attempt_item_for_display(*, attempt: Attempt, position: int) -> DisplayItem:
     return _display(item)
 
 
-def attempt_review_items(*, attempt: Attempt) -> list[DisplayItem]:
-    """Every item with options, key, explanation and answer (only for submitted attempts)."""
+def attempt_review_items(
+    *, attempt: Attempt, show: str = "all", domain_id: int | None = None
+) -> list[DisplayItem]:
+    """Every item with options, key, explanation and answer (only for submitted attempts).
+
+    `show` narrows to "incorrect" (including unanswered) or "flagged" items; `domain_id` to
+    one domain.
+    """
     if attempt.state == Attempt.State.IN_PROGRESS:
         raise PermissionError("The review with keys opens only after submission.")
+    items = AttemptItem.objects.filter(attempt=attempt)
+    if show == "incorrect":
+        items = items.filter(is_correct=False)
+    elif show == "flagged":
+        items = items.filter(flagged=True)
+    if domain_id is not None:
+        items = items.filter(domain_id=domain_id)
     items = (
-        AttemptItem.objects.filter(attempt=attempt)
-        .select_related("version", "domain")
+        items.select_related("version", "domain")
         .prefetch_related(
             Prefetch("version__options", queryset=Option.objects.order_by("position")),
             "selections",
@@ -105,3 +121,48 @@ def attempt_review_items(*, attempt: Attempt) -> list[DisplayItem]:
         .order_by("position")
     )
     return [_display(item) for item in items]
+
+
+@dataclass(frozen=True)
+class ReviewRow(NavEntry):
+    """A navigator entry with the item's stem, for the review screen (no keys)."""
+
+    stem: str
+
+
+def attempt_review_rows(*, attempt: Attempt) -> list[ReviewRow]:
+    """Answered/flagged state and stem of every item, in one query."""
+    rows = _items_in_order(attempt).values_list(
+        "position", "has_answer", "flagged", "version__stem"
+    )
+    return [ReviewRow(p, a, f, s) for p, a, f, s in rows]
+
+
+@dataclass(frozen=True)
+class ResultCounts:
+    """How many items each results filter would show, and the attempt's domains."""
+
+    total: int
+    incorrect: int
+    flagged: int
+    domains: list[tuple[int, str, int]]  # (domain id, name, items)
+
+
+def attempt_result_counts(*, attempt: Attempt) -> ResultCounts:
+    """Count the submitted attempt's items per filter and per domain, in one query."""
+    rows = list(
+        AttemptItem.objects.filter(attempt=attempt)
+        .values("domain_id", "domain__name", "domain__position")
+        .annotate(
+            n=Count("pk"),
+            wrong=Count("pk", filter=Q(is_correct=False)),
+            flags=Count("pk", filter=Q(flagged=True)),
+        )
+        .order_by("domain__position", "domain__name")
+    )
+    return ResultCounts(
+        total=sum(r["n"] for r in rows),
+        incorrect=sum(r["wrong"] for r in rows),
+        flagged=sum(r["flags"] for r in rows),
+        domains=[(r["domain_id"], r["domain__name"], r["n"]) for r in rows],
+    )

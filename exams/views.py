@@ -14,6 +14,7 @@ from core import ratelimit
 
 from . import selectors, services
 from .models import Attempt, AttemptItem, Blueprint
+from .review_forms import ResultsFilterForm, ReviewFilterForm
 
 take_exam_required = permission_required("exams.take_exam", raise_exception=True)
 
@@ -335,18 +336,20 @@ def attempt_review(request, attempt_id: int):
     attempt = _own_attempt(request, attempt_id)
     if attempt.state != Attempt.State.IN_PROGRESS:
         return _closed_redirect(request, attempt)
-    show = request.GET.get("show", "all")
-    navigator = selectors.attempt_navigator(attempt=attempt)
+    form = ReviewFilterForm(request.GET)
+    show = form.show_value()
+    navigator = selectors.attempt_review_rows(attempt=attempt)
     entries = {
         "all": navigator,
         "unanswered": [n for n in navigator if not n.answered],
         "flagged": [n for n in navigator if n.flagged],
-    }.get(show, navigator)
+    }[show]
     return render(
         request,
         "exams/review.html",
         {
             "attempt": attempt,
+            "form": form,
             "entries": entries,
             "show": show,
             "navigator": navigator,
@@ -354,6 +357,7 @@ def attempt_review(request, attempt_id: int):
             "unanswered_count": sum(1 for n in navigator if not n.answered),
             "flagged_count": sum(1 for n in navigator if n.flagged),
         },
+        status=400 if form.errors else 200,
     )
 
 
@@ -391,7 +395,10 @@ def attempt_results(request, attempt_id: int):
     if attempt.state == Attempt.State.IN_PROGRESS:
         messages.info(request, "Results open once the attempt is submitted.")
         return redirect("exams:question", attempt_id=attempt.pk, position=attempt.current_position)
-    items = selectors.attempt_review_items(attempt=attempt)
+    counts = selectors.attempt_result_counts(attempt=attempt)
+    form = ResultsFilterForm(request.GET, domains=counts.domains)
+    filters = form.filters()
+    items = selectors.attempt_review_items(attempt=attempt, **filters)
     used = (attempt.finished_at - attempt.started_at) if attempt.finished_at else None
     return render(
         request,
@@ -399,8 +406,14 @@ def attempt_results(request, attempt_id: int):
         {
             "attempt": attempt,
             "items": items,
+            "counts": counts,
+            "form": form,
+            "filtered": filters != {"show": "all", "domain_id": None},
+            # Practice and drills are learning sets: percent correct, not a pass/fail score.
+            "is_exam": attempt.mode == Blueprint.Mode.EXAM,
             "time_used": used,
         },
+        status=400 if form.errors else 200,
     )
 
 

@@ -13,6 +13,7 @@ from playwright.sync_api import expect
 
 from exams.models import Attempt, Blueprint
 from exams.services import answer_save, attempt_start, attempt_submit, item_flag_set
+from questions.bank import load_seed_bank
 from tests.browser.conftest import (
     AXE_SCRIPT,
     DESKTOP,
@@ -53,7 +54,9 @@ def log_in(page, live_server, user) -> None:
 
 def shot(page, name: str) -> None:
     SHOTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+    # A whole 65-question score report is too tall for one screenshot; keep the first screens.
+    tall = page.evaluate("() => document.documentElement.scrollHeight") > 6000
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=not tall)
 
 
 def sit(user, blueprint, *, correct_every=2, flag=(), seed=7) -> Attempt:
@@ -151,3 +154,134 @@ def test_dashboard_opens_on_the_latest_guide_with_a_720_line_and_plain_snippets(
     assert left > 10 and right > 10, (left, right)
     left, right = reference_line_pixels(page, "canvas[data-chart=domain-history]", 72)
     assert left > 10 and right > 10, (left, right)
+
+
+# ---- Review screen ---------------------------------------------------------------------------
+
+
+def in_first_screen(page, locator) -> bool:
+    box = locator.bounding_box()
+    return (
+        box is not None
+        and box["y"] >= 0
+        and box["y"] + box["height"] <= page.viewport_size["height"]
+    )
+
+
+def full_mock(student, *, submit: bool, flag=(7, 21, 44)) -> Attempt:
+    load_seed_bank()
+    blueprint = Blueprint.objects.get(slug="dva-c01-full-mock")
+    if submit:
+        return sit(student, blueprint, correct_every=2, flag=flag)
+    attempt = attempt_start(user=student, blueprint=blueprint, rng=random.Random(11))
+    for item in attempt.items.select_related("version").prefetch_related("version__options"):
+        if item.position % 5:
+            first = item.option_order[: item.version.select_count]
+            answer_save(
+                user=student, attempt_id=attempt.pk, position=item.position, option_ids=first, seq=1
+            )
+        if item.position in flag:
+            item_flag_set(user=student, attempt_id=attempt.pk, position=item.position, flagged=True)
+    return attempt
+
+
+def test_review_of_65_questions_is_compact_with_submit_and_back_at_the_top(page, live_server):
+    student = UserFactory(role="Student")
+    attempt = full_mock(student, submit=False)
+    log_in(page, live_server, student)
+    page.goto(f"/attempts/{attempt.pk}/q/12/")
+    page.goto(f"/attempts/{attempt.pk}/review/")
+
+    def top_actions():
+        expect(page.get_by_role("heading", name="Review answers")).to_be_visible()
+        assert in_first_screen(page, page.get_by_role("button", name="Submit exam"))
+        assert in_first_screen(page, page.get_by_role("link", name="Back to question 12"))
+
+    at_both_widths(page, "review", top_actions)
+    page.set_viewport_size(DESKTOP)
+    page.reload()
+    rows = page.locator(".review-list li")
+    expect(rows).to_have_count(65)
+    # Each row names its question and shows the start of its stem on one line.
+    stem = rows.nth(0).locator(".review-stem")
+    assert len(stem.inner_text()) > 20
+    assert stem.bounding_box()["height"] < 30
+    height = page.evaluate("() => document.documentElement.scrollHeight")
+    assert height < 1600, f"the review of 65 questions is {height}px tall"
+
+    page.get_by_role("link", name="Flagged").click()
+    expect(rows).to_have_count(3)
+    page.get_by_role("link", name="Back to question 12").click()
+    expect(page.get_by_role("heading", name="Question 12", exact=True)).to_be_visible()
+
+
+# ---- Results ---------------------------------------------------------------------------------
+
+
+def test_results_of_65_questions_filter_and_jump(page, live_server):
+    student = UserFactory(role="Student")
+    attempt = full_mock(student, submit=True)
+    incorrect = attempt.items.filter(is_correct=False).count()
+    log_in(page, live_server, student)
+    page.goto(f"/attempts/{attempt.pk}/results/")
+
+    def results_ready():
+        expect(page.get_by_role("heading", name="Results by domain")).to_be_visible()
+        expect(page.get_by_role("article")).to_have_count(65)
+
+    at_both_widths(page, "results-exam", results_ready)
+    # On a phone the domain table scrolls inside its own region, "Result" column included.
+    region = page.get_by_role("region", name="Results by domain")
+    expect(region.get_by_role("columnheader", name="Result")).to_be_attached()
+    region.evaluate("(el) => el.scrollLeft = el.scrollWidth")
+    expect(region.get_by_role("columnheader", name="Result")).to_be_in_viewport()
+
+    page.set_viewport_size(DESKTOP)
+    page.get_by_label("Show", exact=True).select_option("incorrect")
+    page.get_by_role("button", name="Apply filters").click()
+    expect(page.get_by_role("article")).to_have_count(incorrect)
+    expect(page.get_by_text(f"Showing {incorrect} of 65 questions.")).to_be_visible()
+    for article in page.get_by_role("article").all()[:5]:
+        expect(article.get_by_text(re.compile("^(Incorrect|Unanswered)$"))).to_be_visible()
+    shot(page, "results-incorrect-desktop")
+
+    page.get_by_label("Show", exact=True).select_option("flagged")
+    page.get_by_role("button", name="Apply filters").click()
+    expect(page.get_by_role("article")).to_have_count(3)
+
+    page.get_by_label("Show", exact=True).select_option("all")
+    security = attempt.items.filter(domain__name="Security").count()
+    page.get_by_label("Domain", exact=True).select_option(label=f"Security ({security})")
+    page.get_by_role("button", name="Apply filters").click()
+    expect(page.get_by_role("article")).to_have_count(security)
+
+    jumps = page.get_by_role("navigation", name="Jump to question").get_by_role("link")
+    expect(jumps).to_have_count(security)
+    last = jumps.last
+    target = last.get_attribute("href")
+    last.click()
+    expect(page).to_have_url(re.compile(re.escape(target) + "$"))
+    expect(page.locator(target)).to_be_in_viewport()
+
+
+@pytest.mark.parametrize("mode", ["practice", "drill"])
+def test_practice_and_drill_results_give_percent_correct(page, live_server, mode):
+    load_seed_bank()
+    student = UserFactory(role="Student")
+    blueprint = (
+        Blueprint.objects.get(slug="quick-practice")
+        if mode == "practice"
+        else Blueprint.objects.filter(mode="drill", drill_domain__name="Security").first()
+    )
+    attempt = sit(student, blueprint, correct_every=2)
+    log_in(page, live_server, student)
+    page.goto(f"/attempts/{attempt.pk}/results/")
+
+    def percent_not_pass_fail():
+        expect(page.get_by_text("Percent correct", exact=True)).to_be_visible()
+        expect(page.locator("#percent-correct")).to_have_text(f"{attempt.percent:.0f}%")
+        expect(page.get_by_text("FAIL", exact=True)).to_have_count(0)
+        expect(page.get_by_text("Estimated scaled score", exact=True)).to_have_count(0)
+        expect(page.get_by_role("heading", name="Results by domain")).to_be_visible()
+
+    at_both_widths(page, f"results-{mode}", percent_not_pass_fail)
