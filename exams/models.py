@@ -15,6 +15,11 @@ class BlueprintQuerySet(models.QuerySet):
         return self.filter(is_active=True)
 
 
+# Ten hours is far past any real sitting (130 minutes plus accommodations); a typo such as
+# 9,999,999,999,999 minutes otherwise overflowed the deadline and made every start fail.
+MAX_DURATION_MINUTES = 600
+
+
 class Blueprint(models.Model):
     """An exam template: which guide, how many questions, how long, how it is scored."""
 
@@ -38,12 +43,10 @@ class Blueprint(models.Model):
     question_count = models.PositiveSmallIntegerField(
         validators=[MinValueValidator(1), MaxValueValidator(200)]
     )
-    # Ten hours is far past any real sitting (130 minutes plus accommodations); a typo such as
-    # 9,999,999,999,999 minutes otherwise overflowed the deadline and made every start fail.
     duration_minutes = models.PositiveSmallIntegerField(
         null=True,
         blank=True,
-        validators=[MinValueValidator(1), MaxValueValidator(600)],
+        validators=[MinValueValidator(1), MaxValueValidator(MAX_DURATION_MINUTES)],
         help_text="1 to 600 minutes. Leave empty for an untimed practice set.",
     )
     unscored_count = models.PositiveSmallIntegerField(

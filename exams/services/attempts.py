@@ -11,7 +11,14 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from ..models import Attempt, AttemptEvent, AttemptItem, Blueprint, ItemSelection
+from ..models import (
+    MAX_DURATION_MINUTES,
+    Attempt,
+    AttemptEvent,
+    AttemptItem,
+    Blueprint,
+    ItemSelection,
+)
 from ..scoring import ItemResponse, is_item_correct, score_attempt
 from .assembly import draw_form, form_from_questions
 
@@ -81,6 +88,9 @@ def attempt_start(
         raise PermissionDenied("Your role cannot sit exams.")
     if not blueprint.is_active and question_ids is None:
         raise ValidationError("This exam is not available.")
+    if (blueprint.duration_minutes or 0) > MAX_DURATION_MINUTES:
+        # Saved before the bound existed: refuse plainly rather than fail on the deadline.
+        raise ValidationError("This exam's time limit is out of range; ask your instructor.")
     # Starts of one student take turns: a practice and an exam started together in two tabs
     # would otherwise both miss the other's questions and could share some.
     get_user_model().objects.select_for_update().filter(pk=user.pk).values_list("pk").first()

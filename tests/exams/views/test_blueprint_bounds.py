@@ -59,3 +59,14 @@ def test_the_model_refuses_a_duration_past_the_bound():
     with pytest.raises(ValidationError) as info:
         blueprint.full_clean()
     assert "duration_minutes" in info.value.message_dict
+
+
+def test_a_blueprint_saved_before_the_bound_is_refused_plainly_at_start(client, student):
+    make_bank(per_domain=2)
+    blueprint = short_blueprint(question_count=5)
+    Blueprint.objects.filter(pk=blueprint.pk).update(duration_minutes=32767)
+    client.force_login(student)
+    response = client.post(reverse("exams:start", args=[blueprint.slug]), follow=True)
+    assert response.status_code == 200
+    assert "time limit is out of range" in response.content.decode()
+    assert not Attempt.objects.exists()
