@@ -70,9 +70,11 @@ def _db_url_for_current_test_database() -> str:
 
 @pytest.fixture
 def redis_url():
-    url = os.environ.get("TEST_REDIS_URL")
-    if not url:
-        pytest.skip("redis-server not found: apt-get install redis-server")
+    """The suite's Redis (tests/plugin.py), emptied; skip, or fail under CI=true, without it."""
+    from tests.plugin import require
+
+    require("redis")
+    url = os.environ["TEST_REDIS_URL"]
     import redis
 
     redis.Redis.from_url(url).flushdb()

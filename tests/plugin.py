@@ -54,8 +54,15 @@ def pytest_report_header(config):
     return [f"database: {db.split('@')[-1]}", f"redis: {os.environ.get('TEST_REDIS_URL', '-')}"]
 
 
-def require(service: str) -> None:
-    """Skip (or fail under CI=true) when a service binary is missing."""
+def require(service: str, reason: str | None = None) -> None:
+    """Skip (or fail under CI=true) when a service is missing, or with `reason` when given.
+
+    Every test that cannot run for want of a service goes through here, so under CI=true
+    nothing is skipped silently.
+    """
+    if reason is not None:
+        _skip_or_fail(reason)
+        return
     reason = STATE["missing"].get(service)
     if (
         reason is None
@@ -63,10 +70,16 @@ def require(service: str) -> None:
         and not os.environ.get("DATABASE_URL", "").startswith("postgres")
     ):
         reason = servers.PACKAGE_HINT["postgresql"]
+    if reason is None and service == "redis" and not os.environ.get("TEST_REDIS_URL"):
+        reason = servers.PACKAGE_HINT["redis"]
     if reason:
-        if _ci():
-            pytest.fail(f"CI=true and {reason}", pytrace=False)
-        pytest.skip(reason)
+        _skip_or_fail(reason)
+
+
+def _skip_or_fail(reason: str) -> None:
+    if _ci():
+        pytest.fail(f"CI=true and {reason}", pytrace=False)
+    pytest.skip(reason)
 
 
 def pytest_runtest_setup(item):

@@ -68,11 +68,11 @@ def _pg_start_again(pg) -> None:
 def suite_postgres(transactional_db):
     """The suite's own PostgreSQL server (tests/plugin.py), started again if a test left it
     stopped, so no later test runs without a database."""
-    from tests.plugin import STATE
+    from tests.plugin import STATE, require
 
     pg = STATE["pg"]
     if pg is None:
-        pytest.skip("PostgreSQL was not started by tests/plugin.py (DATABASE_URL was given)")
+        require("postgresql", "PostgreSQL was not started by tests/plugin.py (DATABASE_URL given)")
     try:
         yield pg
     finally:
