@@ -109,6 +109,8 @@ def test_results_filter_incorrect_flagged_and_domain(client, student, attempt):
         ({"show": "everything"}, "Show all, incorrect or flagged questions."),
         ({"domain": "abc"}, "That domain is not in this attempt."),
         ({"domain": "999999"}, "That domain is not in this attempt."),
+        ({"domain": "9" * 40}, "That domain is not in this attempt."),
+        ({"domain": "1\x00", "show": "flagged\x00"}, "That domain is not in this attempt."),
     ],
 )
 def test_results_filters_refuse_bad_input_with_a_message(client, student, attempt, query, message):
