@@ -248,6 +248,18 @@ CASES: dict[str, Callable[[World], Case]] = {
         lambda: {"flagged": "true"},
         lambda c: _item(w).flagged,
     ),
+    "exams:eliminate": lambda w: Case(
+        "student",
+        reverse("exams:eliminate", args=[w.attempt.pk, 1]),
+        lambda: {"option": _item(w).option_order[0], "eliminated": "true"},
+        lambda c: _item(w).eliminated,
+    ),
+    "exams:text_size": lambda w: Case(
+        "student",
+        reverse("exams:text_size"),
+        lambda: {"size": 4},
+        lambda c: User.objects.get(pk=w.student.pk).text_size,
+    ),
     "exams:submit": lambda w: Case(
         "student",
         reverse("exams:submit", args=[w.attempt.pk]),

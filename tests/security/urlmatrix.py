@@ -138,6 +138,11 @@ MATRIX: dict[str, Route] = {
     "exams:answer": Route(get=LOGGED_IN_POST_ONLY, post=OWNER_REDIRECT, kwargs=_item),
     "exams:flag": Route(get=LOGGED_IN_POST_ONLY, post=OWNER_REDIRECT, kwargs=_item),
     "exams:state": Route(get=OWNER, kwargs=_attempt),
+    # An empty POST is a form error (400) for the owner; nobody else finds the attempt.
+    "exams:eliminate": Route(
+        get=LOGGED_IN_POST_ONLY, post=by_role(LOGIN, 400, 404, 404, 404, 404), kwargs=_item
+    ),
+    "exams:text_size": Route(get=LOGGED_IN_POST_ONLY, post=by_role(LOGIN, 400, 400, 400, 400, 400)),
     "exams:review": Route(get=OWNER, kwargs=_attempt),
     "exams:submit": Route(get=OWNER, post=OWNER_REDIRECT, kwargs=_attempt),
     "exams:results": Route(get=OWNER, kwargs=lambda w: {"attempt_id": w.finished_attempt.pk}),

@@ -204,7 +204,7 @@ def test_text_size_is_remembered_and_applied_on_every_exam_page(client, student,
     ):
         body = client.get(url).content.decode()
         assert 'data-text-size="4"' in body, url
-        assert 'aria-label="Larger text" disabled' in body, url
+        assert 'data-step="1" disabled>A+' in body, url
 
 
 def test_text_size_without_script_goes_back_to_the_page(client, student, attempt):

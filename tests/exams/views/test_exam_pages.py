@@ -127,7 +127,7 @@ def test_question_page_has_the_exam_interface_contract(client, student, attempt)
         'role="timer"',
         ">Previous</button>",
         ">Next</button>",
-        ">Flag for review</button>",
+        'aria-label="Flag for review"',
         'aria-pressed="false"',
         ">Review answers</button>",
         ">Submit exam</button>",
