@@ -107,3 +107,43 @@ def test_a_network_blip_loses_no_answer(page):
     page.context.set_offline(False)
     expect(page.locator("#save-status")).to_have_text("All answers saved", timeout=20_000)
     assert list(item.selections.values_list("option_id", flat=True)) == [item.option_order[0]]
+
+
+def test_failed_publish_shows_one_linked_summary_keeps_the_status_and_delete_asks_first(page):
+    instructor = UserFactory(role="Instructor")
+    log_in(page, instructor)
+    page.goto("/questions/new/")
+    expect(page.get_by_text(re.compile("Publishing needs an explanation"))).to_be_visible()
+    page.get_by_label(re.compile(r"^\s*Stem")).fill("Which service stores objects durably?")
+    page.get_by_label(re.compile(r"^\s*DVA-C01 domain")).select_option("Deployment")
+    for n, text in enumerate(["Amazon S3", "Amazon EBS", "Amazon EFS", "AWS Glue"]):
+        page.get_by_label("Option text").nth(n).fill(text)
+    page.get_by_label("Correct").first.check()
+    page.get_by_label("Save as").select_option("published")
+    page.get_by_role("button", name="Save question").click()
+
+    summary = page.locator("#error-summary")
+    expect(summary).to_be_focused()
+    expect(page.get_by_role("heading", name=re.compile("not saved: 6 problems"))).to_be_visible()
+    expect(page.get_by_role("alert")).to_have_count(0)  # no second box repeating the list
+    expect(page.get_by_label("Save as")).to_have_value("published")
+    summary.get_by_role("link", name="The explanation is missing").click()
+    expect(page.get_by_label("Explanation")).to_be_focused()
+    summary.get_by_role("link", name="Option 3 has no rationale").click()
+    expect(page.get_by_label("Why it is right or wrong").nth(2)).to_be_focused()
+    assert not Question.objects.exists()
+
+    page.get_by_label("Save as").select_option("draft")
+    page.get_by_role("button", name="Save question").click()
+    expect(page.get_by_text("Question created.")).to_be_visible()
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        "Which service stores objects durably?"
+    )
+    page.get_by_role("link", name="Delete").click()
+    expect(page.get_by_role("heading", name="Delete this question?")).to_be_visible()
+    page.get_by_role("link", name="Keep it").click()
+    assert Question.objects.count() == 1
+    page.get_by_role("link", name="Delete").click()
+    page.get_by_role("button", name="Delete question").click()
+    expect(page.get_by_text("Question deleted.")).to_be_visible()
+    assert not Question.objects.exists()
