@@ -7,6 +7,7 @@ from playwright.sync_api import expect
 
 from questions.bank import load_seed_bank
 from questions.models import Question
+from tests.browser.conftest import DESKTOP, PHONE, assert_no_sideways_scroll
 from tests.browser.test_exam_flow import log_in
 from tests.factories.accounts import UserFactory
 
@@ -65,6 +66,11 @@ def test_instructor_filters_edits_sees_history_imports_and_checks_coverage(page,
     expect(page.get_by_text("State the Region")).to_be_visible()
     page.get_by_role("link", name="Diff v1 → v2").click()
     expect(page.locator("ins", has_text="Assume the bucket is in us-east-1.")).to_be_visible()
+    # Word level: the unchanged start of the stem is not marked; long lines wrap on a phone.
+    expect(page.locator(".diff-line del")).to_have_count(0)
+    page.set_viewport_size(PHONE)
+    assert_no_sideways_scroll(page)
+    page.set_viewport_size(DESKTOP)
 
     nav.get_by_role("link", name="Question bank").click()
     page.get_by_role("link", name="Import").click()
