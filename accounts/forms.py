@@ -32,6 +32,16 @@ class SignUpForm(UserCreationForm):
         super().validate_password_for_user(user, password_field_name="password1")  # noqa: S106
 
 
+class PeopleFilterForm(forms.Form):
+    """The people page's search; CharField refuses NUL, which PostgreSQL cannot compare."""
+
+    q = forms.CharField(required=False, max_length=150)
+    role = forms.ChoiceField(required=False, choices=[("", "All roles"), *Role.choices])
+
+    def error_text(self) -> str:
+        return " ".join(e for errors in self.errors.values() for e in errors)
+
+
 class UserAdminForm(forms.Form):
     role = forms.ChoiceField(choices=Role.choices)
     cohorts = forms.ModelMultipleChoiceField(

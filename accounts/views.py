@@ -15,7 +15,7 @@ from core import ratelimit
 from core.client_ip import client_ip
 
 from . import selectors, services
-from .forms import CohortForm, SignUpForm, UserAdminForm
+from .forms import CohortForm, PeopleFilterForm, SignUpForm, UserAdminForm
 from .models import Cohort, User
 from .roles import Role
 
@@ -75,17 +75,19 @@ def sign_up(request):
 @login_required
 @permission_required("accounts.manage_roles", raise_exception=True)
 def people_list(request):
-    search = request.GET.get("q", "").strip()
-    role = request.GET.get("role", "")
-    if role not in Role.values:
-        role = ""
-    page = Paginator(selectors.user_list_for_staff(search=search, role=role), 25).get_page(
-        request.GET.get("page")
-    )
+    form = PeopleFilterForm(request.GET)
+    if form.is_valid():
+        search, role = form.cleaned_data["q"], form.cleaned_data["role"]
+        people = selectors.user_list_for_staff(search=search, role=role)
+    else:
+        messages.error(request, f"Check the search: {form.error_text()}")
+        search, role, people = "", "", User.objects.none()
+    page = Paginator(people, 25).get_page(request.GET.get("page"))
     return render(
         request,
         "accounts/people_list.html",
         {"page": page, "q": search, "role": role, "roles": Role.values},
+        status=200 if form.is_valid() else 400,
     )
 
 
