@@ -59,6 +59,9 @@ def _sit_through_http(client, blueprint, durations: dict) -> Attempt:
         )
         assert saved.status_code == 200, saved.content
         assert saved.json()["ok"] is True
+        chosen = keyed if item.position in CORRECT_POSITIONS else wrong
+        stored = set(item.selections.values_list("option_id", flat=True))
+        assert stored == set(chosen), (item.position, stored, chosen)
     submitted = _timed(durations, "submit", client.post, reverse("exams:submit", args=[attempt.pk]))
     assert submitted.status_code == 302, submitted
     assert submitted["Location"] == reverse("exams:results", args=[attempt.pk])
@@ -152,3 +155,7 @@ def test_answers_are_saved_while_the_cache_on_redis_is_down(
         {"option": item.option_order[1:2], "seq": 2, "go": "next"},
     )
     assert page_button.status_code == 302, page_button.status_code
+    assert page_button["Location"] == reverse("exams:question", args=[attempt.pk, 2])
+    assert list(item.selections.values_list("option_id", flat=True)) == item.option_order[1:2]
+    item.refresh_from_db()
+    assert item.answer_seq == 2
