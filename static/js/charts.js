@@ -45,7 +45,8 @@
   const builders = {
     "score-history": function (d) {
       return { type: "line", data: { labels: d.labels, datasets: [
-        { label: "Scaled score", data: d.scores, borderColor: palette[0], tension: 0.2 },
+        { label: "Scaled score", data: d.scores, borderColor: palette[0], tension: 0.2,
+          spanGaps: true },
         refLine(720, d.labels.length, "Passing score 720"),
       ] }, options: { scales: { x: { offset: true }, y: { min: 100, max: 1000 } } } };
     },

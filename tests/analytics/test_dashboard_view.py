@@ -5,6 +5,7 @@ import random
 import pytest
 from django.urls import reverse
 
+from exams.models import Blueprint
 from exams.services import answer_save, attempt_start, attempt_submit
 from tests.factories.exams import short_blueprint
 from tests.factories.questions import C02_FOR, make_bank, make_question
@@ -72,3 +73,18 @@ def test_recently_missed_shows_plain_text_not_markdown(client, student):
     missed = body.split('id="h-missed"', 1)[1].split("</section>", 1)[0]
     assert "Run aws s3 ls and check: {&quot;n&quot;:" in missed
     assert "`" not in missed and "**" not in missed
+
+
+def test_drills_in_the_history_show_percent_correct_not_a_scaled_score(client, student):
+    make_bank(per_domain=4)
+    drill = Blueprint.objects.get(slug="drill-dva-c01-security")
+    Blueprint.objects.filter(pk=drill.pk).update(question_count=4)
+    drill.refresh_from_db()
+    sit_all_wrong(student, drill)
+    exam = sit_all_wrong(student, short_blueprint(question_count=5))
+    client.force_login(student)
+    response = client.get(reverse("analytics:dashboard"))
+    history = response.content.decode().split('id="t-history"', 1)[1].split("</table>", 1)[0]
+    assert "0% correct (domain drill)" in history
+    assert history.count("fail") == 1  # the exam only
+    assert response.context["chart"]["scores"] == [None, exam.scaled_score]
