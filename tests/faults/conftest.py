@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import random
+import shlex
 import shutil
 import subprocess
 import threading
@@ -16,7 +17,7 @@ from contextlib import contextmanager
 import pytest
 
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS
-from tests.servers import RedisServer
+from tests.servers import RedisServer, _demote_cmd
 
 # Playwright's sync API runs an event loop in its thread; the ORM calls the browser test
 # makes there are still synchronous (as in tests/browser/conftest.py).
@@ -169,3 +170,61 @@ def run_in_chromium(live_server):
             raise outcome["error"]
 
     return run
+
+
+# --- The suite's PostgreSQL, stopped and started by the tests ------------------------------------
+
+
+def pg_ctl(pg, *args: str, check: bool = False) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        _demote_cmd([str(pg.bin_dir / "pg_ctl"), "-D", str(pg.root / "data"), *args]),
+        check=check,
+        capture_output=True,
+        text=True,
+    )
+
+
+def pg_running(pg) -> bool:
+    return pg_ctl(pg, "status").returncode == 0
+
+
+def pg_options(pg) -> list[str]:
+    """The server options of the last start, from the postmaster.opts file PostgreSQL keeps."""
+    argv = shlex.split((pg.root / "data" / "postmaster.opts").read_text())[1:]
+    if "-D" in argv:
+        at = argv.index("-D")
+        del argv[at : at + 2]
+    return argv
+
+
+def pg_start(pg, options: list[str] | None = None) -> None:
+    """Start the stopped cluster with `options` (default: those it last ran with).
+
+    PostgresServer.start() would run initdb again.
+    """
+    argv = pg_options(pg) if options is None else options
+    opts = ["-o", shlex.join(argv), "-l", str(pg.root / "log"), "-w", "-t", "60", "start"]
+    pg_ctl(pg, *opts, check=True)
+
+
+@pytest.fixture
+def suite_postgres(transactional_db):
+    """The suite's own PostgreSQL server (tests/plugin.py), started again with its own
+    options if a test left it stopped or changed them, so no later test runs without it."""
+    from django.db import connections
+
+    from tests.plugin import STATE, require
+
+    pg = STATE["pg"]
+    if pg is None:
+        require("postgresql", "PostgreSQL was not started by tests/plugin.py (DATABASE_URL given)")
+    original = pg_options(pg)
+    try:
+        yield pg
+    finally:
+        connections.close_all()
+        if pg_running(pg) and pg_options(pg) != original:
+            pg_ctl(pg, "-m", "fast", "-w", "stop", check=True)
+        if not pg_running(pg):
+            pg_start(pg, original)
+        connections.close_all()  # this thread's connection died with the old server

@@ -7,18 +7,14 @@ reconnects by itself.
 """
 
 import re
-import shlex
-import subprocess
 import time
 
 import pytest
-from django.db import connections
 from playwright.sync_api import expect
 
 from exams.models import ItemSelection
 from tests.factories.accounts import PASSWORD, UserFactory
-from tests.faults.conftest import started_attempt
-from tests.servers import _demote_cmd
+from tests.faults.conftest import pg_start, started_attempt
 
 pytestmark = [
     pytest.mark.browser,
@@ -28,57 +24,6 @@ pytestmark = [
 
 OFFLINE = "Offline — retrying…"  # static/js/exam.js, retryLater()
 SAVED = "All answers saved"
-
-
-def _pg_ctl(pg, *args: str, check: bool = False) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        _demote_cmd([str(pg.bin_dir / "pg_ctl"), "-D", str(pg.root / "data"), *args]),
-        check=check,
-        capture_output=True,
-        text=True,
-    )
-
-
-def _pg_running(pg) -> bool:
-    return _pg_ctl(pg, "status").returncode == 0
-
-
-def _pg_start_again(pg) -> None:
-    """Start the stopped cluster with the options it ran with (PostgresServer.start() would
-    run initdb again), read from the postmaster.opts file PostgreSQL leaves behind."""
-    argv = shlex.split((pg.root / "data" / "postmaster.opts").read_text())[1:]
-    if "-D" in argv:
-        at = argv.index("-D")
-        del argv[at : at + 2]
-    _pg_ctl(
-        pg,
-        "-o",
-        shlex.join(argv),
-        "-l",
-        str(pg.root / "log"),
-        "-w",
-        "-t",
-        "60",
-        "start",
-        check=True,
-    )
-
-
-@pytest.fixture
-def suite_postgres(transactional_db):
-    """The suite's own PostgreSQL server (tests/plugin.py), started again if a test left it
-    stopped, so no later test runs without a database."""
-    from tests.plugin import STATE, require
-
-    pg = STATE["pg"]
-    if pg is None:
-        require("postgresql", "PostgreSQL was not started by tests/plugin.py (DATABASE_URL given)")
-    try:
-        yield pg
-    finally:
-        if not _pg_running(pg):
-            _pg_start_again(pg)
-        connections.close_all()  # this thread's connection died with the old server
 
 
 def log_in(page, user):
@@ -120,7 +65,7 @@ def test_answers_changed_while_postgres_is_down_are_saved_once_it_is_back(
         expect(status).not_to_have_text(SAVED)
         assert 500 in autosaves, autosaves  # the server answered, without its database
 
-        _pg_start_again(suite_postgres)
+        pg_start(suite_postgres)
         started_again = time.monotonic()
         # The page retries with backoff (1, 2, 4, 8 s); the next retry reaches the new server.
         expect(status).to_have_text(SAVED, timeout=30_000)
