@@ -31,6 +31,7 @@ pytestmark = pytest.mark.django_db
 
 # POSTs that end or leave the attempt (or the session): sent last, or not at all.
 ENDS_THE_ATTEMPT = {"exams:submit", "logout", "password_change"}
+PER_ITEM = {"exams:answer", "exams:flag", "exams:eliminate"}  # sent for every item below
 GO_VALUES = ("", "next", "prev", "review", "submit", "flag", "check", "first", "last")
 CORRECTNESS = re.compile(r"correct|rationale|explanation|answer[-_]?key", re.IGNORECASE)
 TEXT_MARKERS = ("Correct answer", "Explanation", "Rationale", "is_correct")
@@ -126,9 +127,10 @@ def _student_requests(world: World):
         if route.get["student"] in (200, REDIRECT):
             yield name, "get", url, {}, {}
             yield f"{name} (JSON)", "get", url, {}, json_headers
-        posts = route.post and route.post["student"] in (200, REDIRECT)
-        if posts and name not in ENDS_THE_ATTEMPT | {"exams:answer", "exams:flag"}:
+        posts = route.post and route.post["student"] in (200, REDIRECT, 400)
+        if posts and name not in ENDS_THE_ATTEMPT | PER_ITEM:
             yield f"POST {name}", "post", url, {}, {}
+            yield f"POST {name} (JSON)", "post", url, {}, json_headers
     for show in ("all", "unanswered", "flagged"):
         yield (
             f"review {show}",
@@ -153,6 +155,11 @@ def _student_requests(world: World):
             )
         yield "flag", "post", flag, {"flagged": "true"}, json_headers
         yield "flag button", "post", flag, {"flagged": "false"}, {}
+        if "exams:eliminate" in MATRIX:
+            strike = reverse("exams:eliminate", args=args)
+            struck = {"option": item.option_order[-1], "eliminated": "true"}
+            yield "eliminate", "post", strike, struck, json_headers
+            yield "eliminate button", "post", strike, {**struck, "eliminated": "false"}, {}
     yield "resume", "get", reverse("exams:resume", args=[world.attempt.pk]), {}, {}
     yield "dashboard", "get", reverse("analytics:dashboard"), {}, {}
 
