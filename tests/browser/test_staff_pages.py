@@ -77,6 +77,9 @@ def check_instructor_pages(page, demo, size):
         "cohorts": "/analytics/cohorts/",
         "cohort": f"/analytics/cohorts/{demo['cohort'].pk}/",
         "blueprints": "/blueprints/",
+        "blueprint-form": f"/blueprints/{demo['blueprint'].pk}/",
+        "coverage": "/questions/coverage/",
+        "cohort-detail": f"/cohorts/{demo['cohort'].pk}/",
     }
     for name, url in pages.items():
         page.goto(url)
