@@ -446,7 +446,10 @@ def blueprint_edit(request, blueprint_id: int | None = None):
         else:
             messages.success(request, f"Saved “{blueprint.title}”.")
             return redirect("exams:blueprint_edit", blueprint_id=blueprint.pk)
-    fill_problem = check_fill(blueprint) if blueprint.pk else None
+    # The saved blueprint, not the form's instance: a refused form has already copied its
+    # values (say 150 unscored items of 5) onto that instance, and drawing from it fails.
+    saved = Blueprint.objects.filter(pk=blueprint.pk).first() if blueprint.pk else None
+    fill_problem = check_fill(saved) if saved else None
     return render(
         request,
         "exams/blueprint_form.html",

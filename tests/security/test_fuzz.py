@@ -377,3 +377,18 @@ def test_the_people_search_refuses_nul_and_unknown_roles_with_a_400(world, query
     assert "Check the search" in response.content.decode()
     found = client.get(reverse("accounts:people"), {"q": world.student.username})
     assert found.status_code == 200 and world.student.username in found.content.decode()
+
+
+@pytest.mark.parametrize("unscored", ["150", "9" * 30])
+def test_a_refused_blueprint_form_is_redrawn_with_its_errors_not_a_500(world, unscored):
+    """The page checked the bank against the refused values the form had copied over."""
+    url = _url("exams:blueprint_edit", world)
+    [form] = [
+        f for f in _crawl_forms(world, "instructor", {"exams:blueprint_edit"}) if f.action == url
+    ]
+    data = {**_without(form.values, "unscored_count"), "unscored_count": unscored}
+    response = _client(world, "instructor").post(url, data)
+    assert response.status_code == 200
+    assert response.context["form"].errors
+    world.blueprint.refresh_from_db()
+    assert world.blueprint.unscored_count == 0
