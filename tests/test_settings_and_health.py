@@ -53,7 +53,7 @@ def test_healthz_reports_database_and_broker(client, settings, redis_url):
     body = response.json()
     assert response.status_code == 200
     assert body["status"] == "ok"
-    assert body["database"] == {"ok": True, "detail": body["database"]["detail"]}
+    assert body["database"] == {"ok": True, "detail": "postgresql"}
     assert body["broker"] == {"ok": True, "detail": "redis"}
 
 
