@@ -101,11 +101,14 @@ class AnswerForm(forms.Form):
     NAV = ("", "prev", "next", "review", "submit", "check")
 
     option = OptionIdsField(required=False)
-    seq = forms.CharField(error_messages={"required": MALFORMED})
+    seq = forms.CharField(required=False)
     go = forms.CharField(required=False, strip=True)
     nav_only = forms.BooleanField(required=False)
 
     def clean_seq(self) -> int:
+        # No seq at all is the oldest save there is (0): it changes nothing, only navigates.
+        if "seq" not in self.data:
+            return 0
         return _strict_int(self.cleaned_data["seq"])
 
     def clean_go(self) -> str:
@@ -121,12 +124,10 @@ class AnswerForm(forms.Form):
 
 
 class FlagForm(forms.Form):
-    """A flag toggle: the state the student wants for the item."""
+    """A flag toggle: the state the student wants for the item (no value means unflagged)."""
 
     flagged = forms.ChoiceField(
+        required=False,
         choices=(("true", "Flagged"), ("false", "Not flagged")),
-        error_messages={
-            "required": "Say whether to flag the question.",
-            "invalid_choice": "Say whether to flag the question.",
-        },
+        error_messages={"invalid_choice": "Say whether to flag the question."},
     )

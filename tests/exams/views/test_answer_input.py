@@ -71,9 +71,10 @@ def test_a_malformed_seq_is_a_400(page, attempt, seq):
     assert response.json() == {"ok": False, "error": "Malformed answer."}
 
 
-def test_a_post_without_seq_is_a_400(page, attempt):
+def test_a_post_without_seq_is_the_oldest_save_and_changes_nothing(page, attempt):
     option = attempt.items.get(position=1).option_order[0]
-    assert page.post(_url(attempt), {"option": option}, **JSON).status_code == 400
+    response = page.post(_url(attempt), {"option": option}, **JSON)
+    assert response.json() == {"ok": True, "seq": 0, "position": 1}
     assert _selected(attempt) == set()
 
 

@@ -70,3 +70,16 @@ def test_a_blueprint_saved_before_the_bound_is_refused_plainly_at_start(client, 
     assert response.status_code == 200
     assert "time limit is out of range" in response.content.decode()
     assert not Attempt.objects.exists()
+
+
+@pytest.mark.parametrize("field", ["unscored_count", "question_count", "duration_minutes"])
+def test_editing_a_blueprint_with_a_huge_number_is_a_form_error(staff, field):
+    make_bank(per_domain=2)
+    blueprint = short_blueprint(question_count=5)
+    url = reverse("exams:blueprint_edit", args=[blueprint.pk])
+    post = blueprint_form_data(title=blueprint.title, slug=blueprint.slug, **{field: "9" * 30})
+    response = staff.post(url, post)
+    assert response.status_code == 200
+    assert field in response.context["form"].errors
+    blueprint.refresh_from_db()
+    assert (blueprint.question_count, blueprint.unscored_count) == (5, 0)
