@@ -36,6 +36,11 @@ HOSTILE_FILES: dict[str, tuple[str, bytes]] = {
         ).encode(),
     ),
     "nul in csv": ("nul.csv", b"stem,a,b\x00\n"),
+    "csv with correct=²": (
+        "super.csv",
+        "key,kind,stem,option_1,option_2,correct,domain_dva_c01\n"
+        "k1,multiple_choice,Which one?,A,B,²,Deployment\n".encode(),
+    ),
     "not utf-8": ("latin.json", "caf\xe9".encode("latin-1")),
 }
 
