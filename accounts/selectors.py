@@ -1,9 +1,22 @@
 """Reads about users, roles and cohorts."""
 
-from django.db.models import Count, Prefetch, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet
 
 from .models import Cohort, User
 from .roles import Role
+
+
+def active_admins() -> QuerySet[User]:
+    """Return the active users who hold the Admin role (superusers count as admins)."""
+    return User.objects.filter(is_active=True).filter(
+        Q(groups__name=Role.ADMIN.value) | Q(is_superuser=True)
+    )
+
+
+def is_last_active_admin(user: User) -> bool:
+    """Tell whether removing `user` would leave the site without an active admin."""
+    admins = active_admins()
+    return admins.filter(pk=user.pk).exists() and not admins.exclude(pk=user.pk).exists()
 
 
 def user_roles(user) -> frozenset[str]:

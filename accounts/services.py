@@ -4,10 +4,10 @@ from django.contrib.auth.models import Group
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Q
 
 from .models import Cohort, User
 from .roles import Role
+from .selectors import active_admins
 
 
 @transaction.atomic
@@ -38,11 +38,31 @@ def user_set_role(*, user: User, role: Role | str) -> User:
     return user
 
 
-def _active_admins():
-    """Return the active users who hold the Admin role (superusers count as admins)."""
-    return User.objects.filter(is_active=True).filter(
-        Q(groups__name=Role.ADMIN.value) | Q(is_superuser=True)
-    )
+def admin_access_change_check(
+    *, user: User, actor: User | None, is_active: bool, keeps_admin: bool
+):
+    """Refuse a change that locks `actor` out or leaves the site without an active admin.
+
+    Called inside the writer's transaction by the people page's service and by the Django
+    admin's user form, so both places keep the same rule.
+    """
+    if is_active and keeps_admin:
+        return
+    if actor is not None and actor.pk == user.pk:
+        if not is_active:
+            raise ValidationError({"is_active": "You cannot deactivate your own account."})
+        raise ValidationError({"role": "You cannot remove your own Admin role."})
+    # Lock the admins' rows so two admins demoting each other at once cannot both succeed.
+    others = active_admins().exclude(pk=user.pk).select_for_update(of=("self",))
+    if active_admins().filter(pk=user.pk).exists() and not list(others.values("pk")):
+        raise ValidationError(
+            {
+                "is_active" if not is_active else "role": (
+                    f"{user.username} is the last active admin. Give another person the "
+                    "Admin role first."
+                )
+            }
+        )
 
 
 @transaction.atomic
@@ -61,23 +81,12 @@ def user_update_by_admin(
     Refuse to let `actor` deactivate or demote themselves, and refuse any change that would
     leave the site without an active admin (nobody could then manage people again).
     """
-    keeps_admin = is_active and (Role(role) == Role.ADMIN or user.is_superuser)
-    if not keeps_admin:
-        if actor is not None and actor.pk == user.pk:
-            if not is_active:
-                raise ValidationError({"is_active": "You cannot deactivate your own account."})
-            raise ValidationError({"role": "You cannot remove your own Admin role."})
-        # Lock the admins' rows so two admins demoting each other at once cannot both succeed.
-        others = _active_admins().exclude(pk=user.pk).select_for_update(of=("self",))
-        if _active_admins().filter(pk=user.pk).exists() and not list(others.values("pk")):
-            raise ValidationError(
-                {
-                    "is_active" if not is_active else "role": (
-                        f"{user.username} is the last active admin. Give another person the "
-                        "Admin role first."
-                    )
-                }
-            )
+    admin_access_change_check(
+        user=user,
+        actor=actor,
+        is_active=is_active,
+        keeps_admin=Role(role) == Role.ADMIN or user.is_superuser,
+    )
     user.accommodation_minutes = accommodation_minutes
     user.accommodation_note = accommodation_note
     user.is_active = is_active

@@ -67,3 +67,62 @@ def test_an_admin_can_deactivate_another_admin_while_one_stays(client):
     assert response.status_code == 302
     other.refresh_from_db()
     assert not other.is_active
+
+
+def _admin_change_data(user, **changes):
+    """Return the Django admin user change form's fields for `user`, with `changes` applied."""
+    data = {
+        "username": user.username,
+        "first_name": "",
+        "last_name": "",
+        "email": user.email,
+        "is_active": "on",
+        "groups": [str(pk) for pk in user.groups.values_list("pk", flat=True)],
+        "accommodation_minutes": "0",
+        "accommodation_note": "",
+        "date_joined_0": "2026-01-01",
+        "date_joined_1": "00:00:00",
+        "initial-date_joined_0": "2026-01-01",
+        "initial-date_joined_1": "00:00:00",
+    }
+    if user.is_superuser:
+        data["is_superuser"] = "on"
+    if user.is_staff:
+        data["is_staff"] = "on"
+    data.update(changes)
+    return {key: value for key, value in data.items() if value is not None}
+
+
+def test_the_django_admin_cannot_deactivate_the_last_admin(client):
+    superuser = UserFactory(role="Admin", is_staff=True, is_superuser=True)
+    client.force_login(superuser)
+    response = client.post(
+        f"/django-admin/accounts/user/{superuser.pk}/change/",
+        _admin_change_data(superuser, is_active=None),
+    )
+    assert response.status_code == 200
+    assert "You cannot deactivate your own account." in response.content.decode()
+    superuser.refresh_from_db()
+    assert superuser.is_active
+
+
+def test_the_django_admin_cannot_demote_the_last_other_admin_or_delete_it(client):
+    superuser = UserFactory(role="Student", is_staff=True, is_superuser=True)
+    last_admin = UserFactory(role="Admin")
+    client.force_login(superuser)
+    # Two admins exist (the superuser counts): demoting the other one is allowed...
+    ok = client.post(
+        f"/django-admin/accounts/user/{last_admin.pk}/change/",
+        _admin_change_data(last_admin, groups=[]),
+    )
+    assert ok.status_code == 302
+    # ...but the superuser cannot then drop their own superuser flag, the last admin access.
+    refused = client.post(
+        f"/django-admin/accounts/user/{superuser.pk}/change/",
+        _admin_change_data(superuser, is_superuser=None),
+    )
+    assert refused.status_code == 200
+    assert "your own Admin role" in refused.content.decode()
+    superuser.refresh_from_db()
+    assert superuser.is_superuser
+    assert client.get(f"/django-admin/accounts/user/{superuser.pk}/delete/").status_code == 403
