@@ -272,6 +272,7 @@ def eliminate_toggle(request, attempt_id: int, position: int):
         return _json_error("Too many changes at once; retrying.", status=429)
     form = EliminateForm(request.POST)
     if not form.is_valid():
+        _item_or_404(attempt, position)  # a question that does not exist stays a 404
         return _json_error("Choose an option of this question to strike out.")
     try:
         item = item_eliminate_set(
