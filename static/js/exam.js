@@ -99,16 +99,17 @@
         if (result.data.closed) window.setTimeout(function () { window.location.reload(); }, 2500);
         pump();
       } else {
-        retryLater();
+        // 429 means "slow down", not a lost connection: say so, and retry the same way.
+        retryLater(result.status === 429 ? "Busy — retrying…" : "Offline — retrying…");
       }
     }).catch(function () {
       inFlight = false;
-      retryLater();
+      retryLater("Offline — retrying…");
     });
   }
 
-  function retryLater() {
-    setStatus("Offline — retrying…", "offline");
+  function retryLater(text) {
+    setStatus(text, "offline");
     window.setTimeout(pump, retryDelay);
     retryDelay = Math.min(retryDelay * 2, 10000);
   }

@@ -36,6 +36,8 @@ def test_a_flag_refused_with_429_is_retried_and_answers_still_save(page, setting
     expect(flag).to_have_attribute("aria-pressed", "true")
     item = AttemptItem.objects.get(attempt=attempt, position=1)
     page.locator(f"#opt-{item.option_order[0]}").check()
+    # A 429 is the server asking to slow down, not a lost connection: the page says which.
+    expect(status).to_have_text("Busy — retrying…")
 
     # The page keeps retrying once the window has passed; nothing the student chose is lost.
     expect(status).to_have_text("All answers saved", timeout=40_000)
