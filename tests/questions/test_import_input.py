@@ -68,3 +68,17 @@ def test_draft_imports_refuse_references_that_are_not_http_urls(client, instruct
     body = _import(client, "bank.csv", csv_text).content.decode()
     assert "reference 1 is not an http(s):// URL" in body
     assert not Question.objects.exists()
+
+
+def test_a_file_with_thousands_of_bad_rows_lists_the_first_hundred_and_counts_the_rest(
+    client, instructor
+):
+    client.force_login(instructor)
+    header = "stem,option_1,option_2,option_3,option_4,correct,domain_dva_c01\r\n"
+    rows = "".join(f"Which one {n}?,a,b,c,d,9,Security\r\n" for n in range(1, 1201))
+    response = _import(client, "bank.csv", header + rows)
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert page.count("<li>") < 150  # not 1,200 list items
+    assert "… and 1100 more." in page
+    assert Question.objects.count() == 0
