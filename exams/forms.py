@@ -1,12 +1,15 @@
-"""Blueprint editing for instructors and admins."""
+"""Forms of the exam app: blueprint editing, the exam page's posts, the review, results and
+audit log filters. Every value a view reads from a request passes through one of them."""
 
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Submit
 from django import forms
 
+from accounts.models import TEXT_SIZE_MAX
+from core.form_fields import DB_BIGINT_MAX, IdField, IdListField
 from questions.models import Domain
 
-from .models import Blueprint
+from .models import AttemptEvent, Blueprint
 
 
 class BlueprintForm(forms.ModelForm):
@@ -68,8 +71,6 @@ class BlueprintForm(forms.ModelForm):
         }
 
 
-# The largest value a PostgreSQL bigint (AttemptItem.answer_seq, primary keys) holds.
-BIGINT_MAX = 2**63 - 1
 MALFORMED = "Malformed answer."
 
 
@@ -77,22 +78,9 @@ def _strict_int(value: str) -> int:
     """Parse ASCII digits only: str.isdigit() accepts "²", which int() then refuses."""
     value = str(value).strip()
     # Length first: int() of thousands of digits is slow, and refused past 4,300 of them.
-    if len(value) > 19 or not (value.isascii() and value.isdigit()) or int(value) > BIGINT_MAX:
+    if len(value) > 19 or not (value.isascii() and value.isdigit()) or int(value) > DB_BIGINT_MAX:
         raise forms.ValidationError(MALFORMED, code="malformed")
     return int(value)
-
-
-class OptionIdsField(forms.Field):
-    """Every `option` value of a POST (a list), each a database id."""
-
-    widget = forms.MultipleHiddenInput
-
-    def to_python(self, value) -> list[int]:
-        if not value:
-            return []
-        if not isinstance(value, list | tuple) or len(value) > 50:
-            raise forms.ValidationError(MALFORMED, code="malformed")
-        return [_strict_int(v) for v in value]
 
 
 class AnswerForm(forms.Form):
@@ -100,7 +88,7 @@ class AnswerForm(forms.Form):
 
     NAV = ("", "prev", "next", "review", "submit", "check")
 
-    option = OptionIdsField(required=False)
+    option = IdListField(required=False, max_count=50)
     seq = forms.CharField(required=False)
     go = forms.CharField(required=False, strip=True)
     nav_only = forms.BooleanField(required=False)
@@ -119,7 +107,10 @@ class AnswerForm(forms.Form):
         raise forms.ValidationError("Unknown button.", code="go")
 
     def error_message(self) -> str:
-        """One plain sentence for the JSON reply (the first problem found)."""
+        """One plain sentence for the JSON reply: ids and save numbers are never typed by a
+        person, so a bad one is simply a malformed answer; otherwise the first problem found."""
+        if "option" in self.errors or "seq" in self.errors:
+            return MALFORMED
         return next(iter(self.errors.values()))[0]
 
 
@@ -131,3 +122,71 @@ class FlagForm(forms.Form):
         choices=(("true", "Flagged"), ("false", "Not flagged")),
         error_messages={"invalid_choice": "Say whether to flag the question."},
     )
+
+
+class EliminateForm(forms.Form):
+    option = IdField()
+    eliminated = forms.TypedChoiceField(
+        choices=[("true", "true"), ("false", "false")], coerce=lambda v: v == "true"
+    )
+
+
+class TextSizeForm(forms.Form):
+    size = forms.IntegerField(min_value=0, max_value=TEXT_SIZE_MAX)
+
+
+class ReviewFilterForm(forms.Form):
+    """Which questions the review screen lists while the attempt is open."""
+
+    show = forms.ChoiceField(
+        choices=(("all", "All"), ("unanswered", "Unanswered"), ("flagged", "Flagged")),
+        required=False,
+        error_messages={"invalid_choice": "Show all, unanswered or flagged questions."},
+    )
+
+    def show_value(self) -> str:
+        """Return the chosen filter; "all" when empty or invalid."""
+        return (self.cleaned_data.get("show") if self.is_valid() else "") or "all"
+
+
+class ResultsFilterForm(forms.Form):
+    """Which questions the results page lists: all, incorrect or flagged, in one domain."""
+
+    show = forms.ChoiceField(
+        label="Show",
+        choices=(("all", "All questions"), ("incorrect", "Incorrect"), ("flagged", "Flagged")),
+        required=False,
+        error_messages={"invalid_choice": "Show all, incorrect or flagged questions."},
+    )
+    domain = forms.TypedChoiceField(
+        label="Domain",
+        coerce=int,
+        empty_value=None,
+        required=False,
+        error_messages={"invalid_choice": "That domain is not in this attempt."},
+    )
+
+    def __init__(self, *args, domains: list[tuple[int, str, int]], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["domain"].choices = [("", "All domains")] + [
+            (str(pk), name) for pk, name, _ in domains
+        ]
+
+    def filters(self) -> dict:
+        """Return the valid filters as keyword arguments for the selector (all when invalid)."""
+        if not self.is_valid():
+            return {"show": "all", "domain_id": None}
+        return {
+            "show": self.cleaned_data["show"] or "all",
+            "domain_id": self.cleaned_data["domain"],
+        }
+
+
+class AuditLogFilterForm(forms.Form):
+    user = forms.CharField(required=False, max_length=150)
+    kind = forms.ChoiceField(required=False, choices=[("", "Any"), *AttemptEvent.Kind.choices])
+    attempt = IdField(required=False)
+
+    def error_text(self) -> str:
+        """Return the errors as one sentence naming each filter."""
+        return "; ".join(f"{name}: {' '.join(errors)}" for name, errors in self.errors.items())

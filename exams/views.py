@@ -6,22 +6,34 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
 from core import ratelimit
+from core.client_ip import client_ip
 
 from . import selectors, services
-from .models import Attempt, AttemptItem, Blueprint
-from .review_forms import ResultsFilterForm, ReviewFilterForm
+from .forms import (
+    AnswerForm,
+    AuditLogFilterForm,
+    BlueprintForm,
+    EliminateForm,
+    FlagForm,
+    ResultsFilterForm,
+    ReviewFilterForm,
+    TextSizeForm,
+)
+from .models import Attempt, AttemptEvent, AttemptItem, Blueprint
+from .services.assembly import check_fill
+from .services.exam_page import item_eliminate_set, user_text_size_set
 
 take_exam_required = permission_required("exams.take_exam", raise_exception=True)
 
 
 def _ip(request) -> str | None:
-    from core.client_ip import client_ip
-
     return client_ip(request)
 
 
@@ -171,8 +183,6 @@ def answer_save(request, attempt_id: int, position: int):
     ):
         # The page's client treats 429 as "retry later", so nothing is lost by slowing down.
         return JsonResponse({"ok": False, "error": "Too many saves at once; retrying."}, status=429)
-    from .forms import AnswerForm
-
     form = AnswerForm(request.POST)
     if not form.is_valid():
         _item_or_404(attempt, position)  # a question that does not exist stays a 404
@@ -219,8 +229,6 @@ def answer_save(request, attempt_id: int, position: int):
 @login_required
 @require_POST
 def flag_toggle(request, attempt_id: int, position: int):
-    from .forms import FlagForm
-
     attempt = _own_attempt(request, attempt_id)
     # Each change is an audit row: a loop of toggles must not flood the log. The page's
     # client treats 429 as "retry later" and then sends the state the student last chose.
@@ -262,9 +270,6 @@ def _json_error(message: str, status: int = 400) -> JsonResponse:
 @require_POST
 def eliminate_toggle(request, attempt_id: int, position: int):
     """Strike an option out (or back in) on the owner's open attempt: JSON or a redirect."""
-    from .page_forms import EliminateForm
-    from .services.exam_page import item_eliminate_set
-
     attempt = _own_attempt(request, attempt_id)
     if not ratelimit.allow(
         f"eliminate:{request.user.pk}", limit=settings.AUTOSAVE_RATE_LIMIT, window_seconds=10
@@ -299,11 +304,6 @@ def eliminate_toggle(request, attempt_id: int, position: int):
 @require_POST
 def text_size_set(request):
     """Remember the text size step for exam pages: JSON for the page's script, else go back."""
-    from django.utils.http import url_has_allowed_host_and_scheme
-
-    from .page_forms import TextSizeForm
-    from .services.exam_page import user_text_size_set
-
     form = TextSizeForm(request.POST)
     if not form.is_valid():
         return _json_error("Choose a text size between the smallest and the largest step.")
@@ -431,9 +431,6 @@ def blueprint_list(request):
 @login_required
 @manage_blueprint_required
 def blueprint_edit(request, blueprint_id: int | None = None):
-    from .forms import BlueprintForm
-    from .services.assembly import check_fill
-
     blueprint = get_object_or_404(Blueprint, pk=blueprint_id) if blueprint_id else Blueprint()
     form = BlueprintForm(request.POST or None, instance=blueprint)
     if request.method == "POST" and form.is_valid():
@@ -479,11 +476,6 @@ def retry_missed(request):
 @login_required
 @permission_required("accounts.manage_roles", raise_exception=True)
 def audit_log(request):
-    from django.core.paginator import Paginator
-
-    from .audit_forms import AuditLogFilterForm
-    from .models import AttemptEvent
-
     events = AttemptEvent.objects.select_related(
         "actor", "attempt__user", "attempt__blueprint"
     ).order_by("-at", "-pk")
