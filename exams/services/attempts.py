@@ -243,6 +243,16 @@ def _answer_save_locked(*, user, attempt_id, position, option_ids, seq, ip, now)
     return item
 
 
+def _open_item_locked(*, attempt_id: int, user, position: int, now: datetime):
+    """Lock the user's open attempt and return it with the item at `position`.
+
+    Raise AttemptClosed past the deadline and AttemptItem.DoesNotExist for no such item.
+    """
+    attempt = _locked(attempt_id, user)
+    _ensure_open(attempt, now)
+    return attempt, AttemptItem.objects.get(attempt=attempt, position=position)
+
+
 @transaction.atomic
 def item_flag_set(
     *,
@@ -255,9 +265,7 @@ def item_flag_set(
 ) -> AttemptItem:
     """Flag or unflag an item for review."""
     now = now or timezone.now()
-    attempt = _locked(attempt_id, user)
-    _ensure_open(attempt, now)
-    item = AttemptItem.objects.get(attempt=attempt, position=position)
+    attempt, item = _open_item_locked(attempt_id=attempt_id, user=user, position=position, now=now)
     if item.flagged != flagged:
         item.flagged = flagged
         item.save(update_fields=["flagged"])

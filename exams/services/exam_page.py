@@ -11,7 +11,7 @@ from django.utils import timezone
 from accounts.models import User
 
 from ..models import AttemptItem
-from .attempts import _ensure_open, _locked
+from .attempts import _open_item_locked
 
 
 @transaction.atomic
@@ -26,9 +26,7 @@ def item_eliminate_set(
 ) -> AttemptItem:
     """Strike an option out (or back in) on the user's open attempt; scoring never reads it."""
     now = now or timezone.now()
-    attempt = _locked(attempt_id, user)
-    _ensure_open(attempt, now)
-    item = AttemptItem.objects.get(attempt=attempt, position=position)
+    _, item = _open_item_locked(attempt_id=attempt_id, user=user, position=position, now=now)
     if option_id not in item.option_order:
         raise ValidationError("That option does not belong to this question.")
     struck = set(item.eliminated) - {option_id}
