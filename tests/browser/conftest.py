@@ -48,6 +48,7 @@ def page(browser, live_server):
     context.close()
 
 
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
 AXE_SCRIPT = Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js"
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 800}
@@ -103,3 +104,13 @@ def assert_no_sideways_scroll(page):
             }"""
         )
         raise AssertionError(f"{page.url} scrolls sideways by {overflow}px: {culprits}")
+
+
+def screenshot(page, name: str) -> None:
+    """Keep a picture of the page under var/screenshots/ for a person to look at.
+
+    A very tall page (a 65-question score report) keeps its first screens only.
+    """
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    tall = page.evaluate("() => document.documentElement.scrollHeight") > 6000
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=not tall)

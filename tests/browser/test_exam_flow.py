@@ -10,6 +10,7 @@ from playwright.sync_api import expect
 from exams.models import Attempt, AttemptItem, Blueprint
 from exams.scoring import scaled_score
 from questions.bank import load_seed_bank
+from tests.browser.conftest import screenshot
 from tests.factories.accounts import PASSWORD, UserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -117,7 +118,7 @@ def test_full_65_question_exam_with_flags_reload_resume_and_results(page, browse
     expect(page.locator("#scaled-score")).to_have_text(str(expected))
     expect(page.get_by_role("heading", name="Results by domain")).to_be_visible()
     expect(page.get_by_role("row", name=re.compile("^Security"))).to_be_visible()
-    page.screenshot(path="var/screenshot-results.png")
+    screenshot(page, "results")
     attempt.refresh_from_db()
     assert attempt.state == Attempt.State.SUBMITTED
     assert attempt.correct_count == correct_answers

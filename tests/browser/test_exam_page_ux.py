@@ -18,6 +18,7 @@ from tests.browser.conftest import (
     PHONE,
     assert_accessible,
     assert_no_sideways_scroll,
+    screenshot,
 )
 from tests.browser.test_exam_flow import log_in
 from tests.factories.accounts import UserFactory
@@ -116,7 +117,7 @@ def test_question_and_feedback_pages_fit_a_phone_and_pass_axe(page, student):
     # 640 px wide is a 1280 px window at 200 % zoom.
     for name, viewport in (("desktop", DESKTOP), ("phone", PHONE), ("zoom", ZOOM_200)):
         page.set_viewport_size(viewport)
-        page.screenshot(path=f"/tmp/e-question-{name}.png", full_page=True)
+        screenshot(page, f"question-{name}")
         assert_accessible(page)
         assert_no_sideways_scroll(page)
         # Each radio sits on the line of its own text, however long the text.
@@ -141,7 +142,7 @@ def test_question_and_feedback_pages_fit_a_phone_and_pass_axe(page, student):
     expect(page.get_by_role("heading", name="Not quite.")).to_be_visible()
     for name, viewport in (("desktop", DESKTOP), ("phone", PHONE)):
         page.set_viewport_size(viewport)
-        page.screenshot(path=f"/tmp/e-feedback-{name}.png", full_page=True)
+        screenshot(page, f"feedback-{name}")
         assert_accessible(page)
         assert_no_sideways_scroll(page)
     link = page.get_by_role("link", name=LONG_URL)
@@ -156,7 +157,7 @@ def test_dark_mode_follows_the_system_and_keeps_contrast(page, student):
     expect(page.locator("html")).to_have_attribute("data-bs-theme", "dark")
     page.get_by_role("button", name="Flag for review").click()
     _saved(page)
-    page.screenshot(path="/tmp/e-question-dark.png", full_page=True)
+    screenshot(page, "question-dark")
     assert_accessible(page)
     _, wrong = _option_ids(attempt, position)
     page.locator(f"label[for=opt-{wrong[0]}]").click()

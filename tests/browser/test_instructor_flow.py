@@ -7,7 +7,7 @@ from playwright.sync_api import expect
 
 from questions.bank import load_seed_bank
 from questions.models import Question
-from tests.browser.conftest import DESKTOP, PHONE, assert_no_sideways_scroll
+from tests.browser.conftest import DESKTOP, PHONE, assert_no_sideways_scroll, screenshot
 from tests.browser.test_exam_flow import log_in
 from tests.factories.accounts import UserFactory
 
@@ -91,7 +91,7 @@ def test_instructor_filters_edits_sees_history_imports_and_checks_coverage(page,
 
     page.goto("/questions/coverage/")
     expect(page.get_by_role("heading", name=re.compile(r"DVA-C01\).*2 full forms"))).to_be_visible()
-    page.screenshot(path="var/screenshot-coverage.png")
+    screenshot(page, "coverage")
 
 
 def test_a_network_blip_loses_no_answer(page):

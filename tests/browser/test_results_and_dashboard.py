@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import random
 import re
-from pathlib import Path
 
 import pytest
 from django.conf import settings
@@ -15,11 +14,11 @@ from exams.models import Attempt, Blueprint
 from exams.services import answer_save, attempt_start, attempt_submit, item_flag_set
 from questions.bank import load_seed_bank
 from tests.browser.conftest import (
-    AXE_SCRIPT,
     DESKTOP,
     PHONE,
     assert_accessible,
     assert_no_sideways_scroll,
+    screenshot,
 )
 from tests.factories.accounts import UserFactory
 from tests.factories.exams import short_blueprint
@@ -27,21 +26,10 @@ from tests.factories.questions import C02_FOR, make_question
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-SHOTS = Path("/tmp/f_shots")
 MARKDOWN_STEM = (
     "A developer runs `aws s3 cp` with **this** policy:\n\n"
     '```json\n{{"Effect": "Deny", "Sid": "S{n}"}}\n```\n\nWhat happens?'
 )
-
-
-@pytest.fixture
-def page(browser, live_server):
-    """A page with axe-core preloaded: the site's CSP (rightly) refuses an injected script tag."""
-    context = browser.new_context(base_url=live_server.url, viewport=DESKTOP)
-    context.set_default_timeout(15_000)
-    context.add_init_script(path=str(AXE_SCRIPT))
-    yield context.new_page()
-    context.close()
 
 
 def log_in(page, live_server, user) -> None:
@@ -50,13 +38,6 @@ def log_in(page, live_server, user) -> None:
     client.force_login(user)
     cookie = client.cookies[settings.SESSION_COOKIE_NAME]
     page.context.add_cookies([{"name": cookie.key, "value": cookie.value, "url": live_server.url}])
-
-
-def shot(page, name: str) -> None:
-    SHOTS.mkdir(exist_ok=True)
-    # A whole 65-question score report is too tall for one screenshot; keep the first screens.
-    tall = page.evaluate("() => document.documentElement.scrollHeight") > 6000
-    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=not tall)
 
 
 def sit(user, blueprint, *, correct_every=2, flag=(), seed=7) -> Attempt:
@@ -86,7 +67,7 @@ def at_both_widths(page, name: str, check=None) -> None:
         page.reload()
         if check:
             check()
-        shot(page, f"{name}-{label}")
+        screenshot(page, f"{name}-{label}")
         if viewport is not ZOOM_200:
             assert_accessible(page)
         if viewport is not DESKTOP:
@@ -250,7 +231,7 @@ def test_results_of_65_questions_filter_and_jump(page, live_server):
     expect(page.get_by_text(f"Showing {incorrect} of 65 questions.")).to_be_visible()
     for article in page.get_by_role("article").all()[:5]:
         expect(article.get_by_text(re.compile("^(Incorrect|Unanswered)$"))).to_be_visible()
-    shot(page, "results-incorrect-desktop")
+    screenshot(page, "results-incorrect-desktop")
 
     page.get_by_label("Show", exact=True).select_option("flagged")
     page.get_by_role("button", name="Apply filters").click()

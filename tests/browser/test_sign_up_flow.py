@@ -4,6 +4,7 @@ import pytest
 from playwright.sync_api import expect
 
 from accounts.models import User
+from tests.browser.conftest import screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -27,7 +28,7 @@ def test_person_signs_up_logs_in_sees_student_home_and_logs_out(page):
     page.get_by_role("button", name="Log in").click()
     expect(page.get_by_role("heading", name="Your exam practice")).to_be_visible()
     expect(page.get_by_text("grace · Student")).to_be_visible()
-    page.screenshot(path="var/screenshot-student-home.png")
+    screenshot(page, "student-home")
 
     page.get_by_role("button", name="Log out").click()
     expect(page.get_by_role("link", name="Log in", exact=True)).to_be_visible()

@@ -11,10 +11,15 @@ from core.demo import DEMO_COHORT, DEMO_PASSWORD, demo_accounts_ensure, demo_coh
 from exams.models import Blueprint
 from questions.bank import load_seed_bank
 from questions.models import Question
-from tests.browser.conftest import DESKTOP, PHONE, assert_accessible, assert_no_sideways_scroll
+from tests.browser.conftest import (
+    DESKTOP,
+    PHONE,
+    assert_accessible,
+    assert_no_sideways_scroll,
+    screenshot,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-SHOTS = "/tmp/g-shots"
 
 
 @pytest.fixture
@@ -42,7 +47,7 @@ def demo_log_in(page, username):
 def check(page, name, size):
     """Assert the page has no axe violations (and, on a phone, no sideways scroll)."""
     page.set_viewport_size(size)
-    page.screenshot(path=f"{SHOTS}/{name}-{size['width']}.png", full_page=True)
+    screenshot(page, f"{name}-{size['width']}")
     assert_accessible(page)
     if size == PHONE:
         assert_no_sideways_scroll(page)
