@@ -5,6 +5,17 @@ from __future__ import annotations
 from celery import shared_task
 from django.conf import settings
 from django.core.cache import cache
+from django.db import transaction
+
+from exams.models import Attempt, Blueprint
+
+from .services import (
+    attempt_results_compute,
+    blueprint_statistics_compute,
+    recompute_everything,
+    standings_compute,
+)
+from .services.runs import run_progress
 
 TASK_OPTIONS = {
     "acks_late": True,
@@ -43,12 +54,6 @@ def _fault_pause() -> None:
 @shared_task(ignore_result=True, **TASK_OPTIONS)
 def attempt_analytics(attempt_id: int) -> dict:
     """Store a submitted attempt's domain rows and the student's standings."""
-    from django.db import transaction
-
-    from exams.models import Attempt
-
-    from .services import attempt_results_compute, standings_compute
-
     attempt = Attempt.objects.only("user_id", "blueprint_id").get(pk=attempt_id)
     with transaction.atomic():
         rows = attempt_results_compute(attempt_id=attempt_id)
@@ -61,9 +66,6 @@ def attempt_analytics(attempt_id: int) -> dict:
 @shared_task(ignore_result=True, **TASK_OPTIONS)
 def blueprint_statistics(blueprint_id: int, run_id: int | None = None) -> int:
     """Recompute a blueprint's item analysis; a run id reports progress to the page."""
-    from .services import blueprint_statistics_compute
-    from .services.runs import run_progress
-
     cache.delete(_debounce_key(blueprint_id))
     lock = f"analytics:blueprint:{blueprint_id}:lock"
     if not cache.add(lock, 1, timeout=600):
@@ -86,10 +88,6 @@ def blueprint_statistics(blueprint_id: int, run_id: int | None = None) -> int:
 @shared_task(**TASK_OPTIONS)
 def recompute_all_analytics() -> dict:
     """Nightly: rebuild every derived number from the raw answers."""
-    from exams.models import Blueprint
-
-    from .services import blueprint_statistics_compute, recompute_everything
-
     summary = recompute_everything()
     for blueprint_id in Blueprint.objects.values_list("pk", flat=True):
         blueprint_statistics_compute(blueprint_id=blueprint_id)
@@ -99,8 +97,6 @@ def recompute_all_analytics() -> dict:
 @shared_task(**TASK_OPTIONS)
 def catch_up_missing_analytics() -> int:
     """Compute attempts whose analytics never ran (the broker was down when they were sent)."""
-    from exams.models import Attempt
-
     missing = list(
         Attempt.objects.finished()
         .filter(domain_rows__isnull=True)

@@ -19,6 +19,7 @@ from . import selectors
 from .forms import DashboardForm
 from .models import AnalyticsRun
 from .services.runs import run_request
+from .tasks import blueprint_statistics
 
 
 @login_required
@@ -83,7 +84,9 @@ def item_analysis(request, blueprint_id: int):
 @require_POST
 def recompute(request, blueprint_id: int):
     blueprint = get_object_or_404(Blueprint, pk=blueprint_id)
-    run, created = run_request(blueprint=blueprint, user=request.user)
+    run, created = run_request(
+        blueprint=blueprint, user=request.user, dispatch=blueprint_statistics.delay
+    )
     if request.htmx:
         return render(request, "analytics/partials/run.html", {"run": run})
     messages.info(request, "Recompute queued." if created else "A recompute is already running.")

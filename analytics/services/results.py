@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from django.db import connection, transaction
 
+from exams.services import attempt_regrade
+
 # Item correctness re-derived from the raw selections: correct iff the student chose exactly
 # as many options as the key has and all of them are keyed (no partial credit).
 _GRADED_ITEMS = """
@@ -91,8 +93,6 @@ def standings_compute(*, user_id: int | None = None) -> None:
 @transaction.atomic
 def recompute_everything() -> dict:
     """Rebuild every derived row from the raw answers, in one transaction."""
-    from exams.services import attempt_regrade
-
     regraded = regrade_from_raw_answers()
     for attempt_id in sorted(regraded):
         # Scores shown to students must agree with the analytics: rescore, with an audit entry.

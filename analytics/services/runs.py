@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.db import transaction
 from django.utils import timezone
 
@@ -26,8 +28,14 @@ def run_progress(run_id: int, percent: int, message: str, *, failed: bool = Fals
 
 
 @transaction.atomic
-def run_request(*, blueprint, user) -> tuple[AnalyticsRun, bool]:
-    """Queue a recompute unless one is already queued or running for this blueprint."""
+def run_request(
+    *, blueprint, user, dispatch: Callable[[int, int], object]
+) -> tuple[AnalyticsRun, bool]:
+    """Queue a recompute unless one is already queued or running for this blueprint.
+
+    `dispatch(blueprint_id, run_id)` queues the work after commit (the view passes the task's
+    `delay`: tasks call services, so services do not import tasks).
+    """
     active = (
         AnalyticsRun.objects.select_for_update()
         .filter(
@@ -39,7 +47,5 @@ def run_request(*, blueprint, user) -> tuple[AnalyticsRun, bool]:
     if active is not None:
         return active, False
     run = AnalyticsRun.objects.create(blueprint=blueprint, requested_by=user)
-    from ..tasks import blueprint_statistics
-
-    transaction.on_commit(lambda: blueprint_statistics.delay(blueprint.pk, run.pk))
+    transaction.on_commit(lambda: dispatch(blueprint.pk, run.pk))
     return run, True

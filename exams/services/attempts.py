@@ -20,6 +20,7 @@ from ..models import (
     ItemSelection,
 )
 from ..scoring import ItemResponse, is_item_correct, score_attempt
+from ..signals import attempt_finished
 from .assembly import draw_form, form_from_questions
 
 # Saves that arrive this long after the deadline are still accepted: the request may have
@@ -358,9 +359,7 @@ def _finish(attempt: Attempt, *, state: str, finished_at: datetime) -> Attempt:
     _apply_score(attempt)
     attempt.full_clean(validate_constraints=False)
     attempt.save()
-    from .analytics_dispatch import dispatch_attempt_analytics
-
-    dispatch_attempt_analytics(attempt.pk)
+    attempt_finished.send(sender=Attempt, attempt_id=attempt.pk)
     return attempt
 
 
