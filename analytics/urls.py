@@ -6,6 +6,7 @@ app_name = "analytics"
 
 urlpatterns = [
     path("dashboard/", views.student_dashboard, name="dashboard"),
+    path("exams/retry-missed/", views.retry_missed, name="retry_missed"),
     path("analytics/items/", views.item_analysis_index, name="item_index"),
     path("analytics/items/<int:blueprint_id>/", views.item_analysis, name="items"),
     path("analytics/items/<int:blueprint_id>/recompute/", views.recompute, name="recompute"),

@@ -6,14 +6,17 @@ import datetime as dt
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
+from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from accounts.models import Cohort, User
 from accounts.selectors import cohort_get_for_user, cohort_list_for_user
+from core.client_ip import client_ip
 from core.csv_cells import csv_safe_writer
 from exams.models import Blueprint
+from exams.services import attempt_start
 
 from . import selectors
 from .forms import DashboardForm
@@ -53,6 +56,23 @@ def student_dashboard(request):
 
 
 item_analysis_required = permission_required("exams.view_item_analysis", raise_exception=True)
+
+
+@login_required
+@permission_required("exams.take_exam", raise_exception=True)
+@require_POST
+def retry_missed(request):
+    """Start a practice form of the questions the dashboard lists as missed."""
+    blueprint = get_object_or_404(Blueprint, slug="retry-missed")
+    missed = [i.question_id for i in selectors.student_dashboard(user=request.user).missed]
+    try:
+        attempt = attempt_start(
+            user=request.user, blueprint=blueprint, question_ids=missed, ip=client_ip(request)
+        )
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect("analytics:dashboard")
+    return redirect("exams:question", attempt_id=attempt.pk, position=attempt.current_position)
 
 
 @login_required

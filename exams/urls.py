@@ -22,7 +22,6 @@ urlpatterns = [
     path("attempts/<int:attempt_id>/review/", views.attempt_review, name="review"),
     path("attempts/<int:attempt_id>/submit/", views.attempt_submit, name="submit"),
     path("attempts/<int:attempt_id>/results/", views.attempt_results, name="results"),
-    path("exams/retry-missed/", views.retry_missed, name="retry_missed"),
     path("staff/audit/", views.audit_log, name="audit"),
     path("blueprints/", views.blueprint_list, name="blueprints"),
     path("blueprints/new/", views.blueprint_edit, name="blueprint_new"),

@@ -456,24 +456,6 @@ def blueprint_edit(request, blueprint_id: int | None = None):
 
 
 @login_required
-@take_exam_required
-@require_POST
-def retry_missed(request):
-    from analytics.selectors import student_dashboard
-
-    blueprint = get_object_or_404(Blueprint, slug="retry-missed")
-    missed = [i.question_id for i in student_dashboard(user=request.user).missed]
-    try:
-        attempt = services.attempt_start(
-            user=request.user, blueprint=blueprint, question_ids=missed, ip=_ip(request)
-        )
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-        return redirect("analytics:dashboard")
-    return redirect("exams:question", attempt_id=attempt.pk, position=attempt.current_position)
-
-
-@login_required
 @permission_required("accounts.manage_roles", raise_exception=True)
 def audit_log(request):
     events = AttemptEvent.objects.select_related(

@@ -162,7 +162,7 @@ def test_practise_missed_questions_again(client):
     first = sit(student, short_blueprint(), correct_positions={1, 2, 3, 4, 5, 6, 7})
     missed = set(first.items.filter(is_correct=False).values_list("question_id", flat=True))
     client.force_login(student)
-    response = client.post(reverse("exams:retry_missed"))
+    response = client.post(reverse("analytics:retry_missed"))
     retry = Attempt.objects.get(user=student, blueprint__slug="retry-missed")
     assert response.url == reverse("exams:question", args=[retry.pk, 1])
     assert set(retry.items.values_list("question_id", flat=True)) == missed

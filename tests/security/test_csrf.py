@@ -266,9 +266,9 @@ CASES: dict[str, Callable[[World], Case]] = {
         dict,
         lambda c: Attempt.objects.get(pk=w.attempt.pk).state,
     ),
-    "exams:retry_missed": lambda w: Case(
+    "analytics:retry_missed": lambda w: Case(
         "student",
-        reverse("exams:retry_missed"),
+        reverse("analytics:retry_missed"),
         dict,
         lambda c: Attempt.objects.filter(user=w.student).count(),
     ),

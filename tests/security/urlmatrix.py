@@ -146,7 +146,7 @@ MATRIX: dict[str, Route] = {
     "exams:review": Route(get=OWNER, kwargs=_attempt),
     "exams:submit": Route(get=OWNER, post=OWNER_REDIRECT, kwargs=_attempt),
     "exams:results": Route(get=OWNER, kwargs=lambda w: {"attempt_id": w.finished_attempt.pk}),
-    "exams:retry_missed": Route(get=LOGGED_IN_POST_ONLY, post=LOGGED_IN_REDIRECT),
+    "analytics:retry_missed": Route(get=LOGGED_IN_POST_ONLY, post=LOGGED_IN_REDIRECT),
     "exams:audit": Route(get=ADMIN_ONLY),
     "exams:blueprints": Route(get=STAFF),
     "exams:blueprint_new": Route(get=STAFF, post=STAFF),

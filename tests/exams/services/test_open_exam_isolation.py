@@ -108,7 +108,7 @@ def test_practise_missed_while_the_mock_holds_them_all_is_a_message(client, stud
         BlueprintDomainWeight.objects.create(blueprint=mock, domain=domain, weight=20)
     attempt_start(user=student, blueprint=mock, rng=random.Random(9))
     client.force_login(student)
-    response = client.post(reverse("exams:retry_missed"), follow=True)
+    response = client.post(reverse("analytics:retry_missed"), follow=True)
     assert response.status_code == 200
     assert "in your exam in progress" in response.content.decode()
     assert not Attempt.objects.filter(user=student, blueprint__slug="retry-missed").exists()
