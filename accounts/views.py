@@ -7,8 +7,9 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404
+from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 from core import ratelimit
@@ -159,3 +160,13 @@ def cohort_edit(request, cohort_id: int | None = None):
             messages.success(request, f"Saved cohort {cohort.name}.")
             return redirect("accounts:cohort_detail", cohort_id=cohort.pk)
     return render(request, "accounts/cohort_edit.html", {"form": form, "cohort": cohort})
+
+
+def bench_floor(request):
+    """Benchmark floor: the cheapest logged-in write (one row), to compare autosave against."""
+    if not settings.BENCH_ENDPOINTS or request.method != "POST":
+        raise Http404
+    if not request.user.is_authenticated:
+        return JsonResponse({"ok": False}, status=403)
+    User.objects.filter(pk=request.user.pk).update(last_login=timezone.now())
+    return JsonResponse({"ok": True})

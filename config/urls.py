@@ -7,7 +7,7 @@ from core import views as core_views
 urlpatterns = [
     path("", core_views.home, name="home"),
     path("healthz", core_views.healthz, name="healthz"),
-    path("bench/floor/", core_views.bench_floor, name="bench_floor"),
+    path("bench/floor/", accounts_views.bench_floor, name="bench_floor"),
     # Before Django's own: the rate-limited version of the same page.
     path(
         "accounts/password_reset/",

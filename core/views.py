@@ -23,19 +23,3 @@ def healthz(request):
         },
         status=200 if healthy else 503,
     )
-
-
-def bench_floor(request):
-    """Benchmark floor: the cheapest logged-in write (one row), to compare autosave against."""
-    from django.conf import settings
-    from django.http import Http404
-    from django.utils import timezone
-
-    from accounts.models import User
-
-    if not settings.BENCH_ENDPOINTS or request.method != "POST":
-        raise Http404
-    if not request.user.is_authenticated:
-        return JsonResponse({"ok": False}, status=403)
-    User.objects.filter(pk=request.user.pk).update(last_login=timezone.now())
-    return JsonResponse({"ok": True})

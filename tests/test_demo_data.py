@@ -3,7 +3,7 @@ from django.core.management import call_command
 
 from accounts.models import Cohort, User
 from analytics.models import AttemptDomainResult, BlueprintStatistics
-from core.demo import DEMO_COHORT, DEMO_PASSWORD
+from demo.data import DEMO_COHORT, DEMO_PASSWORD
 from exams.models import Attempt
 from questions.models import Question
 

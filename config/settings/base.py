@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "questions",
     "exams",
     "analytics",
+    "demo",  # above every app: it may import any of them
 ]
 
 MIDDLEWARE = [

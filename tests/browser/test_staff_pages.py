@@ -7,7 +7,7 @@ import pytest
 from playwright.sync_api import expect
 
 from accounts.models import Cohort, User
-from core.demo import DEMO_COHORT, DEMO_PASSWORD, demo_accounts_ensure, demo_cohort_ensure
+from demo.data import DEMO_COHORT, DEMO_PASSWORD, demo_accounts_ensure, demo_cohort_ensure
 from exams.models import Blueprint
 from questions.bank import load_seed_bank
 from questions.models import Question

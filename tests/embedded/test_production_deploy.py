@@ -63,7 +63,7 @@ def test_check_deploy_fails_while_an_account_has_the_demo_password(sqlite_db):
             "manage.py",
             "shell",
             "-c",
-            "from core.demo import demo_accounts_ensure; demo_accounts_ensure()",
+            "from demo.data import demo_accounts_ensure; demo_accounts_ensure()",
         ],
         sqlite_db,
     )

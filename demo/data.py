@@ -1,14 +1,21 @@
 """Demo data for `make run`: one user per role and a demo cohort, clearly marked as demo."""
 
+import math
+import random
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.db import transaction
+from django.utils import timezone
 
 from accounts.models import Cohort, User
 from accounts.roles import Role
 from accounts.services import user_set_role
+from exams.models import Attempt, Blueprint, ItemSelection
+from exams.services import attempt_start, attempt_submit
 
 DEMO_PASSWORD = "demo-pass-2026"  # noqa: S105 - printed on purpose for local demos
+DEMO_EMAIL_DOMAIN = "@demo.dva-mock.local"
 
 
 @dataclass(frozen=True)
@@ -33,7 +40,7 @@ def demo_accounts_ensure() -> list[DemoAccount]:
         user, _ = User.objects.get_or_create(
             username=account.username,
             defaults={
-                "email": f"{account.username}@demo.dva-mock.local",
+                "email": f"{account.username}{DEMO_EMAIL_DOMAIN}",
                 "first_name": account.first_name,
             },
         )
@@ -57,12 +64,6 @@ DIFFICULTY_OFFSET = {"easy": -0.9, "medium": 0.0, "hard": 0.9}
 
 def _simulate_attempt(*, user, blueprint, ability: float, domain_skill: dict, started, rng):
     """Sit one attempt with answers drawn from a logistic model of the student's ability."""
-    import math
-    from datetime import timedelta
-
-    from exams.models import Attempt, ItemSelection
-    from exams.services import attempt_start, attempt_submit
-
     attempt = attempt_start(user=user, blueprint=blueprint, rng=rng, now=started)
     items = list(
         attempt.items.select_related("version", "question", "domain").prefetch_related(
@@ -96,13 +97,6 @@ def _simulate_attempt(*, user, blueprint, ability: float, domain_skill: dict, st
 @transaction.atomic
 def demo_cohort_ensure(*, students: int = 30, seed: int = 2026) -> int:
     """Create a cohort of simulated students with plausible attempts (once); return attempts."""
-    import random
-    from datetime import timedelta
-
-    from django.utils import timezone
-
-    from exams.models import Attempt, Blueprint
-
     if Attempt.objects.filter(is_demo=True).exists():
         return 0
     rng = random.Random(seed)
@@ -119,7 +113,7 @@ def demo_cohort_ensure(*, students: int = 30, seed: int = 2026) -> int:
             defaults={
                 "first_name": "Demo",
                 "last_name": f"Student {n:02d}",
-                "email": f"demo{n:02d}@demo.dva-mock.local",
+                "email": f"demo{n:02d}{DEMO_EMAIL_DOMAIN}",
             },
         )
         user.set_unusable_password()

@@ -1,7 +1,8 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from core.demo import DEMO_PASSWORD, demo_accounts_ensure, demo_cohort_ensure
+from analytics.tasks import recompute_all_analytics
+from demo.data import DEMO_PASSWORD, demo_accounts_ensure, demo_cohort_ensure
 from questions.bank import load_seed_bank
 
 
@@ -24,8 +25,6 @@ class Command(BaseCommand):
         )
         simulated = demo_cohort_ensure()
         if simulated:
-            from analytics.tasks import recompute_all_analytics
-
             recompute_all_analytics.apply()
             self.stdout.write(f"Simulated cohort: {simulated} attempts by 30 demo students.")
         self.stdout.write(self.style.SUCCESS("Demo data ready. Log in at http://127.0.0.1:8000/"))
