@@ -1,4 +1,5 @@
-"""Score mock-exam attempts: blueprint allocation, item marking, scaled score, domain verdicts.
+"""Score mock-exam attempts: item marking, scaled score, domain verdicts (and the blueprint
+allocation, which lives in `questions.allocation` and is re-exported here).
 
 Everything here is pure Python over plain data, so it is tested without a database and
 can be reused by views, Celery tasks and management commands alike.
@@ -12,10 +13,13 @@ and would make the outcome depend on how a weight happened to be written.
 from __future__ import annotations
 
 import math
-import numbers
-from collections.abc import Collection, Hashable, Mapping, Sequence
+from collections.abc import Collection, Hashable, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
+
+# Re-exported: the allocation lives in questions (a bank's coverage needs it too), scoring
+# keeps offering it to its callers.
+from questions.allocation import allocate_by_largest_remainder, exact_fraction
 
 __all__ = [
     "MULTIPLE_CHOICE",
@@ -37,64 +41,8 @@ NEEDS_IMPROVEMENT_LABEL = "Needs improvement"
 UNDEFINED_LABEL = "—"
 
 
-def _exact(value: float | int | Fraction, name: str) -> Fraction:
-    """Return `value` as an exact fraction, reading floats as the decimal they display as."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a real number, got {value!r}")
-    if isinstance(value, numbers.Rational):
-        return Fraction(value.numerator, value.denominator)
-    value = float(value)
-    if not math.isfinite(value):
-        raise ValueError(f"{name} must be finite, got {value!r}")
-    # repr() gives the shortest decimal that round-trips, i.e. what the author typed
-    # (0.3, not 0.299999999999999988897769753748...), so ties stay ties.
-    return Fraction(repr(value))
-
-
 def _round_half_up(value: Fraction) -> int:
     return math.floor(value + Fraction(1, 2))
-
-
-# --------------------------------------------------------------------------- allocation
-
-
-def allocate_by_largest_remainder(total: int, weights: Mapping[str, float]) -> dict[str, int]:
-    """Split `total` questions across domains in proportion to `weights` (Hamilton's method).
-
-    Normalise the weights, give each domain the floor of its quota, then hand the seats
-    left over to the largest fractional remainders. Break remainder ties by the larger
-    weight, then by the order of the keys in `weights`. The counts always sum to `total`
-    and each differs from its exact quota by less than one.
-
-    Raise ValueError when `total` is negative, a weight is negative or not finite, or
-    the weights sum to zero (including an empty mapping).
-    """
-    if isinstance(total, bool) or not isinstance(total, numbers.Integral):
-        raise TypeError(f"total must be an integer, got {total!r}")
-    total = int(total)
-    if total < 0:
-        raise ValueError(f"total must be >= 0, got {total}")
-    exact = {key: _exact(weight, f"weight of {key!r}") for key, weight in weights.items()}
-    negative = [key for key, weight in exact.items() if weight < 0]
-    if negative:
-        raise ValueError(f"weights must be >= 0; negative for {negative!r}")
-    weight_sum = sum(exact.values(), Fraction(0))
-    if weight_sum == 0:
-        raise ValueError("weights must have a positive sum")
-
-    quotas = {key: total * weight / weight_sum for key, weight in exact.items()}
-    counts = {key: math.floor(quota) for key, quota in quotas.items()}
-    leftover = total - sum(counts.values())
-    order = list(exact)
-    ranked = sorted(
-        order,
-        key=lambda key: (-(quotas[key] - counts[key]), -exact[key], order.index(key)),
-    )
-    # The remainders sum to `leftover` and each is < 1, so the first `leftover` ranked keys
-    # all have a positive remainder: a zero-weight domain can never receive a seat.
-    for key in ranked[:leftover]:
-        counts[key] += 1
-    return counts
 
 
 # --------------------------------------------------------------------------- items
@@ -151,7 +99,7 @@ def scaled_score(
         raise ValueError(f"correct must be within 0..{scored_total}, got {correct}")
     if not minimum < passing_score < maximum:
         raise ValueError("need minimum < passing_score < maximum")
-    cut_share = _exact(cut_fraction, "cut_fraction")
+    cut_share = exact_fraction(cut_fraction, "cut_fraction")
     # Both ends open: a cut at 0 or at the full mark collapses one of the two segments.
     if not 0 < cut_share < 1:
         raise ValueError(f"cut_fraction must be strictly between 0 and 1, got {cut_fraction}")
@@ -239,7 +187,7 @@ def score_attempt(
     Raise ValueError for duplicate item ids, a malformed item, or an attempt without
     any scored item (a scaled score is undefined then).
     """
-    cut_share = _exact(cut_fraction, "cut_fraction")
+    cut_share = exact_fraction(cut_fraction, "cut_fraction")
     item_correct: dict[Hashable, bool] = {}
     # dicts keep insertion order, which gives first-appearance order for free.
     tallies: dict[str, list[int]] = {}

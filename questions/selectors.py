@@ -8,8 +8,7 @@ from dataclasses import dataclass
 
 from django.db.models import Count, Prefetch, Q, QuerySet
 
-from exams.scoring import allocate_by_largest_remainder
-
+from .allocation import allocate_by_largest_remainder
 from .models import Domain, ExamGuide, Option, Question, QuestionDomain, QuestionVersion
 from .services import normalise_stem
 

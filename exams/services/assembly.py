@@ -5,10 +5,10 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
+from questions.allocation import allocate_by_largest_remainder
 from questions.models import Domain, Question
 
 from ..models import Blueprint
-from ..scoring import allocate_by_largest_remainder
 
 
 class BankTooSmall(Exception):
