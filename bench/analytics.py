@@ -137,7 +137,7 @@ def generate(bank: Bank, *, first_attempt: int, count: int, user_ids, rng, ids: 
             items.write(
                 f"{item_id}\t{n}\t{position}\t{question_id}\t{version_id}\t{domain_id}\t"
                 f"{rng.choice(orders)}\tt\tf\t{1 if chosen else 0}\t"
-                f"{answered if chosen else chr(92) + 'N'}\tf\t{'t' if ok else 'f'}\n"
+                f"{answered if chosen else chr(92) + 'N'}\tf\t{'t' if ok else 'f'}\t[]\n"
             )
             for option_id in chosen:
                 selections.write(f"{ids['selection']}\t{item_id}\t{option_id}\n")
@@ -171,7 +171,7 @@ COLUMNS = {
     "accommodation_minutes, current_position, mode, feedback, passing_score, cut_percent, "
     "correct_count, scored_count, percent, scaled_score, passed, domain_results, is_demo",
     "exams_attemptitem": "id, attempt_id, position, question_id, version_id, domain_id, "
-    "option_order, scored, flagged, answer_seq, answered_at, checked, is_correct",
+    "option_order, scored, flagged, answer_seq, answered_at, checked, is_correct, eliminated",
     "exams_itemselection": "id, item_id, option_id",
 }
 
