@@ -14,6 +14,7 @@ from django.views.decorators.http import require_http_methods
 
 from core import ratelimit
 from core.client_ip import client_ip
+from core.forms import apply_validation_error
 
 from . import selectors, services
 from .forms import CohortForm, PeopleFilterForm, SignUpForm, UserAdminForm
@@ -64,8 +65,7 @@ def sign_up(request):
                 last_name=form.cleaned_data["last_name"],
             )
         except ValidationError as exc:
-            for field, errors in exc.message_dict.items():
-                form.add_error(field if field in form.fields else None, errors)
+            apply_validation_error(form, exc)
         else:
             login(request, user, backend="django.contrib.auth.backends.ModelBackend")
             messages.success(request, "Welcome! Your student account is ready.")
@@ -109,8 +109,7 @@ def person_edit(request, user_id: int):
         try:
             services.user_update_by_admin(user=person, actor=request.user, **form.cleaned_data)
         except ValidationError as exc:
-            for field, errors in exc.message_dict.items():
-                form.add_error(field if field in form.fields else None, errors)
+            apply_validation_error(form, exc)
         else:
             messages.success(request, f"Saved {person.username}.")
             return redirect("accounts:people")
@@ -154,8 +153,7 @@ def cohort_edit(request, cohort_id: int | None = None):
                 ends_on=form.cleaned_data["ends_on"],
             )
         except ValidationError as exc:
-            for field, errors in exc.message_dict.items():
-                form.add_error(field if field in form.fields else None, errors)
+            apply_validation_error(form, exc)
         else:
             messages.success(request, f"Saved cohort {cohort.name}.")
             return redirect("accounts:cohort_detail", cohort_id=cohort.pk)

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from core import ratelimit
 from core.client_ip import client_ip
+from core.forms import apply_validation_error
 
 from . import selectors, services
 from .forms import (
@@ -439,8 +440,7 @@ def blueprint_edit(request, blueprint_id: int | None = None):
                 blueprint=form.save(commit=False), weights=form.weights(), user=request.user
             )
         except ValidationError as exc:
-            for field, errors in getattr(exc, "message_dict", {None: exc.messages}).items():
-                form.add_error(field if field in form.fields else None, errors)
+            apply_validation_error(form, exc)
         else:
             messages.success(request, f"Saved “{blueprint.title}”.")
             return redirect("exams:blueprint_edit", blueprint_id=blueprint.pk)

@@ -12,6 +12,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
+from core.forms import apply_validation_error
+
 from . import formats, selectors, services
 from .forms import (
     PUBLISH_NEEDS,
@@ -138,12 +140,7 @@ def _save_form(request, question: Question | None):
                     else "Saved (content unchanged, no new version).",
                 )
         except ValidationError as exc:
-            problems = []
-            for field, errors in getattr(exc, "message_dict", {"": exc.messages}).items():
-                if field in form.fields:
-                    form.add_error(field, errors)
-                else:
-                    problems += errors
+            problems = apply_validation_error(form, exc, collect_other=True)
             option_problems, other_problems = attach_problems(form, formset, problems)
         else:
             return redirect("questions:detail", question_id=question.pk)
