@@ -14,11 +14,10 @@ from django.views.decorators.http import require_POST
 from accounts.models import Cohort, User
 from accounts.selectors import cohort_get_for_user, cohort_list_for_user
 from core.client_ip import client_ip
-from core.csv_cells import csv_safe_writer
 from exams.models import Blueprint
 from exams.services import attempt_start
 
-from . import selectors
+from . import exports, selectors
 from .forms import DashboardForm
 from .models import AnalyticsRun
 from .services.runs import run_request
@@ -215,44 +214,8 @@ def cohort_student(request, cohort_id: int, user_id: int):
 def cohort_report_csv(request, cohort_id: int):
     report, _ = _report(request, cohort_id)
     response = HttpResponse(content_type="text/csv; charset=utf-8")
-    name = f"cohort-{report.cohort.pk}-{report.blueprint.slug}.csv"
-    response["Content-Disposition"] = f'attachment; filename="{name}"'
-    # Cohort names, blueprint titles and usernames are user input: no formulas in Excel.
-    writer = csv_safe_writer(response)
-    writer.writerow(["section", "label", "value", "count"])
-    writer.writerow(["summary", "cohort", report.cohort.name, ""])
-    writer.writerow(["summary", "blueprint", report.blueprint.title, ""])
-    writer.writerow(["summary", "from", report.start or "", ""])
-    writer.writerow(["summary", "to", report.end or "", ""])
-    writer.writerow(["summary", "students", report.students, ""])
-    writer.writerow(["summary", "attempts", report.attempts, ""])
-    writer.writerow(
-        [
-            "summary",
-            "pass rate %",
-            "" if report.pass_rate is None else f"{report.pass_rate:.1f}",
-            "",
-        ]
+    response["Content-Disposition"] = (
+        f'attachment; filename="{exports.cohort_report_filename(report)}"'
     )
-    writer.writerow(
-        [
-            "summary",
-            "mean scaled score",
-            "" if report.mean_scaled is None else f"{report.mean_scaled:.0f}",
-            "",
-        ]
-    )
-    for low, n in report.histogram:
-        writer.writerow(["histogram", f"{low}-{low + 49}", n, ""])
-    for name, mean, items in report.domain_means:
-        writer.writerow(["domain mean %", name, "" if mean is None else f"{mean:.1f}", items])
-    for user, values in report.heatmap:
-        for domain, value in zip(report.heatmap_domains, values, strict=True):
-            writer.writerow(
-                [f"student {user.username}", domain, "" if value is None else f"{value:.1f}", ""]
-            )
-    for user, mean, n in report.at_risk:
-        writer.writerow(["at risk", user.username, f"{mean:.0f}", n])
-    for week, mean, n in report.trend:
-        writer.writerow(["trend (week of)", week.isoformat(), f"{mean:.1f}", n])
+    exports.cohort_report_csv_write(report, response)
     return response
