@@ -50,8 +50,6 @@ def user_list_for_staff(*, search: str = "", role: str = "") -> QuerySet[User]:
         "groups", Prefetch("cohorts", queryset=Cohort.objects.only("id", "name"))
     )
     if search:
-        from django.db.models import Q
-
         users = users.filter(
             Q(username__icontains=search)
             | Q(email__icontains=search)

@@ -19,8 +19,8 @@ def queue_attempt_analytics(sender, *, attempt_id: int, **kwargs) -> None:
             attempt_analytics.delay(attempt_id)
         except Exception:  # noqa: BLE001 - the broker being down must never fail a submit
             logger.warning(
-                "Analytics for attempt %s not queued (broker down); the nightly recompute "
-                "will catch up.",
+                "Analytics for attempt %s not queued (broker down); catch_up_missing_analytics "
+                "(every 5 minutes) will send it.",
                 attempt_id,
             )
 

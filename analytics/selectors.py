@@ -8,11 +8,10 @@ from dataclasses import dataclass, field
 
 from django.db.models import Avg, Count, F, FloatField, IntegerField, Q, Sum
 from django.db.models.functions import Cast, TruncWeek
-from django.utils import timezone
 
 from accounts.models import Cohort, User
 from exams.models import Attempt, AttemptItem, Blueprint
-from questions.models import Domain
+from questions.models import Domain, Option
 
 from .models import AnalyticsRun, AttemptDomainResult, BlueprintStatistics, ItemStatistic
 
@@ -100,7 +99,7 @@ def student_dashboard(*, user, guide_code: str = "DVA-C01") -> StudentDashboard:
             attempt__user=user,
             is_correct=False,
             scored=True,
-            attempt__state__in=["submitted", "expired"],
+            attempt__state__in=[Attempt.State.SUBMITTED, Attempt.State.EXPIRED],
         )
         .select_related("version", "domain", "attempt")
         .order_by("-attempt__finished_at", "position")[:8]
@@ -145,8 +144,6 @@ def item_analysis(*, blueprint: Blueprint) -> ItemAnalysis:
         finished.filter(pk__gt=stats.last_attempt_id or 0).count() if stats else finished.count()
     )
     run = AnalyticsRun.objects.filter(blueprint=blueprint).first()
-    from questions.models import Option
-
     option_ids = {int(k) for i in items for k in i.option_counts}
     options = {o.pk: o for o in Option.objects.filter(pk__in=option_ids)}
     return ItemAnalysis(blueprint, stats, items, since, run, options)
@@ -266,9 +263,3 @@ def cohort_report(
         at_risk,
         trend,
     )
-
-
-def analytics_freshness(stats: BlueprintStatistics | None) -> dict:
-    if stats is None or stats.computed_at is None:
-        return {"computed": None}
-    return {"computed": stats.computed_at, "ago": timezone.now() - stats.computed_at}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from celery import shared_task
 from django.conf import settings
 from django.core.cache import cache
@@ -44,8 +46,6 @@ def _fault_pause() -> None:
     """Fault-injection point for the tests: hold the task open so a worker can be killed."""
     pause = settings.ANALYTICS_FAULT_PAUSE_SECONDS
     if pause:
-        import time
-
         time.sleep(pause)
 
 

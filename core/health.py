@@ -1,7 +1,10 @@
 """Health checks for the database and the Celery broker."""
 
+import redis
 from django.conf import settings
 from django.db import connection
+
+from .models import WorkerHeartbeat
 
 
 def database_status() -> tuple[bool, str]:
@@ -17,8 +20,6 @@ def database_status() -> tuple[bool, str]:
 def broker_status() -> tuple[bool, str]:
     if not settings.REDIS_URL:
         return True, "eager (no broker configured)"
-    import redis
-
     try:
         client = redis.Redis.from_url(
             settings.REDIS_URL, socket_connect_timeout=2, socket_timeout=2
@@ -31,8 +32,6 @@ def broker_status() -> tuple[bool, str]:
 
 def worker_status() -> dict:
     """Report the newest worker heartbeat (informational: exams never wait on workers)."""
-    from .models import WorkerHeartbeat
-
     beat = WorkerHeartbeat.objects.order_by("-last_seen").first()
     if beat is None:
         return {"last_heartbeat": None}

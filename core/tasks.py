@@ -4,10 +4,10 @@ import socket
 
 from celery import shared_task
 
+from .services import worker_heartbeat_record
+
 
 @shared_task(acks_late=True, autoretry_for=(Exception,), retry_backoff=True, max_retries=5)
 def worker_heartbeat(hostname: str | None = None) -> int:
-    from .services import worker_heartbeat_record
-
     beat = worker_heartbeat_record(hostname=hostname or socket.gethostname())
     return beat.beats

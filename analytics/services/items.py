@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from exams import statistics as st
 from exams.models import Attempt, AttemptItem, Blueprint, ItemSelection
-from questions.models import Option, QuestionVersion
+from questions.models import QuestionVersion
 
 from ..models import BlueprintStatistics, ItemStatistic
 
@@ -129,7 +129,3 @@ def _store(blueprint, finished, attempt_ids, items, counts, test, rel, now, repo
     )
     report(100, "Done")
     return stats
-
-
-def options_for_counts(option_ids) -> dict[int, Option]:
-    return {o.pk: o for o in Option.objects.filter(pk__in=option_ids)}

@@ -6,7 +6,7 @@ import random
 from dataclasses import dataclass
 
 from questions.allocation import allocate_by_largest_remainder
-from questions.models import Domain, Question
+from questions.models import Domain, Option, Question
 
 from ..models import Blueprint
 
@@ -105,8 +105,6 @@ def _with_shuffled_options(
     chosen: list[tuple[int, int, int]], rng: random.Random, *, unscored: set[int]
 ) -> list[DrawnItem]:
     """Freeze each chosen (question, version, domain) with its options in a random order."""
-    from questions.models import Option
-
     options: dict[int, list[int]] = {}
     for version_id, option_id in Option.objects.filter(
         version_id__in=[vid for _, vid, _ in chosen]
@@ -124,10 +122,8 @@ def _with_shuffled_options(
 
 def check_fill(blueprint: Blueprint) -> str | None:
     """Return why the bank cannot fill this blueprint, or None when it can."""
-    import random as _random
-
     try:
-        draw_form(blueprint=blueprint, seen_question_ids=set(), rng=_random.Random(0))
+        draw_form(blueprint=blueprint, seen_question_ids=set(), rng=random.Random(0))
     except BankTooSmall as exc:
         return str(exc)
     return None
