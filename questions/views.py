@@ -14,7 +14,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from core.forms import apply_validation_error
 
-from . import formats, selectors, services
+from . import formats, importing, selectors, services
 from .forms import (
     PUBLISH_NEEDS,
     ImportForm,
@@ -268,36 +268,30 @@ def question_import(request):
     result = report = None
     if request.method == "POST" and form.is_valid():
         name, text = form.cleaned_data["file"]
-        fmt = form.cleaned_data["format"] or formats.detect_format(name, text)
-        if fmt is None:
+        outcome = importing.file_import(
+            name=name,
+            text=text,
+            fmt=form.cleaned_data["format"] or None,
+            user=request.user,
+            status=form.cleaned_data["status"],
+            atomic=not form.cleaned_data["import_valid_only"],
+            default_domain=form.cleaned_data["default_domain"] or "",
+        )
+        result, report = outcome.parsed, outcome.report
+        if outcome.format is None:
             form.add_error("format", "Could not tell the format from the file; choose it.")
+        elif outcome.refused_on_parse:
+            messages.error(
+                request,
+                f"Nothing was imported: {len(result.errors)} question(s) "
+                "have errors. Fix them, or choose to import the valid ones.",
+            )
+        elif outcome.refused_on_save:
+            messages.error(
+                request, "Nothing was imported: some questions could not be saved (see below)."
+            )
         else:
-            result = formats.parse(fmt, text)
-            default = form.cleaned_data["default_domain"]
-            atomic = not form.cleaned_data["import_valid_only"]
-            if result.errors and atomic:
-                messages.error(
-                    request,
-                    f"Nothing was imported: {len(result.errors)} question(s) "
-                    "have errors. Fix them, or choose to import the valid ones.",
-                )
-            else:
-                try:
-                    report = services.bank_import(
-                        questions=[(q.number, q.data) for q in result.questions],
-                        user=request.user,
-                        status=form.cleaned_data["status"],
-                        atomic=atomic,
-                        default_domains={"DVA-C01": default} if default else None,
-                    )
-                except services.ImportFailed as failed:
-                    report = failed.report
-                    messages.error(
-                        request,
-                        "Nothing was imported: some questions could not be saved (see below).",
-                    )
-                else:
-                    messages.success(request, f"Imported {len(report.created)} question(s).")
+            messages.success(request, f"Imported {len(report.created)} question(s).")
     return render(
         request,
         "questions/question_import.html",

@@ -3,8 +3,8 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from questions import formats
+from questions.importing import file_import
 from questions.models import Question
-from questions.services import ImportFailed, bank_import
 
 
 class Command(BaseCommand):
@@ -27,28 +27,27 @@ class Command(BaseCommand):
             text = path.read_text(encoding="utf-8-sig")
         except (OSError, UnicodeDecodeError) as exc:
             raise CommandError(f"Cannot read {path}: {exc}") from exc
-        fmt = options["format"] or formats.detect_format(path.name, text)
-        if fmt is None:
+        outcome = file_import(
+            name=path.name,
+            text=text,
+            fmt=options["format"],
+            status=options["status"],
+            atomic=not options["valid_only"],
+            default_domain=options["domain"],
+        )
+        if outcome.format is None:
             raise CommandError("Cannot tell the format; pass --format.")
-        result = formats.parse(fmt, text)
+        result, report = outcome.parsed, outcome.report
         for issue in result.skipped:
             self.stdout.write(self.style.WARNING(f"Skipped: {issue}"))
         for issue in result.warnings:
             self.stdout.write(f"Note: {issue}")
-        if result.errors and not options["valid_only"]:
+        if outcome.refused_on_parse:
             raise CommandError("Nothing imported:\n" + "\n".join(map(str, result.errors)))
         for issue in result.errors:
             self.stdout.write(self.style.ERROR(f"Error: {issue}"))
-        default = {"DVA-C01": options["domain"]} if options["domain"] else None
-        try:
-            report = bank_import(
-                questions=[(q.number, q.data) for q in result.questions],
-                status=options["status"],
-                atomic=not options["valid_only"],
-                default_domains=default,
-            )
-        except ImportFailed as failed:
-            raise CommandError("Nothing imported:\n" + "\n".join(failed.report.errors)) from failed
+        if outcome.refused_on_save:
+            raise CommandError("Nothing imported:\n" + "\n".join(report.errors))
         for line in report.duplicates + report.errors:
             self.stdout.write(self.style.WARNING(line))
         self.stdout.write(self.style.SUCCESS(f"Imported {len(report.created)} question(s)."))

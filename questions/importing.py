@@ -1,0 +1,70 @@
+"""One import of a question file, shared by the import page and `manage.py import_questions`.
+
+Detect the format, parse, refuse everything when a question is wrong (unless told to keep the
+valid ones), then write through `services.bank_import`. The caller only shows the outcome.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db import transaction
+
+from . import formats
+from .formats import ParseResult
+from .models import Question
+from .services import REQUIRED_GUIDE, ImportFailed, ImportReport, bank_import
+
+
+@dataclass
+class FileImport:
+    """What became of one file: its format (None when it could not be told), what was read
+    and, once something was written or refused while saving, the bank's report."""
+
+    format: str | None
+    parsed: ParseResult | None = None
+    report: ImportReport | None = None
+    # Parse errors in an all-or-nothing import: nothing was saved.
+    refused_on_parse: bool = False
+    # A save failed in an all-or-nothing import: nothing was saved (see `report.errors`).
+    refused_on_save: bool = False
+
+    @property
+    def imported(self) -> bool:
+        return self.report is not None and not self.refused_on_save
+
+
+@transaction.atomic
+def file_import(
+    *,
+    name: str,
+    text: str,
+    fmt: str | None = None,
+    user=None,
+    status: str = Question.Status.DRAFT,
+    atomic: bool = True,
+    default_domain: str = "",
+) -> FileImport:
+    """Import the questions of file `name`; atomic means nothing is written unless all are valid.
+
+    `default_domain` is the DVA-C01 domain given to questions whose file names none.
+    """
+    fmt = fmt or formats.detect_format(name, text)
+    if fmt is None:
+        return FileImport(format=None)
+    outcome = FileImport(format=fmt, parsed=formats.parse(fmt, text))
+    if outcome.parsed.errors and atomic:
+        outcome.refused_on_parse = True
+        return outcome
+    try:
+        outcome.report = bank_import(
+            questions=[(q.number, q.data) for q in outcome.parsed.questions],
+            user=user,
+            status=status,
+            atomic=atomic,
+            default_domains={REQUIRED_GUIDE: default_domain} if default_domain else None,
+        )
+    except ImportFailed as failed:
+        outcome.report = failed.report
+        outcome.refused_on_save = True
+    return outcome
