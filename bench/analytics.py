@@ -331,7 +331,7 @@ def recompute_breakdown() -> dict:
         with connection.cursor() as cur:
             t = time.perf_counter()
             cur.execute("DELETE FROM analytics_attemptdomainresult")
-            cur.execute(sql._DOMAIN_ROWS.format(filter=""))
+            cur.execute(sql._DOMAIN_ROWS.format(filter=""), [sql._OPEN])
             steps["per-attempt domain rows"] = time.perf_counter() - t
         steps["student standings"], _ = timed(sql.standings_compute)
     steps["regraded"] = len(regraded)

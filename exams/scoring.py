@@ -25,6 +25,7 @@ __all__ = [
     "MULTIPLE_CHOICE",
     "MULTIPLE_RESPONSE",
     "AttemptScore",
+    "GRADED_ITEMS_SQL",
     "DomainResult",
     "ItemResponse",
     "allocate_by_largest_remainder",
@@ -69,6 +70,29 @@ def is_item_correct(kind: str, keyed: Collection[int], chosen: Collection[int]) 
     else:
         raise ValueError(f"unknown item kind {kind!r}")
     return bool(chosen_set) and chosen_set == keyed_set
+
+
+# `is_item_correct` as set-based SQL over the raw selections, for regrading every finished item
+# in one statement (analytics). Keep the two together: change one, change the other;
+# tests/exams/test_scoring.py checks that they agree. The chosen set equals the keyed set iff
+# as many options are chosen as the version keys (`select_count`) and every chosen one is keyed;
+# an empty choice never matches because every item keys at least one option. One row per item:
+# `item_id` and `ok` (1 or 0); callers add a WHERE on the attempt (`a`), e.g. its state.
+GRADED_ITEMS_SQL = """
+    SELECT i.id AS item_id,
+           CASE WHEN COALESCE(sel.n_sel, 0) = v.select_count
+                 AND COALESCE(sel.n_ok, 0) = v.select_count THEN 1 ELSE 0 END AS ok
+    FROM exams_attemptitem i
+    JOIN exams_attempt a ON a.id = i.attempt_id
+    JOIN questions_questionversion v ON v.id = i.version_id
+    LEFT JOIN (
+        SELECT s.item_id, COUNT(*) AS n_sel,
+               SUM(CASE WHEN o.is_correct THEN 1 ELSE 0 END) AS n_ok
+        FROM exams_itemselection s
+        JOIN questions_option o ON o.id = s.option_id
+        GROUP BY s.item_id
+    ) sel ON sel.item_id = i.id
+"""
 
 
 # --------------------------------------------------------------------------- scaled score

@@ -4,41 +4,30 @@ from __future__ import annotations
 
 from django.db import connection, transaction
 
+from exams.models import Attempt
+from exams.scoring import GRADED_ITEMS_SQL
 from exams.services import attempt_regrade
 
-# Item correctness re-derived from the raw selections: correct iff the student chose exactly
-# as many options as the key has and all of them are keyed (no partial credit).
-_GRADED_ITEMS = """
-    SELECT i.id AS item_id,
-           CASE WHEN COALESCE(sel.n_sel, 0) = v.select_count
-                 AND COALESCE(sel.n_ok, 0) = v.select_count THEN 1 ELSE 0 END AS ok
-    FROM exams_attemptitem i
-    JOIN exams_attempt a ON a.id = i.attempt_id
-    JOIN questions_questionversion v ON v.id = i.version_id
-    LEFT JOIN (
-        SELECT s.item_id, COUNT(*) AS n_sel,
-               SUM(CASE WHEN o.is_correct THEN 1 ELSE 0 END) AS n_ok
-        FROM exams_itemselection s
-        JOIN questions_option o ON o.id = s.option_id
-        GROUP BY s.item_id
-    ) sel ON sel.item_id = i.id
-    WHERE a.state <> 'in_progress'
-"""
+# Derived rows cover finished attempts only (passed as a query parameter, never spelled here).
+_OPEN = Attempt.State.IN_PROGRESS.value
 
 
 def regrade_from_raw_answers() -> set[int]:
     """Set AttemptItem.is_correct from the selections where it differs; return those attempts."""
     true, false = ("TRUE", "FALSE") if connection.vendor == "postgresql" else ("1", "0")
     with connection.cursor() as cursor:
-        cursor.execute(f"""
+        cursor.execute(
+            f"""
             UPDATE exams_attemptitem
             SET is_correct = CASE WHEN graded.ok = 1 THEN {true} ELSE {false} END
-            FROM ({_GRADED_ITEMS}) AS graded
+            FROM ({GRADED_ITEMS_SQL} WHERE a.state <> %s) AS graded
             WHERE graded.item_id = exams_attemptitem.id
               AND (exams_attemptitem.is_correct IS NULL
                    OR exams_attemptitem.is_correct <> (graded.ok = 1))
             RETURNING exams_attemptitem.attempt_id
-        """)  # noqa: S608  # nosec B608 - no user input in this SQL
+        """,  # noqa: S608  # nosec B608 - no user input in this SQL
+            [_OPEN],
+        )
         return {row[0] for row in cursor.fetchall()}
 
 
@@ -48,7 +37,7 @@ _DOMAIN_ROWS = """
            SUM(CASE WHEN i.is_correct THEN 1 ELSE 0 END), COUNT(*)
     FROM exams_attemptitem i
     JOIN exams_attempt a ON a.id = i.attempt_id
-    WHERE i.scored AND a.state <> 'in_progress' {filter}
+    WHERE i.scored AND a.state <> %s {filter}
     GROUP BY i.attempt_id, i.domain_id
     ON CONFLICT (attempt_id, domain_id)
     DO UPDATE SET correct = excluded.correct, total = excluded.total
@@ -60,7 +49,7 @@ _STANDINGS = """
     SELECT a.user_id, r.domain_id, COUNT(*), SUM(r.total), SUM(r.correct), MAX(a.finished_at)
     FROM analytics_attemptdomainresult r
     JOIN exams_attempt a ON a.id = r.attempt_id
-    WHERE a.state <> 'in_progress' {filter}
+    WHERE a.state <> %s {filter}
     GROUP BY a.user_id, r.domain_id
     ON CONFLICT (user_id, domain_id)
     DO UPDATE SET attempts = excluded.attempts, items = excluded.items,
@@ -72,7 +61,7 @@ _STANDINGS = """
 def attempt_results_compute(*, attempt_id: int) -> int:
     """Store one attempt's per-domain rows (idempotent: the same rows every time)."""
     with connection.cursor() as cursor:
-        cursor.execute(_DOMAIN_ROWS.format(filter="AND a.id = %s"), [attempt_id])
+        cursor.execute(_DOMAIN_ROWS.format(filter="AND a.id = %s"), [_OPEN, attempt_id])
         return cursor.rowcount
 
 
@@ -82,12 +71,12 @@ def standings_compute(*, user_id: int | None = None) -> None:
     with connection.cursor() as cursor:
         if user_id is None:
             cursor.execute("DELETE FROM analytics_studentdomainstanding")
-            cursor.execute(_STANDINGS.format(filter=""))
+            cursor.execute(_STANDINGS.format(filter=""), [_OPEN])
         else:
             cursor.execute(
                 "DELETE FROM analytics_studentdomainstanding WHERE user_id = %s", [user_id]
             )
-            cursor.execute(_STANDINGS.format(filter="AND a.user_id = %s"), [user_id])
+            cursor.execute(_STANDINGS.format(filter="AND a.user_id = %s"), [_OPEN, user_id])
 
 
 @transaction.atomic
@@ -99,7 +88,7 @@ def recompute_everything() -> dict:
         attempt_regrade(attempt_id=attempt_id, reason="Nightly recompute found a drift")
     with connection.cursor() as cursor:
         cursor.execute("DELETE FROM analytics_attemptdomainresult")
-        cursor.execute(_DOMAIN_ROWS.format(filter=""))
+        cursor.execute(_DOMAIN_ROWS.format(filter=""), [_OPEN])
         rows = cursor.rowcount
     standings_compute()
     return {"regraded_attempts": len(regraded), "domain_rows": rows}

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import math
 import random
+import sqlite3
 from fractions import Fraction
 
 import pytest
 
 from exams.scoring import (
+    GRADED_ITEMS_SQL,
     MULTIPLE_CHOICE,
     MULTIPLE_RESPONSE,
     DomainResult,
@@ -177,6 +179,46 @@ def test_multiple_response(chosen, expected):
 def test_malformed_items_raise(kind, keyed):
     with pytest.raises(ValueError):
         is_item_correct(kind, keyed, {1})
+
+
+# Every case above, for both kinds: the SQL grading rule must give what is_item_correct gives.
+_AGREEMENT_CASES = [
+    (MULTIPLE_CHOICE, {2}, {2}),  # right
+    (MULTIPLE_CHOICE, {2}, {1}),  # wrong
+    (MULTIPLE_CHOICE, {2}, set()),  # blank
+    (MULTIPLE_CHOICE, {2}, {1, 2}),
+    (MULTIPLE_RESPONSE, {1, 3}, {1, 3}),  # exact
+    (MULTIPLE_RESPONSE, {1, 3}, {1}),  # partial
+    (MULTIPLE_RESPONSE, {1, 3}, {1, 3, 4}),  # superset
+    (MULTIPLE_RESPONSE, {1, 3}, {1, 4}),
+    (MULTIPLE_RESPONSE, {1, 3}, {2, 4}),
+    (MULTIPLE_RESPONSE, {1, 3}, set()),  # blank
+]
+
+
+def test_graded_items_sql_agrees_with_is_item_correct():
+    """Run GRADED_ITEMS_SQL on an in-memory SQLite holding just the columns it reads."""
+    db = sqlite3.connect(":memory:")
+    db.executescript("""
+        CREATE TABLE exams_attempt (id INTEGER PRIMARY KEY);
+        CREATE TABLE exams_attemptitem (id INTEGER PRIMARY KEY, attempt_id INT, version_id INT);
+        CREATE TABLE questions_questionversion (id INTEGER PRIMARY KEY, select_count INT);
+        CREATE TABLE questions_option (id INTEGER PRIMARY KEY, is_correct BOOL);
+        CREATE TABLE exams_itemselection (item_id INT, option_id INT);
+        INSERT INTO exams_attempt VALUES (1);
+    """)
+    expected = {}
+    for item_id, (kind, keyed, chosen) in enumerate(_AGREEMENT_CASES, start=1):
+        db.execute("INSERT INTO questions_questionversion VALUES (?, ?)", (item_id, len(keyed)))
+        db.execute("INSERT INTO exams_attemptitem VALUES (?, 1, ?)", (item_id, item_id))
+        for n in range(1, 5):  # options 1..4 of this item's version, ids unique per item
+            db.execute("INSERT INTO questions_option VALUES (?, ?)", (item_id * 10 + n, n in keyed))
+        for n in chosen:
+            db.execute("INSERT INTO exams_itemselection VALUES (?, ?)", (item_id, item_id * 10 + n))
+        expected[item_id] = is_item_correct(kind, keyed, chosen)
+    graded = {item_id: ok == 1 for item_id, ok in db.execute(GRADED_ITEMS_SQL)}
+    assert graded == expected
+    assert sorted(expected.values()) == [False] * 8 + [True] * 2
 
 
 # --------------------------------------------------------------------------- scaled score
