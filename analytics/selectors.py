@@ -11,7 +11,7 @@ from django.db.models.functions import Cast, TruncWeek
 
 from accounts.models import Cohort, User
 from exams.models import Attempt, AttemptItem, Blueprint
-from questions.models import Domain, Option
+from questions.models import Domain, ExamGuide, Option
 
 from .models import AnalyticsRun, AttemptDomainResult, BlueprintStatistics, ItemStatistic
 
@@ -59,7 +59,11 @@ def student_latest_guide_code(*, user) -> str | None:
     )
 
 
-def student_dashboard(*, user, guide_code: str = "DVA-C01") -> StudentDashboard:
+def student_dashboard(*, user, guide_code: str | None = None) -> StudentDashboard:
+    """Return the student's dashboard for one guide (by code; the default guide without one)."""
+    if guide_code is None:
+        default = ExamGuide.objects.default()
+        guide_code = default.code if default else ""
     finished = Attempt.objects.finished().filter(user=user, blueprint__guide__code=guide_code)
     history = list(finished.select_related("blueprint").order_by("finished_at"))
     rows = (

@@ -54,7 +54,7 @@ class QuestionForm(forms.Form):
                 label=f"{guide.code} domain",
                 choices=[("", "—")]
                 + [(d.name, f"{d.name} ({d.weight:g}%)") for d in guide.domains.all()],
-                required=guide.code == "DVA-C01",
+                required=guide.is_default,
             )
         self.helper = FormHelper()
         self.helper.form_tag = False
@@ -238,7 +238,7 @@ class ImportForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        guide = ExamGuide.objects.filter(code="DVA-C01").prefetch_related("domains").first()
+        guide = ExamGuide.objects.prefetch_related("domains").default()
         self.fields["default_domain"].choices = [("", "—")] + (
             [(d.name, d.name) for d in guide.domains.all()] if guide else []
         )

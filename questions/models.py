@@ -5,6 +5,12 @@ from django.db import models
 from django.db.models import Q
 
 
+class ExamGuideQuerySet(models.QuerySet):
+    def default(self) -> "ExamGuide | None":
+        """Return the guide marked `is_default` (at most one, a constraint says), or None."""
+        return self.filter(is_default=True).first()
+
+
 class ExamGuide(models.Model):
     """An exam specification (e.g. DVA-C01): length, time, scoring and its domains."""
 
@@ -16,6 +22,8 @@ class ExamGuide(models.Model):
     passing_score = models.PositiveSmallIntegerField(default=720)
     is_default = models.BooleanField(default=False)
     position = models.PositiveSmallIntegerField(default=0)
+
+    objects = ExamGuideQuerySet.as_manager()
 
     class Meta:
         ordering = ["position", "code"]
