@@ -230,6 +230,24 @@ def format_weight(weight: float) -> str:
     return f"{weight:.5f}".rstrip("0").rstrip(".")
 
 
+def weight_to_correct(weight: float, *, single: bool, full: float) -> tuple[bool, str | None]:
+    """Turn an answer's credit weight (percent) into (correct, warning or None).
+
+    The bank has no partial credit. In a multiple-answer question any positive weight marks a
+    keyed option. In a single-answer question only a weight of at least `full` does (GIFT writes
+    100; Moodle XML may write 99.99 for a rounded full mark), and a partial weight is imported as
+    incorrect with a warning to say so.
+    """
+    if not single:
+        return weight > 0, None
+    if 0 < weight < full:
+        return False, (
+            f"gives partial credit ({format_weight(weight)}%) in a single-answer question; "
+            "imported as incorrect"
+        )
+    return weight >= full, None
+
+
 def append_select_phrase(stem: str, n: int) -> str:
     """Return the stem with "(Select N.)" after its last sentence (or below a code block)."""
     stem = stem.rstrip()

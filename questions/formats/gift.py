@@ -26,6 +26,7 @@ from .base import (
     format_weight,
     key_from_title,
     normalise_question,
+    weight_to_correct,
 )
 from .html_text import html_to_markdown, looks_like_html
 
@@ -212,14 +213,9 @@ class _Reader:
             text, _fmt, more = _text(text_raw, fmt)
             rationale, _fmt, more_feedback = _text(feedback_raw, fmt)
             notes += more + more_feedback
-            if single and 0 < weight < 100:
-                collector.warn(
-                    number,
-                    line,
-                    f"answer {position} gives partial credit ({format_weight(weight)}%) in a "
-                    "single-answer question; imported as incorrect",
-                )
-            correct = weight >= 100 if single else weight > 0
+            correct, warning = weight_to_correct(weight, single=single, full=100)
+            if warning:
+                collector.warn(number, line, f"answer {position} {warning}")
             options.append({"text": text, "correct": correct, "rationale": rationale})
         for note in dict.fromkeys(notes):
             collector.warn(number, line, note)

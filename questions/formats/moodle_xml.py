@@ -28,6 +28,7 @@ from .base import (
     format_weight,
     key_from_title,
     normalise_question,
+    weight_to_correct,
 )
 from .html_text import html_to_markdown, looks_like_html
 
@@ -147,14 +148,9 @@ class _Reader:
             text, more = _text(answer)
             rationale, more_feedback = _text(answer.find("feedback"))
             notes += more + more_feedback
-            if single and 0 < fraction < 100:
-                collector.warn(
-                    number,
-                    line,
-                    f"answer {position} gives partial credit ({format_weight(fraction)}%) in a "
-                    "single-answer question; imported as incorrect",
-                )
-            correct = fraction >= 99.99 if single else fraction > 0
+            correct, warning = weight_to_correct(fraction, single=single, full=99.99)
+            if warning:
+                collector.warn(number, line, f"answer {position} {warning}")
             options.append({"text": text, "correct": correct, "rationale": rationale})
         if problems:
             collector.error(number, line, "; ".join(problems))
