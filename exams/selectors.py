@@ -9,6 +9,7 @@ from datetime import datetime
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.utils import timezone
 
+from core.errors import ApplicationError
 from questions.models import Option
 
 from .models import Attempt, AttemptItem, Blueprint, ItemSelection
@@ -95,6 +96,10 @@ def attempt_item_for_display(*, attempt: Attempt, position: int) -> DisplayItem:
     return _display(item)
 
 
+class ReviewNotOpen(ApplicationError):
+    """Keys and explanations were asked for before the attempt was submitted."""
+
+
 def attempt_review_items(
     *, attempt: Attempt, show: str = "all", domain_id: int | None = None
 ) -> list[DisplayItem]:
@@ -104,7 +109,7 @@ def attempt_review_items(
     one domain.
     """
     if attempt.state == Attempt.State.IN_PROGRESS:
-        raise PermissionError("The review with keys opens only after submission.")
+        raise ReviewNotOpen("The review with keys opens only after submission.", status=403)
     items = AttemptItem.objects.filter(attempt=attempt)
     if show == "incorrect":
         items = items.filter(is_correct=False)

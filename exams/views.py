@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET, require_POST
 from core import ratelimit
 from core.client_ip import client_ip
 from core.forms import apply_validation_error
+from core.middleware import wants_json
 
 from . import selectors, services
 from .forms import (
@@ -36,10 +37,6 @@ take_exam_required = permission_required("exams.take_exam", raise_exception=True
 
 def _ip(request) -> str | None:
     return client_ip(request)
-
-
-def _wants_json(request) -> bool:
-    return "application/json" in request.headers.get("Accept", "")
 
 
 def _own_attempt(request, attempt_id: int) -> Attempt:
@@ -190,7 +187,7 @@ def answer_save(request, attempt_id: int, position: int):
         return JsonResponse({"ok": False, "error": form.error_message()}, status=400)
     option_ids, seq = form.cleaned_data["option"], form.cleaned_data["seq"]
     go = form.cleaned_data["go"]
-    if form.cleaned_data["nav_only"] and not _wants_json(request):
+    if form.cleaned_data["nav_only"] and not wants_json(request):
         # A checked practice item is locked: its page's buttons only navigate.
         return _target(go, position, attempt.items.count(), attempt)
     try:
@@ -205,8 +202,8 @@ def answer_save(request, attempt_id: int, position: int):
         if go == "check":
             services.item_check(user=request.user, attempt_id=attempt.pk, position=position)
     except services.AttemptClosed as exc:
-        if _wants_json(request):
-            return JsonResponse({"ok": False, "closed": True, "error": str(exc)}, status=409)
+        if wants_json(request):
+            raise  # core's middleware answers 409 {"ok": false, "closed": true, "error": ...}
         messages.error(request, str(exc))
         return (
             redirect("exams:results", attempt_id=attempt.pk)
@@ -215,13 +212,13 @@ def answer_save(request, attempt_id: int, position: int):
         )
     except (ValidationError, PermissionDenied) as exc:
         message = " ".join(getattr(exc, "messages", [str(exc)]))
-        if _wants_json(request):
+        if wants_json(request):
             return JsonResponse({"ok": False, "error": message}, status=400)
         messages.error(request, message)
         return redirect("exams:question", attempt_id=attempt.pk, position=position)
     except AttemptItem.DoesNotExist as exc:
         raise Http404("No such question in this attempt.") from exc
-    if _wants_json(request):
+    if wants_json(request):
         return JsonResponse({"ok": True, "seq": item.answer_seq, "position": position})
     total = attempt.items.count()
     return _target(go, position, total, attempt)
@@ -252,13 +249,13 @@ def flag_toggle(request, attempt_id: int, position: int):
             flagged=flagged,
             ip=_ip(request),
         )
-    except services.AttemptClosed as exc:
-        if _wants_json(request):
-            return JsonResponse({"ok": False, "closed": True, "error": str(exc)}, status=409)
+    except services.AttemptClosed:
+        if wants_json(request):
+            raise  # core's middleware answers 409 {"ok": false, "closed": true, "error": ...}
         return _closed_redirect(request, attempt)
     except AttemptItem.DoesNotExist as exc:
         raise Http404("No such question in this attempt.") from exc
-    if _wants_json(request):
+    if wants_json(request):
         return JsonResponse({"ok": True, "flagged": item.flagged})
     return redirect("exams:question", attempt_id=attempt.pk, position=position)
 
@@ -288,15 +285,15 @@ def eliminate_toggle(request, attempt_id: int, position: int):
             option_id=form.cleaned_data["option"],
             eliminated=form.cleaned_data["eliminated"],
         )
-    except services.AttemptClosed as exc:
-        if _wants_json(request):
-            return JsonResponse({"ok": False, "closed": True, "error": str(exc)}, status=409)
+    except services.AttemptClosed:
+        if wants_json(request):
+            raise  # core's middleware answers 409 {"ok": false, "closed": true, "error": ...}
         return _closed_redirect(request, attempt)
     except ValidationError as exc:
         return _json_error(" ".join(exc.messages))
     except AttemptItem.DoesNotExist as exc:
         raise Http404("No such question in this attempt.") from exc
-    if _wants_json(request):
+    if wants_json(request):
         return JsonResponse({"ok": True, "eliminated": item.eliminated})
     return redirect("exams:question", attempt_id=attempt.pk, position=position)
 
@@ -309,7 +306,7 @@ def text_size_set(request):
     if not form.is_valid():
         return _json_error("Choose a text size between the smallest and the largest step.")
     user_text_size_set(user=request.user, size=form.cleaned_data["size"])
-    if _wants_json(request):
+    if wants_json(request):
         return JsonResponse({"ok": True, "size": request.user.text_size})
     back = request.POST.get("next", "")
     if not url_has_allowed_host_and_scheme(

@@ -11,6 +11,8 @@ from django.db import transaction
 from django.db.models import ProtectedError
 from django.utils.text import slugify
 
+from core.errors import ApplicationError
+
 from .content_rules import question_problems
 from .markdown import render_inline, render_markdown
 from .models import Domain, ExamGuide, Option, Question, QuestionDomain, QuestionVersion, Tag
@@ -268,7 +270,7 @@ class ImportReport:
         return len(self.created) + len(self.updated)
 
 
-class ImportFailed(Exception):
+class ImportFailed(ApplicationError):
     """Raised by an all-or-nothing import when any question fails; nothing was written."""
 
     def __init__(self, report: ImportReport):

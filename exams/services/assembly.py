@@ -5,13 +5,14 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
+from core.errors import ApplicationError
 from questions.allocation import allocate_by_largest_remainder
 from questions.models import Domain, Option, Question
 
 from ..models import Blueprint
 
 
-class BankTooSmall(Exception):
+class BankTooSmall(ApplicationError):
     """The published bank cannot fill the blueprint; the message says where it falls short."""
 
     def __init__(

@@ -11,6 +11,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from core.errors import ApplicationError
+
 from ..models import (
     MAX_DURATION_MINUTES,
     Attempt,
@@ -40,8 +42,14 @@ def _epoch_ms(moment: datetime) -> int:
     return int(moment.timestamp() * 1000)
 
 
-class AttemptClosed(Exception):
+class AttemptClosed(ApplicationError):
     """The attempt no longer accepts answers (submitted, or past its deadline)."""
+
+    # JSON clients (the page's autosave) stop retrying on 409 and read `closed`.
+    status = 409
+
+    def __init__(self, message: str = ""):
+        super().__init__(message, extra={"closed": True})
 
 
 def _log(attempt: Attempt, kind: str, *, actor=None, ip: str | None = None, **detail) -> None:
