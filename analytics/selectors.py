@@ -87,7 +87,12 @@ def student_dashboard(*, user, guide_code: str | None = None) -> StudentDashboar
         .annotate(c=Sum("correct"), t=Sum("total"), n=Count("attempt", distinct=True))
     }
     standings = [
-        DomainStanding(d, totals[d.pk]["c"], totals[d.pk]["t"], totals[d.pk]["n"])
+        DomainStanding(
+            domain=d,
+            correct=totals[d.pk]["c"],
+            items=totals[d.pk]["t"],
+            attempts=totals[d.pk]["n"],
+        )
         for d in domains
         if d.pk in totals
     ]
@@ -109,12 +114,12 @@ def student_dashboard(*, user, guide_code: str | None = None) -> StudentDashboar
         .order_by("-attempt__finished_at", "position")[:8]
     )
     return StudentDashboard(
-        history,
-        dict(series),
-        standings,
-        weakest,
-        drills,
-        missed,
+        history=history,
+        domain_series=dict(series),
+        standings=standings,
+        weakest=weakest,
+        drills=drills,
+        missed=missed,
         pending_analytics=len(history) - len(seen_attempts),
     )
 
@@ -150,7 +155,14 @@ def item_analysis(*, blueprint: Blueprint) -> ItemAnalysis:
     run = AnalyticsRun.objects.filter(blueprint=blueprint).first()
     option_ids = {int(k) for i in items for k in i.option_counts}
     options = {o.pk: o for o in Option.objects.filter(pk__in=option_ids)}
-    return ItemAnalysis(blueprint, stats, items, since, run, options)
+    return ItemAnalysis(
+        blueprint=blueprint,
+        stats=stats,
+        items=items,
+        attempts_since=since,
+        run=run,
+        options=options,
+    )
 
 
 # ---- Cohort reports --------------------------------------------------------------------------
@@ -252,18 +264,18 @@ def cohort_report(
         .values_list("week", "mean", "n")
     ]
     return CohortReport(
-        cohort,
-        blueprint,
-        start,
-        end,
-        students,
-        summary["n"],
-        summary["passed"],
-        summary["mean"],
-        histogram,
-        domain_means,
-        [d.name for d in domains],
-        heatmap,
-        at_risk,
-        trend,
+        cohort=cohort,
+        blueprint=blueprint,
+        start=start,
+        end=end,
+        students=students,
+        attempts=summary["n"],
+        passed=summary["passed"],
+        mean_scaled=summary["mean"],
+        histogram=histogram,
+        domain_means=domain_means,
+        heatmap_domains=[d.name for d in domains],
+        heatmap=heatmap,
+        at_risk=at_risk,
+        trend=trend,
     )

@@ -239,7 +239,15 @@ def score_attempt(
         else:
             percent = None
             meets = None
-        domains.append(DomainResult(name, domain_correct, domain_total, percent, meets))
+        domains.append(
+            DomainResult(
+                domain=name,
+                correct=domain_correct,
+                total=domain_total,
+                percent=percent,
+                meets=meets,
+            )
+        )
 
     scaled = scaled_score(
         correct, scored_total, cut_fraction=cut_fraction, passing_score=passing_score
