@@ -139,13 +139,18 @@ class AttemptQuerySet(models.QuerySet):
         return self.exclude(state=Attempt.State.IN_PROGRESS)
 
 
+class AttemptState(models.TextChoices):
+    """Where an attempt stands; used as `Attempt.State` (module level so `Meta` can name it)."""
+
+    IN_PROGRESS = "in_progress", "In progress"
+    SUBMITTED = "submitted", "Submitted"
+    EXPIRED = "expired", "Time expired (submitted automatically)"
+
+
 class Attempt(models.Model):
     """One sitting of a blueprint by a student; the server owns its clock."""
 
-    class State(models.TextChoices):
-        IN_PROGRESS = "in_progress", "In progress"
-        SUBMITTED = "submitted", "Submitted"
-        EXPIRED = "expired", "Time expired (submitted automatically)"
+    State = AttemptState
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="attempts"
@@ -187,14 +192,14 @@ class Attempt(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["user", "blueprint"],
-                condition=Q(state="in_progress"),
+                condition=Q(state=AttemptState.IN_PROGRESS),
                 name="one_open_attempt_per_blueprint",
                 violation_error_message="You already have this exam in progress.",
             ),
             models.CheckConstraint(
-                condition=(Q(state="in_progress") & Q(finished_at__isnull=True))
+                condition=(Q(state=AttemptState.IN_PROGRESS) & Q(finished_at__isnull=True))
                 | (
-                    ~Q(state="in_progress")
+                    ~Q(state=AttemptState.IN_PROGRESS)
                     & Q(finished_at__isnull=False)
                     & Q(scaled_score__isnull=False)
                 ),
