@@ -9,7 +9,7 @@ from accounts.models import TEXT_SIZE_MAX
 from core.form_fields import DB_BIGINT_MAX, IdField, IdListField
 from questions.models import Domain
 
-from .models import AttemptEvent, Blueprint
+from .models import Blueprint
 
 
 class BlueprintForm(forms.ModelForm):
@@ -180,13 +180,3 @@ class ResultsFilterForm(forms.Form):
             "show": self.cleaned_data["show"] or "all",
             "domain_id": self.cleaned_data["domain"],
         }
-
-
-class AuditLogFilterForm(forms.Form):
-    user = forms.CharField(required=False, max_length=150)
-    kind = forms.ChoiceField(required=False, choices=[("", "Any"), *AttemptEvent.Kind.choices])
-    attempt = IdField(required=False)
-
-    def error_text(self) -> str:
-        """Return the errors as one sentence naming each filter."""
-        return "; ".join(f"{name}: {' '.join(errors)}" for name, errors in self.errors.items())

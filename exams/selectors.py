@@ -12,7 +12,7 @@ from django.utils import timezone
 from core.errors import ApplicationError
 from questions.models import Option
 
-from .models import Attempt, AttemptItem, Blueprint, ItemSelection
+from .models import Attempt, AttemptEvent, AttemptItem, Blueprint, ItemSelection
 
 
 def blueprint_list_for_student(*, user) -> QuerySet[Blueprint]:
@@ -171,3 +171,10 @@ def attempt_result_counts(*, attempt: Attempt) -> ResultCounts:
         flagged=sum(r["flags"] for r in rows),
         domains=[(r["domain_id"], r["domain__name"], r["n"]) for r in rows],
     )
+
+
+def audit_event_list() -> QuerySet[AttemptEvent]:
+    """Every attempt audit event, newest first, with what the audit log page shows preloaded."""
+    return AttemptEvent.objects.select_related(
+        "actor", "attempt__user", "attempt__blueprint"
+    ).order_by("-at", "-pk")

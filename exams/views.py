@@ -18,9 +18,9 @@ from core.forms import apply_validation_error
 from core.middleware import wants_json
 
 from . import selectors, services
+from .filters import AuditLogFilter
 from .forms import (
     AnswerForm,
-    AuditLogFilterForm,
     BlueprintForm,
     EliminateForm,
     FlagForm,
@@ -455,25 +455,15 @@ def blueprint_edit(request, blueprint_id: int | None = None):
 @login_required
 @permission_required("accounts.manage_roles", raise_exception=True)
 def audit_log(request):
-    events = AttemptEvent.objects.select_related(
-        "actor", "attempt__user", "attempt__blueprint"
-    ).order_by("-at", "-pk")
-    form = AuditLogFilterForm(request.GET)
-    valid = form.is_valid()
+    filters = AuditLogFilter(request.GET, queryset=selectors.audit_event_list())
+    valid = filters.is_valid()
     username = request.GET.get("user", "").strip()
     kind = request.GET.get("kind", "")
     attempt_id = request.GET.get("attempt", "")
     if not valid:
         # "²" or an id past the bigint range would fail in the query: say so instead.
-        messages.error(request, f"Check the filters: {form.error_text()}")
-        events = events.none()
-    else:
-        if form.cleaned_data["user"]:
-            events = events.filter(attempt__user__username=form.cleaned_data["user"])
-        if form.cleaned_data["kind"]:
-            events = events.filter(kind=form.cleaned_data["kind"])
-        if form.cleaned_data["attempt"]:
-            events = events.filter(attempt_id=form.cleaned_data["attempt"])
+        messages.error(request, f"Check the filters: {filters.error_text()}")
+    events = filters.qs if valid else filters.queryset.none()
     page = Paginator(events, 50).get_page(request.GET.get("page"))
     return render(
         request,

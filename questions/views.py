@@ -15,6 +15,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from core.forms import apply_validation_error
 
 from . import formats, importing, selectors, services
+from .filters import ExportFilter, QuestionFilter
 from .forms import (
     PUBLISH_NEEDS,
     ImportForm,
@@ -24,7 +25,7 @@ from .forms import (
     option_formset,
     options_from,
 )
-from .list_forms import BulkStatusForm, ExportForm, QuestionFilterForm
+from .list_forms import BulkStatusForm
 from .models import ExamGuide, Question, Tag
 
 author_required = permission_required("questions.author_question", raise_exception=True)
@@ -33,21 +34,15 @@ author_required = permission_required("questions.author_question", raise_excepti
 NO_FILTERS = dict.fromkeys(("guide", "domain", "kind", "status", "tag", "search"), "")
 
 
-def _filters(form) -> dict | None:
-    """Return the list filters from a bound filter form, or None when the query is invalid."""
-    return form.filters() if form.is_valid() else None
-
-
 @login_required
 @author_required
 def question_list(request):
-    form = QuestionFilterForm(request.GET)
-    filters = _filters(form)
-    if filters is None:
-        messages.error(request, f"Check the filters: {form.error_text()}")
-        questions = Question.objects.none()
+    filterset = QuestionFilter(request.GET)
+    if filterset.is_valid():
+        filters, questions = filterset.selector_kwargs(), filterset.qs
     else:
-        questions = selectors.question_list(**filters)
+        messages.error(request, f"Check the filters: {filterset.error_text()}")
+        filters, questions = None, Question.objects.none()
     page = Paginator(questions, 25).get_page(request.GET.get("page"))
     return render(
         request,
@@ -302,13 +297,13 @@ def question_import(request):
 @login_required
 @permission_required("questions.import_question", raise_exception=True)
 def question_export(request):
-    form = ExportForm(request.GET)
-    if not form.is_valid():
+    filterset = ExportFilter(request.GET)
+    if not filterset.is_valid():
         return HttpResponseBadRequest(
-            f"Cannot export: {form.error_text()}", content_type="text/plain; charset=utf-8"
+            f"Cannot export: {filterset.error_text()}", content_type="text/plain; charset=utf-8"
         )
-    fmt = form.cleaned_data["format"]
-    questions = selectors.question_list(**form.filters()).prefetch_related(
+    fmt = filterset.form.cleaned_data["format"]
+    questions = filterset.qs.prefetch_related(
         "current_version__options", "domain_links__guide", "domain_links__domain"
     )
     data = [services.question_as_data(q) for q in questions]
