@@ -8,5 +8,6 @@ class DemoConfig(AppConfig):
     verbose_name = "Demo data"
 
     def ready(self):
-        # Register the demo-password deployment check (`manage.py check --deploy`).
+        # Register the demo-password deployment check (`manage.py check --deploy`). A late import:
+        # the check imports the user model, which needs the app registry loaded.
         from . import checks  # noqa: F401

@@ -13,11 +13,9 @@ from django.utils.text import slugify
 
 from core.errors import ApplicationError
 
-from .content_rules import question_problems
+from .content_rules import REQUIRED_GUIDE, question_problems
 from .markdown import render_inline, render_markdown
 from .models import Domain, ExamGuide, Option, Question, QuestionDomain, QuestionVersion, Tag
-
-REQUIRED_GUIDE = "DVA-C01"
 
 
 def normalise_stem(stem: str) -> str:

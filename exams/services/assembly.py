@@ -142,7 +142,8 @@ def form_from_questions(
     """
     rows = list(
         Question.objects.published()
-        .filter(pk__in=question_ids, domain_links__guide__code="DVA-C01")
+        # One row per question: its domain in the default guide.
+        .filter(pk__in=question_ids, domain_links__guide__is_default=True)
         .exclude(pk__in=excluded_question_ids)
         .values_list("pk", "current_version_id", "domain_links__domain_id")
     )
