@@ -63,7 +63,7 @@ def _items_in_order(attempt: Attempt) -> QuerySet[AttemptItem]:
 def attempt_navigator(*, attempt: Attempt) -> list[NavEntry]:
     """Answered/flagged state of every item, in one query."""
     rows = _items_in_order(attempt).values_list("position", "has_answer", "flagged")
-    return [NavEntry(p, a, f) for p, a, f in rows]
+    return [NavEntry(position=p, answered=a, flagged=f) for p, a, f in rows]
 
 
 @dataclass
@@ -140,7 +140,7 @@ def attempt_review_rows(*, attempt: Attempt) -> list[ReviewRow]:
     rows = _items_in_order(attempt).values_list(
         "position", "has_answer", "flagged", "version__stem"
     )
-    return [ReviewRow(p, a, f, s) for p, a, f, s in rows]
+    return [ReviewRow(position=p, answered=a, flagged=f, stem=s) for p, a, f, s in rows]
 
 
 @dataclass(frozen=True)
