@@ -11,9 +11,10 @@ from dataclasses import dataclass
 from django.db import transaction
 
 from . import formats
+from .content_rules import REQUIRED_GUIDE
 from .formats import ParseResult
 from .models import Question
-from .services import REQUIRED_GUIDE, ImportFailed, ImportReport, bank_import
+from .services import ImportFailed, ImportReport, bank_import
 
 
 @dataclass
