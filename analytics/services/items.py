@@ -14,6 +14,7 @@ from exams.models import Attempt, AttemptItem, Blueprint, ItemSelection
 from questions.models import QuestionVersion
 
 from ..models import BlueprintStatistics, ItemStatistic
+from .planner import planner_statistics_refresh
 
 
 def blueprint_statistics_compute(*, blueprint_id: int, progress=None) -> BlueprintStatistics:
@@ -22,6 +23,7 @@ def blueprint_statistics_compute(*, blueprint_id: int, progress=None) -> Bluepri
     `progress(percent, message)` is called along the way so a page can show it.
     """
     report = progress or (lambda percent, message: None)
+    planner_statistics_refresh()
     blueprint = Blueprint.objects.get(pk=blueprint_id)
     finished = Attempt.objects.finished().filter(blueprint=blueprint)
     report(5, "Reading answers")

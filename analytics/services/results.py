@@ -8,6 +8,8 @@ from exams.models import Attempt
 from exams.scoring import GRADED_ITEMS_SQL
 from exams.services import attempt_regrade
 
+from .planner import planner_statistics_refresh
+
 # Derived rows cover finished attempts only (passed as a query parameter, never spelled here).
 _OPEN = Attempt.State.IN_PROGRESS.value
 
@@ -82,6 +84,7 @@ def standings_compute(*, user_id: int | None = None) -> None:
 @transaction.atomic
 def recompute_everything() -> dict:
     """Rebuild every derived row from the raw answers, in one transaction."""
+    planner_statistics_refresh()
     regraded = regrade_from_raw_answers()
     for attempt_id in sorted(regraded):
         # Scores shown to students must agree with the analytics: rescore, with an audit entry.
