@@ -7,20 +7,33 @@ the linter passes.
 
 from __future__ import annotations
 
+import datetime
 import re
 from collections.abc import Iterable
 from typing import Any
 
-from .reference import GUIDES
+from .reference import GUIDES, TASK_STATEMENTS
 
 KINDS = ("multiple_choice", "multiple_response")
 DIFFICULTIES = ("easy", "medium", "hard")
-# Every question needs a domain of the default guide; the shipped guides say which one that is.
-REQUIRED_GUIDE = next(guide["code"] for guide in GUIDES if guide["is_default"])
+# The default guide (imports without a guide name its domains; practice forms use it). A
+# question may belong to one guide only: publishing needs a domain in at least one guide.
+DEFAULT_GUIDE = next(guide["code"] for guide in GUIDES if guide["is_default"])
 # Domain names per exam code, taken from the shipped exam guides so there is one list.
 DOMAINS: dict[str, tuple[str, ...]] = {
     guide["code"]: tuple(name for name, _weight in guide["domains"]) for guide in GUIDES
 }
+# Task statement code -> its domain name, per exam code (DVA-C02 has 13, DVA-C01 none). A
+# question with a domain in a guide that has task statements needs one of them to publish.
+TASK_STATEMENT_DOMAINS: dict[str, dict[str, str]] = {
+    code: {number: domain for number, domain, _title, _skills in statements}
+    for code, statements in TASK_STATEMENTS.items()
+}
+REVIEW_VERDICTS = ("accepted", "accepted_with_changes", "rejected")
+REVIEWER_MAX_LENGTH = 200  # QuestionReview.reviewer
+REVIEW_NOTES_MAX_LENGTH = 2000
+MAX_REVIEWS = 50
+MAX_ENEMIES = 50
 MIN_MC_OPTIONS = 4
 MIN_MR_OPTIONS = 5
 KEY_MAX_LENGTH = 100  # Question.key is a SlugField(max_length=100)
@@ -211,6 +224,12 @@ def _metadata_problems(q: dict) -> list[str]:
                 elif canonical_domain(code, name) is None:
                     choices = ", ".join(DOMAINS[code])
                     problems.append(f"{code} has no domain {name!r} (one of: {choices})")
+    problems += _task_statement_problems(q.get("task_statements"), domains)
+    problems += _enemy_problems(q.get("enemies"), key)
+    reviewed_on = q.get("reviewed_on")
+    if reviewed_on not in (None, "") and parse_date(reviewed_on) is None:
+        problems.append(f"reviewed_on must be a date such as 2026-12-02, not {reviewed_on!r}")
+    problems += _review_problems(q.get("reviews"))
     difficulty = q.get("difficulty")
     if difficulty is not None and difficulty not in DIFFICULTIES:
         problems.append(f"the difficulty must be easy, medium or hard, not {difficulty!r}")
@@ -231,6 +250,105 @@ def _metadata_problems(q: dict) -> list[str]:
             f"{EXPLANATION_MAX_LENGTH}"
         )
     problems += _reference_problems(q.get("references"))
+    return problems
+
+
+def parse_date(value: Any) -> datetime.date | None:
+    """Return an ISO date (2026-12-02) as a date, or None when it is not one."""
+    if isinstance(value, datetime.date):
+        return value
+    if not isinstance(value, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value.strip()):
+        return None
+    try:
+        return datetime.date.fromisoformat(value.strip())
+    except ValueError:
+        return None
+
+
+def _task_statement_problems(task_statements: Any, domains: Any) -> list[str]:
+    """Each task statement must exist in its guide and sit in the question's domain there."""
+    if task_statements in (None, {}):
+        return []
+    if not isinstance(task_statements, dict):
+        return ['the task statements must be an object such as {"DVA-C02": "1.2"}']
+    domains = domains if isinstance(domains, dict) else {}
+    problems: list[str] = []
+    for code, number in task_statements.items():
+        if number in (None, ""):
+            continue
+        if code not in DOMAINS:
+            problems.append(f"unknown exam code {code!r} in task_statements")
+            continue
+        known = TASK_STATEMENT_DOMAINS.get(code, {})
+        if not isinstance(number, str) or number.strip() not in known:
+            choices = ", ".join(known) or "none"
+            problems.append(
+                f"{code} has no task statement {number!r} (one of: {choices})"
+                if known
+                else f"{code} has no task statements; leave its task statement empty"
+            )
+            continue
+        domain = canonical_domain(code, domains.get(code))
+        if domain is None:
+            problems.append(f"the {code} task statement {number} needs a {code} domain")
+        elif known[number.strip()] != domain:
+            problems.append(
+                f"the {code} task statement {number} belongs to {known[number.strip()]}, "
+                f"not to the {code} domain {domain}"
+            )
+    return problems
+
+
+def _enemy_problems(enemies: Any, key: Any) -> list[str]:
+    if enemies in (None, []):
+        return []
+    if not isinstance(enemies, list) or not all(_is_text(e) for e in enemies):
+        return ["the enemies must be a list of question keys"]
+    if len(enemies) > MAX_ENEMIES:
+        return [f"the enemies number {len(enemies)}; the most is {MAX_ENEMIES}"]
+    problems = []
+    for enemy in enemies:
+        if not _KEY.match(enemy.strip()) or len(enemy.strip()) > KEY_MAX_LENGTH:
+            problems.append(f"the enemy {enemy[:80]!r} is not a question key")
+        elif isinstance(key, str) and enemy.strip() == key:
+            problems.append("a question cannot be its own enemy")
+    return problems
+
+
+def _review_problems(reviews: Any) -> list[str]:
+    if reviews in (None, []):
+        return []
+    if not isinstance(reviews, list):
+        return ["the reviews must be a list of objects with reviewer, verdict, notes and date"]
+    if len(reviews) > MAX_REVIEWS:
+        return [f"the reviews number {len(reviews)}; the most is {MAX_REVIEWS}"]
+    problems = []
+    for number, review in enumerate(reviews, start=1):
+        if not isinstance(review, dict):
+            problems.append(f"review {number} is not an object with reviewer, verdict and date")
+            continue
+        reviewer = review.get("reviewer")
+        if not _is_text(reviewer):
+            problems.append(f"review {number} names no reviewer")
+        elif len(reviewer) > REVIEWER_MAX_LENGTH:
+            problems.append(f"review {number}: the reviewer is longer than {REVIEWER_MAX_LENGTH}")
+        if review.get("verdict") not in REVIEW_VERDICTS:
+            problems.append(
+                f"review {number}: the verdict must be accepted, accepted_with_changes or "
+                f"rejected, not {review.get('verdict')!r}"
+            )
+        notes = review.get("notes")
+        if notes is not None and not isinstance(notes, str):
+            problems.append(f"review {number}: the notes must be text")
+        elif notes and len(notes) > REVIEW_NOTES_MAX_LENGTH:
+            problems.append(
+                f"review {number}: the notes are longer than {REVIEW_NOTES_MAX_LENGTH} characters"
+            )
+        if parse_date(review.get("date")) is None:
+            problems.append(
+                f"review {number}: the date must be a date such as 2026-12-02, "
+                f"not {review.get('date')!r}"
+            )
     return problems
 
 
@@ -269,8 +387,16 @@ def _publish_problems(q: dict) -> list[str]:
     if not any(isinstance(r, str) and re.match(r"^https://\S+$", r.strip()) for r in references):
         problems.append("at least one reference must be an https:// URL")
     domains = q.get("domains")
-    if not (isinstance(domains, dict) and domains.get(REQUIRED_GUIDE)):
-        problems.append(f"the {REQUIRED_GUIDE} domain is missing")
+    domains = domains if isinstance(domains, dict) else {}
+    if not any(domains.get(code) for code in DOMAINS):
+        problems.append("the domain is missing: choose one in at least one exam guide")
+    task_statements = q.get("task_statements")
+    task_statements = task_statements if isinstance(task_statements, dict) else {}
+    for code, known in TASK_STATEMENT_DOMAINS.items():
+        if known and domains.get(code) and not task_statements.get(code):
+            problems.append(
+                f"the {code} task statement is missing (the question has a {code} domain)"
+            )
     return problems
 
 

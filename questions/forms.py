@@ -42,20 +42,53 @@ class QuestionForm(forms.Form):
     difficulty = forms.ChoiceField(
         choices=Question.Difficulty.choices, initial=Question.Difficulty.MEDIUM
     )
+    reviewed_on = forms.DateField(
+        required=False,
+        label="Reviewed on",
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text="When a second reader last checked the key, currency and cueing.",
+    )
+    enemies = forms.CharField(
+        required=False,
+        max_length=2000,
+        label="Enemies",
+        help_text="Keys of questions that must never share a form with this one, "
+        "comma-separated (they test the same point or give each other away).",
+    )
     change_note = forms.CharField(
         required=False, max_length=200, help_text="Optional: what you changed and why."
     )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.guides = list(ExamGuide.objects.prefetch_related("domains"))
+        self.guides = list(ExamGuide.objects.prefetch_related("domains", "task_statements__domain"))
         for guide in self.guides:
             self.fields[f"domain_{guide.code}"] = forms.ChoiceField(
                 label=f"{guide.code} domain",
                 choices=[("", "—")]
                 + [(d.name, f"{d.name} ({d.weight:g}%)") for d in guide.domains.all()],
-                required=guide.is_default,
+                required=False,
+                help_text="A question needs a domain in at least one guide.",
             )
+            statements = list(guide.task_statements.all())
+            if statements:
+                # Grouped by domain; the service checks that it belongs to the chosen domain.
+                groups: dict[str, list] = {}
+                for t in statements:
+                    groups.setdefault(t.domain.name, []).append((t.code, f"{t.code} {t.title}"))
+                self.fields[f"task_statement_{guide.code}"] = forms.ChoiceField(
+                    label=f"{guide.code} task statement",
+                    choices=[("", "—"), *groups.items()],
+                    required=False,
+                    help_text=f"Required to publish with a {guide.code} domain; it must belong "
+                    "to that domain.",
+                )
+        # Show each task statement right after its guide's domain.
+        order = ["kind", "stem", "explanation", "references", "tags", "difficulty"]
+        for guide in self.guides:
+            order += [f"domain_{guide.code}", f"task_statement_{guide.code}"]
+        order += ["reviewed_on", "enemies", "change_note"]
+        self.order_fields(order)
         self.helper = FormHelper()
         self.helper.form_tag = False
         self.helper.disable_csrf = True
@@ -71,6 +104,27 @@ class QuestionForm(forms.Form):
     def clean_tags(self):
         return sorted({t.strip() for t in self.cleaned_data["tags"].split(",") if t.strip()})
 
+    def clean_enemies(self) -> list[str]:
+        keys = [k.strip() for k in re.split(r"[,;\s]+", self.cleaned_data["enemies"]) if k.strip()]
+        bad = [k for k in keys if not re.fullmatch(r"[-a-zA-Z0-9_]{1,100}", k)]
+        if bad:
+            raise forms.ValidationError(f"Not a question key: {bad[0][:80]}")
+        return list(dict.fromkeys(keys))
+
+    def clean(self):
+        data = super().clean()
+        if not any(data.get(f"domain_{g.code}") for g in self.guides):
+            first = f"domain_{self.guides[0].code}" if self.guides else None
+            self.add_error(first, "Choose a domain in at least one exam guide.")
+        return data
+
+    def task_statement_values(self) -> dict:
+        return {
+            g.code: self.cleaned_data.get(f"task_statement_{g.code}")
+            for g in self.guides
+            if self.cleaned_data.get(f"task_statement_{g.code}")
+        }
+
     def domain_values(self) -> dict:
         return {
             g.code: self.cleaned_data.get(f"domain_{g.code}")
@@ -85,6 +139,10 @@ class QuestionForm(forms.Form):
         initial["tags"] = ", ".join(data.get("tags") or [])
         for code, name in (data.get("domains") or {}).items():
             initial[f"domain_{code}"] = name
+        for code, number in (data.get("task_statements") or {}).items():
+            initial[f"task_statement_{code}"] = number
+        initial["reviewed_on"] = data.get("reviewed_on")
+        initial["enemies"] = ", ".join(data.get("enemies") or [])
         return initial
 
 
@@ -133,7 +191,7 @@ def options_from(formset) -> list[dict]:
 
 PUBLISH_NEEDS = (
     "Publishing needs an explanation, a rationale for every option, at least one https:// "
-    "reference and a DVA-C01 domain."
+    "reference, a domain in at least one guide and, with a DVA-C02 domain, its task statement."
 )
 
 # The content rules speak of options by their number among the rows that count.
@@ -146,6 +204,16 @@ _FIELD_PREFIXES = (
     ("at least one reference", "references"),
     ("the references", "references"),
     ("the dva-c01 domain", "domain_DVA-C01"),
+    ("the domain is missing", "domain_DVA-C01"),
+    ("the dva-c02 task statement", "task_statement_DVA-C02"),
+    ("dva-c02 has no task statement", "task_statement_DVA-C02"),
+    ("the task statements", "task_statement_DVA-C02"),
+    ("a domain in at least one", "domain_DVA-C01"),
+    ("the enemies", "enemies"),
+    ("the enemy", "enemies"),
+    ("no question has the key", "enemies"),
+    ("a question cannot be its own enemy", "enemies"),
+    ("reviewed_on", "reviewed_on"),
     ("dva-c01 has no domain", "domain_DVA-C01"),
     ("dva-c02 has no domain", "domain_DVA-C02"),
     ("a dva-c01 domain", "domain_DVA-C01"),

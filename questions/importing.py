@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from django.db import transaction
 
 from . import formats
-from .content_rules import REQUIRED_GUIDE
+from .content_rules import DEFAULT_GUIDE
 from .formats import ParseResult
 from .models import Question
 from .services import ImportFailed, ImportReport, bank_import
@@ -63,7 +63,7 @@ def file_import(
             user=user,
             status=status,
             atomic=atomic,
-            default_domains={REQUIRED_GUIDE: default_domain} if default_domain else None,
+            default_domains={DEFAULT_GUIDE: default_domain} if default_domain else None,
         )
     except ImportFailed as failed:
         outcome.report = failed.report

@@ -66,6 +66,26 @@ class Domain(models.Model):
         return f"{self.guide.code} · {self.name}"
 
 
+class TaskStatement(models.Model):
+    """A task statement of an exam guide (e.g. DVA-C02 1.2), inside one of its domains."""
+
+    guide = models.ForeignKey(ExamGuide, on_delete=models.PROTECT, related_name="task_statements")
+    domain = models.ForeignKey(Domain, on_delete=models.PROTECT, related_name="task_statements")
+    code = models.CharField(max_length=10)
+    title = models.CharField(max_length=200)
+    skills = models.TextField(blank=True)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["guide__position", "position", "code"]
+        constraints = [
+            models.UniqueConstraint(fields=["guide", "code"], name="task_statement_unique_code"),
+        ]
+
+    def __str__(self):
+        return f"{self.code} {self.title}"
+
+
 class Tag(models.Model):
     """An AWS service tag (EC2, S3, IAM, Lambda, ...)."""
 
@@ -126,6 +146,11 @@ class Question(models.Model):
     current_version = models.OneToOneField(
         "QuestionVersion", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
+    reviewed_on = models.DateField(
+        null=True, blank=True, help_text="When a second reader last checked the item."
+    )
+    # Items that test the same point or give each other away: never in one form together.
+    enemies = models.ManyToManyField("self", symmetrical=True, blank=True)
     # Denormalised from the current version so lists can filter without joining versions.
     kind = models.CharField(max_length=20, choices=Kind.choices)
     stem_search = models.TextField(blank=True, editable=False)
@@ -153,6 +178,13 @@ class QuestionDomain(models.Model):
     question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="domain_links")
     guide = models.ForeignKey(ExamGuide, on_delete=models.PROTECT)
     domain = models.ForeignKey(Domain, on_delete=models.PROTECT, related_name="question_links")
+    task_statement = models.ForeignKey(
+        TaskStatement,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="question_links",
+    )
 
     class Meta:
         constraints = [
@@ -217,3 +249,28 @@ class Option(models.Model):
 
     def __str__(self):
         return self.text[:60]
+
+
+class QuestionReview(models.Model):
+    """A second reader's verdict on a question (shown with its versions in the history)."""
+
+    class Verdict(models.TextChoices):
+        ACCEPTED = "accepted", "Accepted"
+        ACCEPTED_WITH_CHANGES = "accepted_with_changes", "Accepted with changes"
+        REJECTED = "rejected", "Rejected"
+
+    question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="reviews")
+    version = models.ForeignKey(
+        QuestionVersion, on_delete=models.PROTECT, null=True, blank=True, related_name="reviews"
+    )
+    reviewer = models.CharField(max_length=200)
+    verdict = models.CharField(max_length=24, choices=Verdict.choices)
+    notes = models.TextField(blank=True)
+    reviewed_on = models.DateField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["question", "-reviewed_on", "-created_at"]
+
+    def __str__(self):
+        return f"{self.question_id}: {self.verdict} by {self.reviewer} on {self.reviewed_on}"

@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..content_rules import (
+    DEFAULT_GUIDE,
     DOMAINS,
-    REQUIRED_GUIDE,
     SELECT_WORDS,
     canonical_domain,
     expected_select_count,
@@ -28,6 +28,10 @@ FIELDS = (
     "domains",
     "tags",
     "difficulty",
+    "task_statements",
+    "enemies",
+    "reviewed_on",
+    "reviews",
 )
 # What a format can hold, in the names used by Format.holds.
 ALL_PARTS = frozenset(
@@ -43,6 +47,10 @@ ALL_PARTS = frozenset(
         "domains.DVA-C02",
         "tags",
         "difficulty",
+        "task_statements",
+        "enemies",
+        "reviewed_on",
+        "reviews",
     }
 )
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]*$", re.IGNORECASE)
@@ -118,7 +126,8 @@ def derive_kind(options: list[dict]) -> str:
 def normalise_question(q: dict) -> dict:
     """Return the question with every field of the bank schema, in schema order.
 
-    Text is stripped, missing fields get their empty value (key and difficulty None), domain
+    Text is stripped, missing fields get their empty value (key and difficulty None; the review
+    fields task_statements, enemies, reviewed_on and reviews are left out when empty), domain
     names are spelt as in the exam guide and empty domains are dropped. Values of the wrong
     type are kept as they are so that question_problems can name them.
     """
@@ -151,7 +160,33 @@ def normalise_question(q: dict) -> dict:
     if isinstance(tags, list):
         tags = [_clean(t) for t in tags]
     kind = q.get("kind") or (derive_kind(options) if isinstance(options, list) else None)
-    return {
+    task_statements = q.get("task_statements") or {}
+    if isinstance(task_statements, dict):
+        task_statements = {
+            code: _clean(task_statements[code])
+            for code in [c for c in DOMAINS if c in task_statements]
+            + [c for c in task_statements if c not in DOMAINS]
+            if task_statements[code] not in (None, "")
+        }
+    enemies = q.get("enemies") or []
+    if isinstance(enemies, list):
+        enemies = list(
+            dict.fromkeys(_clean(e) for e in enemies if not (isinstance(e, str) and not e.strip()))
+        )
+    reviews = q.get("reviews") or []
+    if isinstance(reviews, list):
+        reviews = [
+            {
+                "reviewer": _clean(r.get("reviewer") or ""),
+                "verdict": _clean(r.get("verdict")),
+                "notes": _clean(r.get("notes") or ""),
+                "date": _clean(r.get("date")),
+            }
+            if isinstance(r, dict)
+            else r
+            for r in reviews
+        ]
+    normalised = {
         "key": _clean(q.get("key")) or None,
         "kind": kind,
         "stem": _clean(q.get("stem") or ""),
@@ -162,6 +197,15 @@ def normalise_question(q: dict) -> dict:
         "tags": tags,
         "difficulty": _clean(q.get("difficulty")) or None,
     }
+    # The review fields are added only when given, so older files read back as they were.
+    extra = {
+        "task_statements": task_statements,
+        "enemies": enemies,
+        "reviewed_on": _clean(q.get("reviewed_on")) or None,
+        "reviews": reviews,
+    }
+    normalised.update((k, v) for k, v in extra.items() if v not in (None, "", [], {}))
+    return normalised
 
 
 def held_by(holds: frozenset[str], q: dict) -> dict:
@@ -184,6 +228,11 @@ def held_by(holds: frozenset[str], q: dict) -> dict:
         "domains": {c: n for c, n in q["domains"].items() if f"domains.{c}" in holds},
         "tags": q["tags"] if "tags" in holds else [],
         "difficulty": q["difficulty"] if "difficulty" in holds else None,
+        **{
+            k: q[k]
+            for k in ("task_statements", "enemies", "reviewed_on", "reviews")
+            if k in q and k in holds
+        },
     }
 
 
@@ -206,16 +255,16 @@ def domains_from_category(path: str) -> dict[str, str]:
     parts = [p.strip() for p in (path or "").split("/") if p.strip()]
     if not parts:
         return {}
-    code = "DVA-C02" if any(p.upper() == "DVA-C02" for p in parts[:-1]) else REQUIRED_GUIDE
+    code = "DVA-C02" if any(p.upper() == "DVA-C02" for p in parts[:-1]) else DEFAULT_GUIDE
     name = canonical_domain(code, parts[-1])
     return {code: name} if name else {}
 
 
 def category_for(q: dict) -> str:
     """Return the Moodle category path for a question's DVA-C01 domain."""
-    name = (q.get("domains") or {}).get(REQUIRED_GUIDE)
+    name = (q.get("domains") or {}).get(DEFAULT_GUIDE)
     # A category without a domain as its last part clears the domain for what follows.
-    return f"$course$/{REQUIRED_GUIDE}/{name}" if name else f"$course$/{REQUIRED_GUIDE}"
+    return f"$course$/{DEFAULT_GUIDE}/{name}" if name else f"$course$/{DEFAULT_GUIDE}"
 
 
 def correct_weights(options: list[dict]) -> list[float]:

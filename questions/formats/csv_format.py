@@ -18,6 +18,12 @@ case-insensitive and spaces or hyphens count as underscores):
     domain_dva_c02  e.g. Troubleshooting and Optimization
     tags            separated by "|" (or by "," when there is no "|")
     difficulty      easy, medium or hard
+    task_statement_dva_c01, task_statement_dva_c02
+                    the task statement code in that guide, e.g. 1.2 (DVA-C01 has none)
+    enemies         keys of questions never to share a form with this one, ";"-separated
+    reviewed_on     the date a second reader last checked it, e.g. 2026-12-02
+    reviews         the reviewers' verdicts as a JSON list of {"reviewer", "verdict",
+                    "notes", "date"} objects
 
 The exporter writes every column above with six option columns (more when a question has
 more options), "|" between references and tags, and CRLF line ends as RFC 4180 asks. A cell
@@ -30,6 +36,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import re
 from collections import Counter
 
@@ -45,6 +52,11 @@ TAIL_COLUMNS = (
     "domain_dva_c02",
     "tags",
     "difficulty",
+    "task_statement_dva_c01",
+    "task_statement_dva_c02",
+    "enemies",
+    "reviewed_on",
+    "reviews",
 )
 DEFAULT_OPTION_COLUMNS = 6
 # Every column the layout knows fits many times over; a header of 40,000 option columns made
@@ -52,7 +64,8 @@ DEFAULT_OPTION_COLUMNS = 6
 MAX_COLUMNS = 200
 HEADER_HINT = (
     "key, kind, stem, option_1 … option_6, correct, rationale_1 … rationale_6, explanation, "
-    "references, domain_dva_c01, domain_dva_c02, tags, difficulty"
+    "references, domain_dva_c01, domain_dva_c02, tags, difficulty, task_statement_dva_c01, "
+    "task_statement_dva_c02, enemies, reviewed_on, reviews"
 )
 # ASCII digits, at most four: int() refuses some Unicode digits and more than 4,300 digits.
 _OPTION = re.compile(r"^option_([0-9]{1,4})$")
@@ -67,6 +80,7 @@ _KINDS = {
     "multiple": "multiple_response",
 }
 _DOMAIN_COLUMNS = {"domain_dva_c01": "DVA-C01", "domain_dva_c02": "DVA-C02"}
+_TASK_STATEMENT_COLUMNS = {"task_statement_dva_c01": "DVA-C01", "task_statement_dva_c02": "DVA-C02"}
 
 
 def header(option_count: int = DEFAULT_OPTION_COLUMNS) -> list[str]:
@@ -173,6 +187,16 @@ def _read_row(
         problems.append(
             f"kind must be multiple_choice or multiple_response, not {cells['kind'].strip()!r}"
         )
+    reviews: object = []
+    reviews_cell = cells.get("reviews", "").strip()
+    if reviews_cell:
+        try:
+            reviews = json.loads(reviews_cell)
+        except (ValueError, RecursionError):
+            problems.append(
+                'reviews must be a JSON list such as [{"reviewer": "...", "verdict": '
+                '"accepted", "notes": "...", "date": "2026-12-02"}]'
+            )
     if problems:
         return None, problems
     question = {
@@ -192,6 +216,12 @@ def _read_row(
         "domains": {code: cells.get(column, "") for column, code in _DOMAIN_COLUMNS.items()},
         "tags": _split_tags(cells.get("tags", "")),
         "difficulty": cells.get("difficulty", "").strip().lower() or None,
+        "task_statements": {
+            code: cells.get(column, "").strip() for column, code in _TASK_STATEMENT_COLUMNS.items()
+        },
+        "enemies": _split_list(cells.get("enemies", ""), r"[;,\s]+"),
+        "reviewed_on": cells.get("reviewed_on", "").strip() or None,
+        "reviews": reviews,
     }
     return question, []
 
@@ -295,6 +325,13 @@ def export(questions: list[dict]) -> str:
                 q["domains"].get("DVA-C02", ""),
                 tags,
                 q["difficulty"] or "",
+                *(
+                    q.get("task_statements", {}).get(code, "")
+                    for code in _TASK_STATEMENT_COLUMNS.values()
+                ),
+                ";".join(q.get("enemies", [])),
+                q.get("reviewed_on") or "",
+                json.dumps(q["reviews"], ensure_ascii=False) if q.get("reviews") else "",
             ]
         )
     return out.getvalue()

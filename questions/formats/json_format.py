@@ -25,6 +25,10 @@ _TYPES: dict[str, tuple[type, ...]] = {
     "domains": (dict, type(None)),
     "tags": (list, type(None)),
     "difficulty": (str, type(None)),
+    "task_statements": (dict, type(None)),
+    "enemies": (list, type(None)),
+    "reviewed_on": (str, type(None)),
+    "reviews": (list, type(None)),
 }
 _TYPE_NAMES = {
     str: "text",
@@ -201,12 +205,17 @@ def parse(text: str) -> ParseResult:
 
 
 def export(questions: list[dict]) -> str:
-    """Write questions as a native JSON file (key and difficulty left out when unknown)."""
+    """Write questions as a native JSON file (fields left out when unknown or empty)."""
     out = []
     for q in questions:
         data = normalise_question(q)
         out.append(
-            {k: v for k, v in data.items() if not (k in ("key", "difficulty") and v is None)}
+            {
+                k: v
+                for k, v in data.items()
+                if not (k in ("key", "difficulty", "reviewed_on") and v is None)
+                and not (k in ("task_statements", "enemies", "reviews") and not v)
+            }
         )
     document = {"format": FORMAT_NAME, "version": VERSION, "questions": out}
     return json.dumps(document, indent=2, ensure_ascii=False) + "\n"

@@ -16,6 +16,13 @@ C02_FOR = {
     "Refactoring": "Development with AWS Services",
     "Monitoring and Troubleshooting": "Troubleshooting and Optimization",
 }
+# A DVA-C02 question needs a task statement of its DVA-C02 domain to publish.
+TASK_STATEMENT_FOR = {
+    "Development with AWS Services": "1.1",
+    "Security": "2.1",
+    "Deployment": "3.1",
+    "Troubleshooting and Optimization": "4.1",
+}
 
 
 def question_data(
@@ -24,6 +31,7 @@ def question_data(
     kind: str = "multiple_choice",
     stem: str | None = None,
     n_correct: int = 2,
+    task_statement: str | None = None,
 ) -> dict:
     n = next(_counter)
     if kind == "multiple_choice":
@@ -50,6 +58,7 @@ def question_data(
         "explanation": f"Explanation {n}: because of how the service behaves.",
         "references": ["https://docs.aws.amazon.com/example/latest/guide/page.html"],
         "domains": {"DVA-C01": domain, "DVA-C02": C02_FOR[domain]},
+        "task_statements": {"DVA-C02": task_statement or TASK_STATEMENT_FOR[C02_FOR[domain]]},
         "tags": ["S3"],
         "difficulty": "medium",
     }

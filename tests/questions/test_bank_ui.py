@@ -18,6 +18,7 @@ def _form_post(data: dict, **extra) -> dict:
         "difficulty": data["difficulty"],
         "domain_DVA-C01": data["domains"]["DVA-C01"],
         "domain_DVA-C02": data["domains"]["DVA-C02"],
+        "task_statement_DVA-C02": (data.get("task_statements") or {}).get("DVA-C02", ""),
         "change_note": "",
         "options-TOTAL_FORMS": str(len(data["options"])),
         "options-INITIAL_FORMS": "0",

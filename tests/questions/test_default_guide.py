@@ -2,7 +2,7 @@
 
 import pytest
 
-from questions.content_rules import REQUIRED_GUIDE
+from questions.content_rules import DEFAULT_GUIDE
 from questions.models import ExamGuide
 from questions.reference import GUIDES
 
@@ -11,8 +11,8 @@ from questions.reference import GUIDES
 def test_default_is_the_guide_marked_default():
     default = ExamGuide.objects.default()
     assert default is not None and default.is_default
-    assert default.code == REQUIRED_GUIDE
-    assert [g["code"] for g in GUIDES if g["is_default"]] == [REQUIRED_GUIDE]
+    assert default.code == DEFAULT_GUIDE
+    assert [g["code"] for g in GUIDES if g["is_default"]] == [DEFAULT_GUIDE]
 
 
 @pytest.mark.django_db

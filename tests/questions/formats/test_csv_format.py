@@ -25,6 +25,11 @@ def test_header_layout():
         "domain_dva_c02",
         "tags",
         "difficulty",
+        "task_statement_dva_c01",
+        "task_statement_dva_c02",
+        "enemies",
+        "reviewed_on",
+        "reviews",
     ]
 
 
