@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from .reference import GUIDES, TASK_STATEMENTS
@@ -444,18 +445,230 @@ def _contains_nul(value) -> bool:
     return False
 
 
-def lint_bank(questions: Iterable[dict]) -> list[str]:
-    """Return every problem in a bank: each question as for publishing, and duplicates.
+# --- Item-writing rules (the linter; pure functions over the bank schema) ------------------
 
-    Each message starts with the question's key, or "question N" (1-based) when it has none.
+# Bank-level length cues. By chance the key of a four-option multiple-choice item is the longest
+# option about 25 % of the time; a test-wise candidate who picks the longest option should gain
+# little, so at most this share of MC items may have a key that is strictly the longest option.
+MC_KEY_LONGEST_MAX_RATE = 0.35
+# In multiple-response items (2 keys of 5, 3 of 6) the longest option is a key ~40 % of the time
+# by chance; at most this share of MR items may have a key among their longest options.
+MR_LONGEST_IS_KEY_MAX_RATE = 0.50
+# Per item: a key longer than this many times the longest distractor stands out on its own.
+KEY_LENGTH_RATIO_MAX = 1.5
+# Near-duplicate stems, scored by rapidfuzz's token_sort_ratio (0-100) over the stem's prose:
+# fenced code blocks are left out, because many stems share a policy or template and differ in
+# what they ask (when the prose is shorter than NEAR_DUPLICATE_MIN_PROSE_WORDS words the whole
+# stem is compared). Chosen on the real bank (the 158 seed items plus 150 incoming items,
+# 47,000 pairs, December 2026): unrelated items score at most 66, while the one real repeat
+# found (two items on the python/ folder of a Lambda layer, written by different authors)
+# scores 77; token_set_ratio was rejected because it gives a short stem whose words all occur
+# in a longer one (two "MOST secure way to give EC2 credentials" stems) 74, next to that 80.
+NEAR_DUPLICATE_MIN_SCORE = 72
+NEAR_DUPLICATE_MIN_PROSE_WORDS = 8
+
+_FENCED = re.compile(r"^(```|~~~).*?^\1[^\n]*$", re.MULTILINE | re.DOTALL)
+_WHICH_N = re.compile(r"\bwhich\s+(two|three|four|five|six|[2-6])\b", re.IGNORECASE)
+_ABOVE = re.compile(r"\b(all|none|both) of the (above|options|preceding)\b", re.IGNORECASE)
+# A lowercase qualifier in the question sentence: "the most cost-effective", "least effort".
+# "at least", "at most" and "most of" are quantities, "least privilege" a principle.
+_LOWER_QUALIFIER = re.compile(r"(?<!\bat )\b(most|least|fewest)\b(?! of\b)(?![ -]privilege)")
+_SENTENCE_END = re.compile(r"(?<=[.?!])\s+")
+
+
+def stem_prose(stem: str) -> str:
+    """Return the stem without its fenced code blocks, whitespace collapsed."""
+    return " ".join(_FENCED.sub(" ", stem or "").split())
+
+
+def _question_sentence(stem: str) -> str:
+    """Return the sentence that asks the question: the last one ending in "?", else the last."""
+    sentences = [s for s in _SENTENCE_END.split(stem_prose(stem)) if s.strip()]
+    asking = [s for s in sentences if "?" in s]
+    return (asking or sentences or [""])[-1]
+
+
+def _option_lengths(q: dict) -> tuple[list[int], list[int]]:
+    options = [o for o in q.get("options") or [] if isinstance(o, dict)]
+    keys = [len((o.get("text") or "").strip()) for o in options if o.get("correct") is True]
+    distractors = [
+        len((o.get("text") or "").strip()) for o in options if o.get("correct") is not True
+    ]
+    return keys, distractors
+
+
+def key_strictly_longest(q: dict) -> bool:
+    """Tell whether a multiple-choice item's key is longer than every distractor."""
+    keys, distractors = _option_lengths(q)
+    return bool(keys and distractors) and max(keys) > max(distractors)
+
+
+def longest_is_key(q: dict) -> bool:
+    """Tell whether one of an item's longest options is a key."""
+    keys, distractors = _option_lengths(q)
+    return bool(keys) and max(keys) >= max(distractors or [0])
+
+
+def item_writing_findings(q: dict, *, published: bool = True) -> list[str]:
+    """Return what breaks the item-writing rules in one question (no database, no bank)."""
+    if not isinstance(q, dict) or not isinstance(q.get("options"), list):
+        return []
+    findings: list[str] = []
+    stem = q.get("stem") if isinstance(q.get("stem"), str) else ""
+    keys, distractors = _option_lengths(q)
+    if keys and distractors and max(keys) > KEY_LENGTH_RATIO_MAX * max(distractors):
+        findings.append(
+            f"a key ({max(keys)} characters) is more than {KEY_LENGTH_RATIO_MAX:g}x the longest "
+            f"distractor ({max(distractors)} characters): a length cue"
+        )
+    if match := _WHICH_N.search(stem_prose(stem)):
+        findings.append(
+            f'the stem says "{match.group(0)}"; ask "Which …" and let "(Select N.)" give the count'
+        )
+    question = _question_sentence(stem)
+    if match := _LOWER_QUALIFIER.search(question):
+        findings.append(
+            f'the qualifier "{match.group(1)}" must be in capitals ({match.group(1).upper()}), '
+            "as AWS writes it"
+        )
+    for number, option in enumerate(q["options"], start=1):
+        text = option.get("text") if isinstance(option, dict) else None
+        if isinstance(text, str) and (match := _ABOVE.search(text)):
+            findings.append(f'option {number} says "{match.group(0)}"; write a real option')
+    if published and parse_date(q.get("reviewed_on")) is None:
+        findings.append("a published item needs reviewed_on (the date a second reader checked it)")
+    return findings
+
+
+def near_duplicate_stems(questions: list[dict]) -> list[tuple[int, int, float]]:
+    """Return (index, index, score) for stem pairs at or above NEAR_DUPLICATE_MIN_SCORE that
+    are not declared enemies (a pair declared on either side counts)."""
+    # Imported here: the rest of this module stays importable by plain scripts without it.
+    from rapidfuzz import fuzz, process, utils
+
+    texts = []
+    for q in questions:
+        stem = q.get("stem") if isinstance(q, dict) and isinstance(q.get("stem"), str) else ""
+        prose = stem_prose(stem)
+        texts.append(prose if len(prose.split()) >= NEAR_DUPLICATE_MIN_PROSE_WORDS else stem)
+    if len(texts) < 2:
+        return []
+    scores = process.cdist(
+        texts,
+        texts,
+        scorer=fuzz.token_sort_ratio,
+        processor=utils.default_process,
+        score_cutoff=NEAR_DUPLICATE_MIN_SCORE,
+        workers=-1,
+    )
+    enemies: set[frozenset] = set()
+    for q in questions:
+        if isinstance(q, dict) and isinstance(q.get("key"), str):
+            for other in q.get("enemies") or []:
+                if isinstance(other, str):
+                    enemies.add(frozenset((q["key"], other.strip())))
+    pairs = []
+    for i in range(len(texts)):
+        for j in range(i + 1, len(texts)):
+            score = float(scores[i][j])
+            if score < NEAR_DUPLICATE_MIN_SCORE or not texts[i] or not texts[j]:
+                continue
+            a, b = questions[i].get("key"), questions[j].get("key")
+            if a and b and frozenset((a, b)) in enemies:
+                continue
+            pairs.append((i, j, score))
+    return pairs
+
+
+@dataclass(frozen=True)
+class BankRates:
+    """The bank-level length cues: how often the longest option gives the answer away."""
+
+    multiple_choice: int
+    key_strictly_longest: int
+    multiple_response: int
+    longest_is_key: int
+
+    @property
+    def key_strictly_longest_rate(self) -> float:
+        return self.key_strictly_longest / self.multiple_choice if self.multiple_choice else 0.0
+
+    @property
+    def longest_is_key_rate(self) -> float:
+        return self.longest_is_key / self.multiple_response if self.multiple_response else 0.0
+
+    def lines(self) -> list[str]:
+        """Return the rates as the linter prints them."""
+        return [
+            f"multiple choice: key strictly the longest option in {self.key_strictly_longest} "
+            f"of {self.multiple_choice} ({self.key_strictly_longest_rate:.1%}; at most "
+            f"{MC_KEY_LONGEST_MAX_RATE:.0%})",
+            f"multiple response: a longest option is a key in {self.longest_is_key} of "
+            f"{self.multiple_response} ({self.longest_is_key_rate:.1%}; at most "
+            f"{MR_LONGEST_IS_KEY_MAX_RATE:.0%})",
+        ]
+
+    def breaches(self) -> list[str]:
+        """Return a problem per rate over its limit."""
+        problems = []
+        if self.key_strictly_longest_rate > MC_KEY_LONGEST_MAX_RATE:
+            problems.append(f"bank: {self.lines()[0]}: over the limit")
+        if self.longest_is_key_rate > MR_LONGEST_IS_KEY_MAX_RATE:
+            problems.append(f"bank: {self.lines()[1]}: over the limit")
+        return problems
+
+
+def bank_rates(questions: Iterable[dict]) -> BankRates:
+    """Count the length cues over a bank's valid questions."""
+    mc = mc_longest = mr = mr_longest = 0
+    for q in questions:
+        if not isinstance(q, dict) or not isinstance(q.get("options"), list):
+            continue
+        if q.get("kind") == "multiple_choice":
+            mc += 1
+            mc_longest += key_strictly_longest(q)
+        elif q.get("kind") == "multiple_response":
+            mr += 1
+            mr_longest += longest_is_key(q)
+    return BankRates(
+        multiple_choice=mc,
+        key_strictly_longest=mc_longest,
+        multiple_response=mr,
+        longest_is_key=mr_longest,
+    )
+
+
+@dataclass(frozen=True)
+class BankLint:
+    """What the linter found in a bank: problems (each starting with the key) and the rates."""
+
+    problems: list[str]
+    rates: BankRates
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def lint_bank(questions: Iterable[dict], *, item_writing: bool = True) -> BankLint:
+    """Lint a bank: each question as for publishing, duplicates and, with `item_writing`, the
+    item-writing rules (per item, near-duplicate stems and the bank-level length-cue rates).
+
+    Each message starts with the question's key, or "question N" (1-based) when it has none,
+    or "bank:" for a rate over its limit. Every question of a bank file counts as published.
     """
+    questions = list(questions)
+    labels: list[str] = []
     problems: list[str] = []
     first_stem: dict[str, str] = {}
     first_key: dict[str, str] = {}
     for number, q in enumerate(questions, start=1):
         key = q.get("key") if isinstance(q, dict) else None
         label = key if isinstance(key, str) and key else f"question {number}"
+        labels.append(label)
         problems += [f"{label}: {p}" for p in question_problems(q, for_publish=True)]
+        if item_writing:
+            problems += [f"{label}: {p}" for p in item_writing_findings(q)]
         if not isinstance(q, dict):
             continue
         if isinstance(key, str) and key:
@@ -469,4 +682,14 @@ def lint_bank(questions: Iterable[dict]) -> list[str]:
                 problems.append(f"{label}: the same stem as {first_stem[stem]}")
             else:
                 first_stem[stem] = label
-    return problems
+    rates = bank_rates(questions)
+    if item_writing:
+        for i, j, score in near_duplicate_stems(
+            [q if isinstance(q, dict) else {} for q in questions]
+        ):
+            problems.append(
+                f"{labels[j]}: the stem is a near-duplicate of {labels[i]} (score {score:.0f}); "
+                "rewrite one or declare them enemies"
+            )
+        problems += rates.breaches()
+    return BankLint(problems=problems, rates=rates)

@@ -178,12 +178,13 @@ def test_publishing_needs_explanation_rationales_https_reference_and_domain():
 def test_every_seed_file_is_publishable(path):
     document = json.loads(path.read_text(encoding="utf-8"))
     assert document["format"] == "dva-question-bank"
-    assert lint_bank(document["questions"]) == []
+    # The content rules; the item-writing rules are tested in tests/questions/test_item_writing.py.
+    assert lint_bank(document["questions"], item_writing=False).problems == []
 
 
 def test_the_whole_seed_bank_lints_clean(seed_questions):
-    assert len(seed_questions) == 158
-    assert lint_bank(seed_questions) == []
+    assert len(seed_questions) >= 158
+    assert lint_bank(seed_questions, item_writing=False).problems == []
 
 
 def test_lint_bank_reports_problems_and_duplicates_by_key_or_number():
@@ -191,7 +192,8 @@ def test_lint_bank_reports_problems_and_duplicates_by_key_or_number():
     repeated_key = mc(stem="Which one is a queue service?", key="q-one")
     repeated_stem = mc(stem="  which SERVICE is a managed\nmessage queue? ", key=None)
     unpublishable = mr(key="q-four", explanation="")
-    assert lint_bank([first, repeated_key, repeated_stem, unpublishable]) == [
+    lint = lint_bank([first, repeated_key, repeated_stem, unpublishable], item_writing=False)
+    assert lint.problems == [
         "q-one: the key is also used by question 1",
         "question 3: the same stem as q-one",
         "q-four: the explanation is missing",
