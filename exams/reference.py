@@ -87,3 +87,29 @@ def sync_blueprints(apps, schema_editor=None):
     for spec in seeded:
         slug = spec.pop("slug")
         Blueprint.objects.get_or_create(slug=slug, defaults=spec)
+
+
+def sync_task_statement_drills(apps, schema_editor=None):
+    """Create one drill per task statement of the guides that have them (DVA-C02), if missing."""
+    Blueprint = apps.get_model("exams", "Blueprint")
+    TaskStatement = apps.get_model("questions", "TaskStatement")
+    statements = TaskStatement.objects.select_related("guide", "domain").order_by(
+        "guide__position", "position"
+    )
+    for position, statement in enumerate(statements, start=40):
+        Blueprint.objects.get_or_create(
+            slug=slugify(f"drill {statement.guide.code} task {statement.code.replace('.', '-')}"),
+            defaults={
+                "title": f"{statement.guide.code} drill: task {statement.code} {statement.title}",
+                "guide": statement.guide,
+                "mode": "drill",
+                "feedback": "after_each",
+                "question_count": DRILL_SIZE,
+                "duration_minutes": None,
+                "drill_domain": statement.domain,
+                "drill_task_statement": statement,
+                "position": position,
+                "description": f"{DRILL_SIZE} questions on task statement {statement.code} "
+                f"({statement.domain.name}) only, untimed, with feedback after each answer.",
+            },
+        )

@@ -27,12 +27,14 @@ def _reference_data_after_flush(request):
         from django.apps import apps
 
         from accounts.roles import sync_role_groups
-        from exams.reference import sync_blueprints
-        from questions.reference import sync_exam_guides
+        from exams.reference import sync_blueprints, sync_task_statement_drills
+        from questions.reference import sync_exam_guides, sync_task_statements
 
         sync_role_groups(apps)
         sync_exam_guides(apps)
+        sync_task_statements(apps)
         sync_blueprints(apps)
+        sync_task_statement_drills(apps)
 
 
 @pytest.fixture

@@ -21,11 +21,17 @@ class BankTooSmall(ApplicationError):
         shortfalls: list[tuple[str, int, int]],
         *,
         held_back: bool = False,
+        enemies: bool = False,
     ):
         self.blueprint = blueprint
         self.shortfalls = shortfalls
         parts = [f"{name}: {have} published, {need} needed" for name, have, need in shortfalls]
         message = f"The question bank cannot fill “{blueprint.title}” yet ({'; '.join(parts)})."
+        if enemies:
+            message += (
+                " Some of these questions are declared enemies (they test the same point), and"
+                " enemies never share a form."
+            )
         if held_back:
             message += (
                 " Questions in your other attempts in progress are left out so that one cannot"
@@ -60,6 +66,64 @@ def blueprint_domain_counts(blueprint: Blueprint) -> dict[Domain, int]:
     return {by_name[name]: n for name, n in counts.items() if n > 0}
 
 
+def enemy_pairs(question_ids) -> dict[int, set[int]]:
+    """Return each question's enemies among `question_ids` (both directions)."""
+    enemies: dict[int, set[int]] = {}
+    rows = Question.enemies.through.objects.filter(
+        from_question_id__in=question_ids, to_question_id__in=question_ids
+    ).values_list("from_question_id", "to_question_id")
+    for a, b in rows:
+        enemies.setdefault(a, set()).add(b)
+        enemies.setdefault(b, set()).add(a)
+    return enemies
+
+
+# A greedy pick can paint itself into a corner with enemies; it tries again in other orders.
+ENEMY_DRAW_TRIES = 20
+
+
+def _pick_without_enemies(
+    counts: dict[Domain, int],
+    pools: dict[int, list[tuple[int, int]]],
+    enemies: dict[int, set[int]],
+    seen_question_ids: set[int],
+    rng: random.Random,
+) -> tuple[list[tuple[int, int, int]], list[tuple[str, int, int]]]:
+    """Pick each domain's questions, unseen first, never two enemies; return the picks and the
+    shortfalls (domain, how many could be picked, how many are needed)."""
+    best: tuple[list, list] | None = None
+    domains = list(counts)
+    for _attempt in range(ENEMY_DRAW_TRIES if enemies else 1):
+        chosen: list[tuple[int, int, int]] = []
+        taken: set[int] = set()
+        shortfalls = []
+        order = domains[:]
+        if _attempt:
+            rng.shuffle(order)
+        for domain in order:
+            need = counts[domain]
+            pool = pools[domain.pk][:]
+            rng.shuffle(pool)
+            # Stable sort keeps the shuffle inside each group: unseen questions come first.
+            pool.sort(key=lambda pair: pair[0] in seen_question_ids)
+            picked = 0
+            for qid, vid in pool:
+                if picked == need:
+                    break
+                if qid in taken or enemies.get(qid, set()) & taken:
+                    continue
+                chosen.append((qid, vid, domain.pk))
+                taken.add(qid)
+                picked += 1
+            if picked < need:
+                shortfalls.append((domain.name, picked, need))
+        if not shortfalls:
+            return chosen, []
+        if best is None or len(chosen) > len(best[0]):
+            best = (chosen, shortfalls)
+    return best
+
+
 def draw_form(
     *,
     blueprint: Blueprint,
@@ -67,15 +131,20 @@ def draw_form(
     rng: random.Random,
     excluded_question_ids: set[int] = frozenset(),
 ) -> list[DrawnItem]:
-    """Draw a form: unseen questions first, no repeats, shuffled questions and options.
+    """Draw a form: unseen questions first, no repeats, no two enemies, shuffled questions
+    and options. A task statement drill draws from its task statement only.
 
     `excluded_question_ids` are never drawn (the questions of the student's open exam).
     """
     counts = blueprint_domain_counts(blueprint)
     pools = {domain.pk: [] for domain in counts}
+    links = {"domain_links__domain__in": list(counts)}
+    if blueprint.mode == Blueprint.Mode.DRILL and blueprint.drill_task_statement_id:
+        # In the same filter() call, so both conditions hold on one domain link.
+        links["domain_links__task_statement_id"] = blueprint.drill_task_statement_id
     published = (
         Question.objects.published()
-        .filter(domain_links__domain__in=list(counts), current_version__isnull=False)
+        .filter(current_version__isnull=False, **links)
         .exclude(pk__in=excluded_question_ids)
         .values_list("pk", "current_version_id", "domain_links__domain_id")
     )
@@ -90,13 +159,12 @@ def draw_form(
     if shortfalls:
         raise BankTooSmall(blueprint, shortfalls, held_back=bool(excluded_question_ids))
 
-    chosen: list[tuple[int, int, int]] = []
-    for domain, need in counts.items():
-        pool = pools[domain.pk]
-        rng.shuffle(pool)
-        # Stable sort keeps the shuffle inside each group: unseen questions come first.
-        pool.sort(key=lambda pair: pair[0] in seen_question_ids)
-        chosen.extend((qid, vid, domain.pk) for qid, vid in pool[:need])
+    enemies = enemy_pairs([qid for pool in pools.values() for qid, _vid in pool])
+    chosen, shortfalls = _pick_without_enemies(counts, pools, enemies, seen_question_ids, rng)
+    if shortfalls:
+        raise BankTooSmall(
+            blueprint, shortfalls, held_back=bool(excluded_question_ids), enemies=True
+        )
     rng.shuffle(chosen)
     unscored = set(rng.sample(range(len(chosen)), blueprint.unscored_count))
     return _with_shuffled_options(chosen, rng, unscored=unscored)
@@ -138,14 +206,28 @@ def form_from_questions(
 ) -> list[DrawnItem]:
     """A practice form of chosen questions (e.g. the ones a student missed), still published.
 
-    `excluded_question_ids` are left out even when chosen (the questions of an open exam).
+    `excluded_question_ids` are left out even when chosen (the questions of an open exam), and
+    of two enemies only the first drawn is kept.
     """
-    rows = list(
+    # One row per question: its domain in the default guide, or in its only guide (a question
+    # may belong to one guide only).
+    by_question: dict[int, tuple[int, int, int]] = {}
+    links = (
         Question.objects.published()
-        # One row per question: its domain in the default guide.
-        .filter(pk__in=question_ids, domain_links__guide__is_default=True)
+        .filter(pk__in=question_ids)
         .exclude(pk__in=excluded_question_ids)
         .values_list("pk", "current_version_id", "domain_links__domain_id")
+        .order_by("-domain_links__guide__is_default", "domain_links__guide__position")
     )
+    for pk, version_id, domain_id in links:
+        if domain_id is not None:
+            by_question.setdefault(pk, (pk, version_id, domain_id))
+    rows = sorted(by_question.values())
     rng.shuffle(rows)
-    return _with_shuffled_options(rows, rng, unscored=set())
+    enemies = enemy_pairs([pk for pk, _vid, _did in rows])
+    kept, taken = [], set()
+    for row in rows:
+        if not enemies.get(row[0], set()) & taken:
+            kept.append(row)
+            taken.add(row[0])
+    return _with_shuffled_options(kept, rng, unscored=set())
