@@ -19,6 +19,7 @@ from .models import Question
 class QuestionFilter(django_filters.FilterSet):
     guide = django_filters.CharFilter(max_length=20)
     domain = IdFilter()
+    task_statement = IdFilter()
     kind = django_filters.ChoiceFilter(choices=Question.Kind.choices, empty_label="Any")
     status = django_filters.ChoiceFilter(choices=Question.Status.choices, empty_label="Any")
     tag = django_filters.CharFilter(max_length=60)
@@ -38,6 +39,7 @@ class QuestionFilter(django_filters.FilterSet):
             "status": data["status"],
             "tag": data["tag"],
             "search": data["q"],
+            "task_statement": str(data["task_statement"]) if data["task_statement"] else "",
         }
 
     def filter_queryset(self, queryset):

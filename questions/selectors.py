@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
+import datetime
 import difflib
 import re
 from dataclasses import dataclass
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, F, Prefetch, Q, QuerySet
 
 from .allocation import allocate_by_largest_remainder
-from .models import Domain, ExamGuide, Option, Question, QuestionDomain, QuestionVersion
+from .models import (
+    Domain,
+    ExamGuide,
+    Option,
+    Question,
+    QuestionDomain,
+    QuestionReview,
+    QuestionVersion,
+    TaskStatement,
+)
 from .services import normalise_stem
 
 
@@ -21,15 +31,21 @@ def question_list(
     status: str = "",
     tag: str = "",
     search: str = "",
+    task_statement: str = "",
 ) -> QuerySet[Question]:
     """Return bank questions matching the list filters, with what the list shows preloaded."""
     questions = Question.objects.with_current().prefetch_related(
-        Prefetch("domain_links", queryset=QuestionDomain.objects.select_related("domain", "guide"))
+        Prefetch(
+            "domain_links",
+            queryset=QuestionDomain.objects.select_related("domain", "guide", "task_statement"),
+        )
     )
     if guide:
         questions = questions.filter(domain_links__guide__code=guide)
     if domain:
         questions = questions.filter(domain_links__domain_id=domain)
+    if task_statement:
+        questions = questions.filter(domain_links__task_statement_id=task_statement)
     if kind:
         questions = questions.filter(kind=kind)
     if status:
@@ -48,9 +64,12 @@ def question_detail(*, question_id: int) -> Question:
         Question.objects.with_current()
         .prefetch_related(
             Prefetch(
-                "domain_links", queryset=QuestionDomain.objects.select_related("domain", "guide")
+                "domain_links",
+                queryset=QuestionDomain.objects.select_related("domain", "guide", "task_statement"),
             ),
             Prefetch("current_version__options", queryset=Option.objects.order_by("position")),
+            Prefetch("reviews", queryset=QuestionReview.objects.select_related("version")),
+            "enemies",
             Prefetch(
                 "versions",
                 queryset=QuestionVersion.objects.select_related("created_by").order_by("-number"),
@@ -137,10 +156,26 @@ class DomainCoverage:
     forms: int | None
 
 
+# A task statement with fewer published questions than this is flagged on the coverage page:
+# a 10-question drill per task statement, and enough left for forms not to repeat.
+TASK_STATEMENT_MIN_PUBLISHED = 18
+
+
+@dataclass(frozen=True)
+class TaskStatementCoverage:
+    statement: TaskStatement
+    published: int
+
+    @property
+    def enough(self) -> bool:
+        return self.published >= TASK_STATEMENT_MIN_PUBLISHED
+
+
 @dataclass(frozen=True)
 class GuideCoverage:
     guide: ExamGuide
     domains: list[DomainCoverage]
+    task_statements: list[TaskStatementCoverage] = ()
 
     @property
     def forms(self) -> int:
@@ -149,8 +184,19 @@ class GuideCoverage:
 
 
 def bank_coverage() -> list[GuideCoverage]:
-    """Per guide and domain: published questions against what one full form needs."""
+    """Per guide and domain: published questions against what one full form needs; per task
+    statement: published questions (flagged under TASK_STATEMENT_MIN_PUBLISHED)."""
     result = []
+    statements: dict[int, list[TaskStatementCoverage]] = {}
+    for statement in TaskStatement.objects.select_related("domain").annotate(
+        published=Count(
+            "question_links",
+            filter=Q(question_links__question__status=Question.Status.PUBLISHED),
+        )
+    ):
+        statements.setdefault(statement.guide_id, []).append(
+            TaskStatementCoverage(statement, statement.published)
+        )
     guides = ExamGuide.objects.prefetch_related(
         Prefetch(
             "domains",
@@ -179,6 +225,28 @@ def bank_coverage() -> list[GuideCoverage]:
                     )
                     for d in domains
                 ],
+                statements.get(guide.pk, []),
             )
         )
     return result
+
+
+def questions_due_for_review(
+    *, max_age_days: int, today: datetime.date | None = None
+) -> QuerySet[Question]:
+    """Return the questions not retired whose review is missing or older than `max_age_days`,
+    never reviewed first, then the oldest review."""
+    today = today or datetime.date.today()
+    cutoff = today - datetime.timedelta(days=max_age_days)
+    return (
+        Question.objects.with_current()
+        .exclude(status=Question.Status.RETIRED)
+        .filter(Q(reviewed_on__isnull=True) | Q(reviewed_on__lt=cutoff))
+        .prefetch_related(
+            Prefetch(
+                "domain_links",
+                queryset=QuestionDomain.objects.select_related("guide", "domain", "task_statement"),
+            )
+        )
+        .order_by(F("reviewed_on").asc(nulls_first=True), "key")
+    )

@@ -11,6 +11,7 @@ urlpatterns = [
     path("import/", views.question_import, name="import"),
     path("export/", views.question_export, name="export"),
     path("coverage/", views.bank_coverage, name="coverage"),
+    path("due-for-review/", views.due_for_review, name="due_for_review"),
     path("<int:question_id>/", views.question_detail, name="detail"),
     path("<int:question_id>/edit/", views.question_edit, name="edit"),
     path("<int:question_id>/diff/", views.question_diff, name="diff"),

@@ -198,6 +198,10 @@ ANALYTICS_DEBOUNCE_SECONDS = env.int("ANALYTICS_DEBOUNCE_SECONDS", default=20)
 # Fault injection for the test suite only: seconds an analytics task holds its transaction.
 ANALYTICS_FAULT_PAUSE_SECONDS = env.float("ANALYTICS_FAULT_PAUSE_SECONDS", default=0)
 
+# --- Question bank -----------------------------------------------------------------------
+# A question whose last review (reviewed_on) is older than this, or missing, is due for review.
+QUESTION_REVIEW_MAX_AGE_DAYS = env.int("QUESTION_REVIEW_MAX_AGE_DAYS", default=365)
+
 # --- Exams -----------------------------------------------------------------------------
 # Autosaves allowed per student per 10 seconds (a person clicks far fewer; a script more).
 AUTOSAVE_RATE_LIMIT = env.int("AUTOSAVE_RATE_LIMIT", default=60)
