@@ -20,8 +20,8 @@ CUSTOM_PERMISSIONS = {
     "questions.import_question": ("question", "Can import and export questions"),
     "exams.take_exam": ("attempt", "Can sit mock exams"),
     "exams.manage_blueprint": ("blueprint", "Can create and edit exam blueprints"),
-    "exams.view_item_analysis": ("attempt", "Can view item statistics"),
-    "exams.view_cohort_reports": ("attempt", "Can view cohort reports"),
+    "analytics.view_item_analysis": ("itemstatistic", "Can view item statistics"),
+    "analytics.view_cohort_reports": ("attemptdomainresult", "Can view cohort reports"),
 }
 
 ROLE_PERMISSIONS = {
@@ -33,8 +33,8 @@ ROLE_PERMISSIONS = {
         "questions.publish_question",
         "questions.import_question",
         "exams.manage_blueprint",
-        "exams.view_item_analysis",
-        "exams.view_cohort_reports",
+        "analytics.view_item_analysis",
+        "analytics.view_cohort_reports",
     ],
     Role.ADMIN: [
         "exams.take_exam",
@@ -45,8 +45,8 @@ ROLE_PERMISSIONS = {
         "questions.publish_question",
         "questions.import_question",
         "exams.manage_blueprint",
-        "exams.view_item_analysis",
-        "exams.view_cohort_reports",
+        "analytics.view_item_analysis",
+        "analytics.view_cohort_reports",
     ],
 }
 

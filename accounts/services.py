@@ -2,8 +2,9 @@
 
 from django.contrib.auth.models import Group
 from django.contrib.auth.password_validation import validate_password
-from django.core.exceptions import ValidationError
 from django.db import transaction
+
+from core.errors import ApplicationError
 
 from .models import Cohort, User
 from .roles import Role
@@ -50,12 +51,12 @@ def admin_access_change_check(
         return
     if actor is not None and actor.pk == user.pk:
         if not is_active:
-            raise ValidationError({"is_active": "You cannot deactivate your own account."})
-        raise ValidationError({"role": "You cannot remove your own Admin role."})
+            raise ApplicationError({"is_active": "You cannot deactivate your own account."})
+        raise ApplicationError({"role": "You cannot remove your own Admin role."})
     # Lock the admins' rows so two admins demoting each other at once cannot both succeed.
     others = active_admins().exclude(pk=user.pk).select_for_update(of=("self",))
     if active_admins().filter(pk=user.pk).exists() and not list(others.values("pk")):
-        raise ValidationError(
+        raise ApplicationError(
             {
                 "is_active" if not is_active else "role": (
                     f"{user.username} is the last active admin. Give another person the "
@@ -112,7 +113,7 @@ def cohort_save(
         if not u.groups.filter(name__in=[Role.INSTRUCTOR, Role.ADMIN]).exists()
     ]
     if bad:
-        raise ValidationError({"instructors": f"Not an instructor: {', '.join(bad)}."})
+        raise ApplicationError({"instructors": f"Not an instructor: {', '.join(bad)}."})
     cohort.full_clean()
     cohort.save()
     cohort.instructors.set(instructors)

@@ -2,6 +2,7 @@
 
 from django import forms
 
+from core.form_fields import IdField
 from questions.models import ExamGuide
 
 
@@ -21,3 +22,16 @@ class DashboardForm(forms.Form):
     @property
     def guide_codes(self) -> list[str]:
         return [code for code, _ in self.fields["guide"].choices]
+
+
+class CohortReportForm(forms.Form):
+    """Which exam and period a cohort report covers; a value that does not parse is ignored."""
+
+    blueprint = IdField(required=False)
+    start = forms.DateField(required=False, input_formats=["%Y-%m-%d"])
+    end = forms.DateField(required=False, input_formats=["%Y-%m-%d"])
+
+    def value(self, name: str):
+        """Return the field's cleaned value, or None when it is empty or invalid."""
+        self.is_valid()
+        return self.cleaned_data.get(name) if name not in self.errors else None

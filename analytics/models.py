@@ -16,6 +16,7 @@ class AttemptDomainResult(models.Model):
     total = models.PositiveSmallIntegerField()
 
     class Meta:
+        permissions = [("view_cohort_reports", "Can view cohort reports")]
         constraints = [
             models.UniqueConstraint(
                 fields=["attempt", "domain"], name="one_row_per_attempt_domain"
@@ -96,6 +97,7 @@ class ItemStatistic(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["blueprint", "question"], name="one_stat_per_item"),
         ]
+        permissions = [("view_item_analysis", "Can view item statistics")]
 
     def __str__(self):
         return f"{self.blueprint_id}/{self.question_id}"

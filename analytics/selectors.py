@@ -11,6 +11,7 @@ from django.db.models.functions import Cast, TruncWeek
 
 from accounts.models import Cohort, User
 from exams.models import Attempt, AttemptItem, Blueprint
+from exams.selectors import missed_items_for_user
 from questions.models import Domain, ExamGuide, Option
 
 from .models import AnalyticsRun, AttemptDomainResult, BlueprintStatistics, ItemStatistic
@@ -100,19 +101,10 @@ def student_dashboard(*, user, guide_code: str | None = None) -> StudentDashboar
     drills = {
         b.drill_domain_id: b
         for b in Blueprint.objects.active().filter(
-            mode=Blueprint.Mode.DRILL, drill_domain__in=domains
+            mode=Blueprint.Mode.DRILL, drill_domain__in=domains, drill_task_statement=None
         )
     }
-    missed = list(
-        AttemptItem.objects.filter(
-            attempt__user=user,
-            is_correct=False,
-            scored=True,
-            attempt__state__in=[Attempt.State.SUBMITTED, Attempt.State.EXPIRED],
-        )
-        .select_related("version", "domain", "attempt")
-        .order_by("-attempt__finished_at", "position")[:8]
-    )
+    missed = missed_items_for_user(user=user)
     return StudentDashboard(
         history=history,
         domain_series=dict(series),

@@ -2,23 +2,23 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
-from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from accounts.models import Cohort, User
 from accounts.selectors import cohort_get_for_user, cohort_list_for_user
 from core.client_ip import client_ip
+from core.middleware import on_refusal
 from exams.models import Blueprint
+from exams.selectors import missed_items_for_user
 from exams.services import attempt_start
 
 from . import exports, selectors
-from .forms import DashboardForm
+from .forms import CohortReportForm, DashboardForm
 from .models import AnalyticsRun
 from .services.runs import run_request
 from .tasks import blueprint_statistics
@@ -54,23 +54,20 @@ def student_dashboard(request):
     )
 
 
-item_analysis_required = permission_required("exams.view_item_analysis", raise_exception=True)
+item_analysis_required = permission_required("analytics.view_item_analysis", raise_exception=True)
 
 
 @login_required
 @permission_required("exams.take_exam", raise_exception=True)
 @require_POST
+@on_refusal(lambda request: reverse("analytics:dashboard"))
 def retry_missed(request):
     """Start a practice form of the questions the dashboard lists as missed."""
     blueprint = get_object_or_404(Blueprint, slug="retry-missed")
-    missed = [i.question_id for i in selectors.student_dashboard(user=request.user).missed]
-    try:
-        attempt = attempt_start(
-            user=request.user, blueprint=blueprint, question_ids=missed, ip=client_ip(request)
-        )
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-        return redirect("analytics:dashboard")
+    missed = [item.question_id for item in missed_items_for_user(user=request.user)]
+    attempt = attempt_start(
+        user=request.user, blueprint=blueprint, question_ids=missed, ip=client_ip(request)
+    )
     return redirect("exams:question", attempt_id=attempt.pk, position=attempt.current_position)
 
 
@@ -122,14 +119,7 @@ def run_status(request, run_id: int):
     return response
 
 
-report_required = permission_required("exams.view_cohort_reports", raise_exception=True)
-
-
-def _parse_date(value: str) -> dt.date | None:
-    try:
-        return dt.date.fromisoformat(value) if value else None
-    except ValueError:
-        return None
+report_required = permission_required("analytics.view_cohort_reports", raise_exception=True)
 
 
 def _report(request, cohort_id: int):
@@ -144,12 +134,11 @@ def _report(request, cohort_id: int):
     )
     if not blueprints:
         raise Http404("No exam blueprints.")
-    chosen = next(
-        (b for b in blueprints if str(b.pk) == request.GET.get("blueprint")), blueprints[0]
+    form = CohortReportForm(request.GET)
+    chosen = next((b for b in blueprints if b.pk == form.value("blueprint")), blueprints[0])
+    report = selectors.cohort_report(
+        cohort=cohort, blueprint=chosen, start=form.value("start"), end=form.value("end")
     )
-    start = _parse_date(request.GET.get("start", ""))
-    end = _parse_date(request.GET.get("end", ""))
-    report = selectors.cohort_report(cohort=cohort, blueprint=chosen, start=start, end=end)
     return report, blueprints
 
 

@@ -184,7 +184,10 @@ def wait_for_analytics(attempt_ids: list[int], timeout: float = 300) -> float | 
 
 
 def check_integrity(results: dict, usernames: list[str]) -> dict:
+    # Late imports: Django is set up by prepare_database(), after this module is loaded.
     from django.db import connection
+
+    from exams.models import Attempt, AttemptEvent
 
     logged_in_names = usernames  # every student who started is among these
     with connection.cursor() as cur:
@@ -193,14 +196,14 @@ def check_integrity(results: dict, usernames: list[str]) -> dict:
             SELECT u.username, a.id, a.state, a.scaled_score,
                    (SELECT count(*) FROM exams_attempt a2 WHERE a2.user_id = u.id),
                    (SELECT count(*) FROM exams_attemptevent e
-                     WHERE e.attempt_id = a.id AND e.kind IN ('submit', 'auto_submit')),
+                     WHERE e.attempt_id = a.id AND e.kind IN (%s, %s)),
                    (SELECT count(*) FROM exams_attemptitem i
                      WHERE i.attempt_id = a.id AND i.is_correct IS NULL),
                    (SELECT count(*) FROM exams_attemptitem i WHERE i.attempt_id = a.id)
             FROM accounts_user u JOIN exams_attempt a ON a.user_id = u.id
             WHERE u.username = ANY(%s)
             """,
-            [logged_in_names],
+            [AttemptEvent.Kind.SUBMIT, AttemptEvent.Kind.AUTO_SUBMIT, logged_in_names],
         )
         rows = cur.fetchall()
         attempt_ids = [r[1] for r in rows]
@@ -220,7 +223,7 @@ def check_integrity(results: dict, usernames: list[str]) -> dict:
     by_user = {r[0]: r for r in rows}
     client_attempts = results["attempts"]
     problems = []
-    not_scored = [r[1] for r in rows if r[2] == "in_progress" or r[3] is None]
+    not_scored = [r[1] for r in rows if r[2] == Attempt.State.IN_PROGRESS or r[3] is None]
     scored_twice = [r[1] for r in rows if r[5] != 1]
     several_attempts = [r[0] for r in rows if r[4] != 1]
     unscored_items = [r[1] for r in rows if r[6]]

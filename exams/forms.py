@@ -28,6 +28,7 @@ class BlueprintForm(forms.ModelForm):
             "passing_score",
             "cut_percent",
             "drill_domain",
+            "drill_task_statement",
             "is_active",
         )
         widgets = {"description": forms.Textarea(attrs={"rows": 2})}
@@ -58,6 +59,23 @@ class BlueprintForm(forms.ModelForm):
         drill = data.get("drill_domain")
         if guide and drill and drill.guide_id != guide.pk:
             self.add_error("drill_domain", "The drill domain must belong to the chosen guide.")
+        statement = data.get("drill_task_statement")
+        if statement is not None:
+            if data.get("mode") != Blueprint.Mode.DRILL:
+                self.add_error("drill_task_statement", "Only a drill draws from a task statement.")
+            elif guide and statement.guide_id != guide.pk:
+                self.add_error(
+                    "drill_task_statement", "The task statement must belong to the chosen guide."
+                )
+            elif drill and drill.pk != statement.domain_id:
+                self.add_error(
+                    "drill_task_statement",
+                    f"Task statement {statement.code} belongs to {statement.domain.name}, not "
+                    f"to the drill domain {drill.name}.",
+                )
+            elif not drill:
+                # The task statement says which domain the drill is in.
+                data["drill_domain"] = drill = statement.domain
         if data.get("mode") == Blueprint.Mode.DRILL and not drill:
             self.add_error("drill_domain", "A domain drill needs a domain.")
         return data
@@ -123,12 +141,18 @@ class FlagForm(forms.Form):
         error_messages={"invalid_choice": "Say whether to flag the question."},
     )
 
+    def error_message(self) -> str:
+        return self.errors["flagged"][0]
+
 
 class EliminateForm(forms.Form):
     option = IdField()
     eliminated = forms.TypedChoiceField(
         choices=[("true", "true"), ("false", "false")], coerce=lambda v: v == "true"
     )
+
+    def error_message(self) -> str:
+        return "Choose an option of this question to strike out."
 
 
 class TextSizeForm(forms.Form):

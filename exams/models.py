@@ -7,7 +7,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 
-from questions.models import Domain, ExamGuide, Option, Question, QuestionVersion
+from questions.models import Domain, ExamGuide, Option, Question, QuestionVersion, TaskStatement
 
 
 class BlueprintQuerySet(models.QuerySet):
@@ -72,6 +72,14 @@ class Blueprint(models.Model):
         related_name="+",
         help_text="Domain drills draw from this domain only.",
     )
+    drill_task_statement = models.ForeignKey(
+        TaskStatement,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="Optional: a drill that draws from this task statement only (of its domain).",
+    )
     is_active = models.BooleanField(default=True)
     position = models.PositiveSmallIntegerField(default=100)
     created_by = models.ForeignKey(
@@ -93,6 +101,10 @@ class Blueprint(models.Model):
             models.CheckConstraint(
                 condition=~Q(mode="drill") | Q(drill_domain__isnull=False),
                 name="blueprint_drill_has_domain",
+            ),
+            models.CheckConstraint(
+                condition=Q(mode="drill") | Q(drill_task_statement__isnull=True),
+                name="blueprint_task_statement_only_in_drills",
             ),
             models.CheckConstraint(
                 condition=Q(passing_score__gte=100, passing_score__lte=1000),
@@ -180,11 +192,7 @@ class Attempt(models.Model):
 
     class Meta:
         ordering = ["-started_at"]
-        permissions = [
-            ("take_exam", "Can sit mock exams"),
-            ("view_item_analysis", "Can view item statistics"),
-            ("view_cohort_reports", "Can view cohort reports"),
-        ]
+        permissions = [("take_exam", "Can sit mock exams")]
         indexes = [
             models.Index(fields=["user", "state"]),
             models.Index(fields=["state", "deadline"]),

@@ -36,6 +36,23 @@ def attempt_list_for_user(*, user) -> QuerySet[Attempt]:
     return Attempt.objects.filter(user=user).select_related("blueprint", "blueprint__guide")
 
 
+# The dashboard lists this many recently missed questions, and "Practise these again" draws them.
+MISSED_LIMIT = 8
+
+
+def missed_items_for_user(*, user, limit: int = MISSED_LIMIT) -> list[AttemptItem]:
+    """Return the user's most recently missed scored items of finished attempts, newest first."""
+    return list(
+        AttemptItem.objects.filter(
+            attempt__in=Attempt.objects.finished().filter(user=user),
+            is_correct=False,
+            scored=True,
+        )
+        .select_related("version", "domain", "attempt")
+        .order_by("-attempt__finished_at", "position")[:limit]
+    )
+
+
 def remaining_seconds(attempt: Attempt, now: datetime | None = None) -> int | None:
     if attempt.deadline is None:
         return None

@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
+from functools import wraps
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
 from core import ratelimit
 from core.client_ip import client_ip
 from core.forms import apply_validation_error
-from core.middleware import wants_json
+from core.middleware import on_refusal, refusal_response, wants_json
 
 from . import selectors, services
 from .filters import AuditLogFilter
@@ -51,13 +54,14 @@ def _own_attempt(request, attempt_id: int) -> Attempt:
 def exam_list(request):
     blueprints = list(selectors.blueprint_list_for_student(user=request.user))
     groups = [
-        (label, [b for b in blueprints if b.mode == mode])
+        (label, [b for b in blueprints if b.mode == mode and not b.drill_task_statement_id])
         for mode, label in (
             ("exam", "Full mock exams"),
             ("practice", "Practice"),
             ("drill", "Domain drills"),
         )
     ]
+    groups.append(("Task statement drills", [b for b in blueprints if b.drill_task_statement_id]))
     return render(request, "exams/exam_list.html", {"groups": groups})
 
 
@@ -74,16 +78,10 @@ def attempt_list(request):
 @login_required
 @take_exam_required
 @require_POST
+@on_refusal(lambda request, slug: reverse("exams:list"))
 def attempt_start(request, slug: str):
     blueprint = get_object_or_404(Blueprint.objects.active(), slug=slug)
-    try:
-        attempt = services.attempt_start(user=request.user, blueprint=blueprint, ip=_ip(request))
-    except services.BankTooSmall as exc:
-        messages.error(request, f"{exc} Please try another exam or ask your instructor.")
-        return redirect("exams:list")
-    except (ValidationError, PermissionDenied) as exc:
-        messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
-        return redirect("exams:list")
+    attempt = services.attempt_start(user=request.user, blueprint=blueprint, ip=_ip(request))
     return redirect("exams:question", attempt_id=attempt.pk, position=attempt.current_position)
 
 
@@ -171,128 +169,120 @@ def _item_or_404(attempt: Attempt, position: int) -> None:
         raise Http404("No such question in this attempt.")
 
 
-@login_required
-@require_POST
-def answer_save(request, attempt_id: int, position: int):
+def _json_error(message: str, status: int = 400) -> JsonResponse:
+    return JsonResponse({"ok": False, "error": message}, status=status)
+
+
+def item_endpoint(*, form_class, limit_key: str, limit_setting: str, busy: str):
+    """Wrap a POST endpoint for one item of the owner's attempt with the steps all share.
+
+    The owner's attempt or 404; a per-user rate limit (429, which the page's client treats as
+    "retry later", so nothing is lost by slowing down); the form (ids and save numbers are never
+    typed by a person, so a bad one is a JSON 400 whatever the client, and an unknown question a
+    404); then the view, whose refusals are answered as everywhere (`core.middleware`), pages
+    going back to the question, or to the results once the attempt has closed.
+    """
+
+    def decorate(view):
+        @login_required
+        @require_POST
+        @wraps(view)
+        def wrapped(request, attempt_id: int, position: int):
+            attempt = _own_attempt(request, attempt_id)
+            limit = getattr(settings, limit_setting)
+            if not ratelimit.allow(
+                f"{limit_key}:{request.user.pk}", limit=limit, window_seconds=10
+            ):
+                return _json_error(busy, status=429)
+            form = form_class(request.POST)
+            if not form.is_valid():
+                _item_or_404(attempt, position)  # a question that does not exist stays a 404
+                return _json_error(form.error_message())
+            try:
+                return view(request, attempt, position, form)
+            except services.AttemptClosed as exc:
+                if wants_json(request):
+                    raise  # answered 409 {"ok": false, "closed": true, "error": ...}
+                messages.error(request, str(exc))
+                attempt.refresh_from_db(fields=["state"])
+                if attempt.state != Attempt.State.IN_PROGRESS:
+                    return redirect("exams:results", attempt_id=attempt.pk)
+                return redirect("exams:submit", attempt.pk)
+            except ValidationError as exc:
+                back = reverse("exams:question", args=[attempt.pk, position])
+                return refusal_response(request, exc, to=back)
+            except AttemptItem.DoesNotExist as exc:
+                raise Http404("No such question in this attempt.") from exc
+
+        return wrapped
+
+    return decorate
+
+
+@item_endpoint(
+    form_class=AnswerForm,
+    limit_key="autosave",
+    limit_setting="AUTOSAVE_RATE_LIMIT",
+    busy="Too many saves at once; retrying.",
+)
+def answer_save(request, attempt: Attempt, position: int, form: AnswerForm):
     """Save one item's answer: JSON for autosave, a redirect for the page's own buttons."""
-    attempt = _own_attempt(request, attempt_id)
-    if not ratelimit.allow(
-        f"autosave:{request.user.pk}", limit=settings.AUTOSAVE_RATE_LIMIT, window_seconds=10
-    ):
-        # The page's client treats 429 as "retry later", so nothing is lost by slowing down.
-        return JsonResponse({"ok": False, "error": "Too many saves at once; retrying."}, status=429)
-    form = AnswerForm(request.POST)
-    if not form.is_valid():
-        _item_or_404(attempt, position)  # a question that does not exist stays a 404
-        return JsonResponse({"ok": False, "error": form.error_message()}, status=400)
     option_ids, seq = form.cleaned_data["option"], form.cleaned_data["seq"]
     go = form.cleaned_data["go"]
     if form.cleaned_data["nav_only"] and not wants_json(request):
         # A checked practice item is locked: its page's buttons only navigate.
         return _target(go, position, attempt.items.count(), attempt)
-    try:
-        item = services.answer_save(
-            user=request.user,
-            attempt_id=attempt.pk,
-            position=position,
-            option_ids=option_ids,
-            seq=seq,
-            ip=_ip(request),
-        )
-        if go == "check":
-            services.item_check(user=request.user, attempt_id=attempt.pk, position=position)
-    except services.AttemptClosed as exc:
-        if wants_json(request):
-            raise  # core's middleware answers 409 {"ok": false, "closed": true, "error": ...}
-        messages.error(request, str(exc))
-        return (
-            redirect("exams:results", attempt_id=attempt.pk)
-            if attempt.state != Attempt.State.IN_PROGRESS
-            else redirect("exams:submit", attempt.pk)
-        )
-    except (ValidationError, PermissionDenied) as exc:
-        message = " ".join(getattr(exc, "messages", [str(exc)]))
-        if wants_json(request):
-            return JsonResponse({"ok": False, "error": message}, status=400)
-        messages.error(request, message)
-        return redirect("exams:question", attempt_id=attempt.pk, position=position)
-    except AttemptItem.DoesNotExist as exc:
-        raise Http404("No such question in this attempt.") from exc
+    item = services.answer_save(
+        user=request.user,
+        attempt_id=attempt.pk,
+        position=position,
+        option_ids=option_ids,
+        seq=seq,
+        ip=_ip(request),
+    )
+    if go == "check":
+        services.item_check(user=request.user, attempt_id=attempt.pk, position=position)
     if wants_json(request):
         return JsonResponse({"ok": True, "seq": item.answer_seq, "position": position})
-    total = attempt.items.count()
-    return _target(go, position, total, attempt)
+    return _target(go, position, attempt.items.count(), attempt)
 
 
-@login_required
-@require_POST
-def flag_toggle(request, attempt_id: int, position: int):
-    attempt = _own_attempt(request, attempt_id)
-    # Each change is an audit row: a loop of toggles must not flood the log. The page's
-    # client treats 429 as "retry later" and then sends the state the student last chose.
-    if not ratelimit.allow(
-        f"flag:{request.user.pk}", limit=settings.FLAG_RATE_LIMIT, window_seconds=10
-    ):
-        return JsonResponse(
-            {"ok": False, "error": "Too many flag changes at once; retrying."}, status=429
-        )
-    form = FlagForm(request.POST)
-    if not form.is_valid():
-        _item_or_404(attempt, position)
-        return JsonResponse({"ok": False, "error": form.errors["flagged"][0]}, status=400)
-    flagged = form.cleaned_data["flagged"] == "true"
-    try:
-        item = services.item_flag_set(
-            user=request.user,
-            attempt_id=attempt.pk,
-            position=position,
-            flagged=flagged,
-            ip=_ip(request),
-        )
-    except services.AttemptClosed:
-        if wants_json(request):
-            raise  # core's middleware answers 409 {"ok": false, "closed": true, "error": ...}
-        return _closed_redirect(request, attempt)
-    except AttemptItem.DoesNotExist as exc:
-        raise Http404("No such question in this attempt.") from exc
+# Each flag change is an audit row: a loop of toggles must not flood the log. The page's client
+# retries after a 429 and then sends the state the student last chose.
+@item_endpoint(
+    form_class=FlagForm,
+    limit_key="flag",
+    limit_setting="FLAG_RATE_LIMIT",
+    busy="Too many flag changes at once; retrying.",
+)
+def flag_toggle(request, attempt: Attempt, position: int, form: FlagForm):
+    item = services.item_flag_set(
+        user=request.user,
+        attempt_id=attempt.pk,
+        position=position,
+        flagged=form.cleaned_data["flagged"] == "true",
+        ip=_ip(request),
+    )
     if wants_json(request):
         return JsonResponse({"ok": True, "flagged": item.flagged})
     return redirect("exams:question", attempt_id=attempt.pk, position=position)
 
 
-def _json_error(message: str, status: int = 400) -> JsonResponse:
-    return JsonResponse({"ok": False, "error": message}, status=status)
-
-
-@login_required
-@require_POST
-def eliminate_toggle(request, attempt_id: int, position: int):
+@item_endpoint(
+    form_class=EliminateForm,
+    limit_key="eliminate",
+    limit_setting="AUTOSAVE_RATE_LIMIT",
+    busy="Too many changes at once; retrying.",
+)
+def eliminate_toggle(request, attempt: Attempt, position: int, form: EliminateForm):
     """Strike an option out (or back in) on the owner's open attempt: JSON or a redirect."""
-    attempt = _own_attempt(request, attempt_id)
-    if not ratelimit.allow(
-        f"eliminate:{request.user.pk}", limit=settings.AUTOSAVE_RATE_LIMIT, window_seconds=10
-    ):
-        return _json_error("Too many changes at once; retrying.", status=429)
-    form = EliminateForm(request.POST)
-    if not form.is_valid():
-        _item_or_404(attempt, position)  # a question that does not exist stays a 404
-        return _json_error("Choose an option of this question to strike out.")
-    try:
-        item = item_eliminate_set(
-            user=request.user,
-            attempt_id=attempt.pk,
-            position=position,
-            option_id=form.cleaned_data["option"],
-            eliminated=form.cleaned_data["eliminated"],
-        )
-    except services.AttemptClosed:
-        if wants_json(request):
-            raise  # core's middleware answers 409 {"ok": false, "closed": true, "error": ...}
-        return _closed_redirect(request, attempt)
-    except ValidationError as exc:
-        return _json_error(" ".join(exc.messages))
-    except AttemptItem.DoesNotExist as exc:
-        raise Http404("No such question in this attempt.") from exc
+    item = item_eliminate_set(
+        user=request.user,
+        attempt_id=attempt.pk,
+        position=position,
+        option_id=form.cleaned_data["option"],
+        eliminated=form.cleaned_data["eliminated"],
+    )
     if wants_json(request):
         return JsonResponse({"ok": True, "eliminated": item.eliminated})
     return redirect("exams:question", attempt_id=attempt.pk, position=position)
@@ -422,7 +412,7 @@ manage_blueprint_required = permission_required("exams.manage_blueprint", raise_
 @login_required
 @manage_blueprint_required
 def blueprint_list(request):
-    blueprints = Blueprint.objects.select_related("guide", "drill_domain")
+    blueprints = Blueprint.objects.select_related("guide", "drill_domain", "drill_task_statement")
     return render(request, "exams/blueprint_list.html", {"blueprints": blueprints})
 
 

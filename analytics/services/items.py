@@ -9,7 +9,7 @@ from django.db import transaction
 from django.db.models import Count, Max
 from django.utils import timezone
 
-from exams import statistics as st
+from analytics import statistics as st
 from exams.models import Attempt, AttemptItem, Blueprint, ItemSelection
 from questions.models import QuestionVersion
 

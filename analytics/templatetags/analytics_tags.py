@@ -1,6 +1,6 @@
 from django import template
 
-from exams.statistics import format_stat
+from analytics.statistics import format_stat
 
 register = template.Library()
 

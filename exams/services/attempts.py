@@ -7,7 +7,6 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
-from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -94,12 +93,12 @@ def attempt_start(
     `question_ids` replaces the random draw with those questions (practising missed ones).
     """
     if not user.has_perm("exams.take_exam"):
-        raise PermissionDenied("Your role cannot sit exams.")
+        raise ApplicationError("Your role cannot sit exams.", status=403)
     if not blueprint.is_active and question_ids is None:
-        raise ValidationError("This exam is not available.")
+        raise ApplicationError("This exam is not available.")
     if (blueprint.duration_minutes or 0) > MAX_DURATION_MINUTES:
         # Saved before the bound existed: refuse plainly rather than fail on the deadline.
-        raise ValidationError("This exam's time limit is out of range; ask your instructor.")
+        raise ApplicationError("This exam's time limit is out of range; ask your instructor.")
     # Starts of one student take turns: a practice and an exam started together in two tabs
     # would otherwise both miss the other's questions and could share some.
     get_user_model().objects.select_for_update().filter(pk=user.pk).values_list("pk").first()
@@ -115,11 +114,11 @@ def attempt_start(
         drawn = form_from_questions(question_ids=question_ids, rng=rng, excluded_question_ids=held)
         if not drawn:
             if held & set(question_ids):
-                raise ValidationError(
+                raise ApplicationError(
                     "Those questions are in your exam in progress; submit it first, then "
                     "practise them."
                 )
-            raise ValidationError("None of those questions is available any more.")
+            raise ApplicationError("None of those questions is available any more.")
     else:
         drawn = draw_form(
             blueprint=blueprint, seen_question_ids=seen, rng=rng, excluded_question_ids=held
@@ -215,12 +214,12 @@ def _answer_save_locked(*, user, attempt_id, position, option_ids, seq, ip, now)
     _ensure_open(attempt, now)
     item = AttemptItem.objects.select_related("version").get(attempt=attempt, position=position)
     if item.checked:
-        raise ValidationError("You already checked this answer; it can no longer change.")
+        raise ApplicationError("You already checked this answer; it can no longer change.")
     chosen = list(dict.fromkeys(int(i) for i in option_ids))
     if not set(chosen) <= set(item.option_order):
-        raise ValidationError("That option does not belong to this question.")
+        raise ApplicationError("That option does not belong to this question.")
     if len(chosen) > item.version.select_count:
-        raise ValidationError(
+        raise ApplicationError(
             f"Choose at most {item.version.select_count} option"
             f"{'s' if item.version.select_count > 1 else ''} for this question."
         )
@@ -229,7 +228,7 @@ def _answer_save_locked(*, user, attempt_id, position, option_ids, seq, ip, now)
     if seq <= item.answer_seq:
         return item  # an older request retried after a newer one: keep the newer answer
     if seq > max(item.answer_seq, _epoch_ms(now)) + SEQ_AHEAD:
-        raise ValidationError("This save is out of order; reload the page and answer again.")
+        raise ApplicationError("This save is out of order; reload the page and answer again.")
     item.answer_seq = seq
     if set(chosen) == set(item.selections.values_list("option_id", flat=True)):
         # The page's own buttons post the answer autosave already stored: note the newer seq
@@ -252,7 +251,7 @@ def _answer_save_locked(*, user, attempt_id, position, option_ids, seq, ip, now)
     return item
 
 
-def _open_item_locked(*, attempt_id: int, user, position: int, now: datetime):
+def open_item_locked(*, attempt_id: int, user, position: int, now: datetime):
     """Lock the user's open attempt and return it with the item at `position`.
 
     Raise AttemptClosed past the deadline and AttemptItem.DoesNotExist for no such item.
@@ -274,7 +273,7 @@ def item_flag_set(
 ) -> AttemptItem:
     """Flag or unflag an item for review."""
     now = now or timezone.now()
-    attempt, item = _open_item_locked(attempt_id=attempt_id, user=user, position=position, now=now)
+    attempt, item = open_item_locked(attempt_id=attempt_id, user=user, position=position, now=now)
     if item.flagged != flagged:
         item.flagged = flagged
         item.save(update_fields=["flagged"])
@@ -297,13 +296,13 @@ def item_check(*, user, attempt_id: int, position: int, now: datetime | None = N
     attempt = _locked(attempt_id, user)
     _ensure_open(attempt, now)
     if attempt.feedback != Blueprint.Feedback.AFTER_EACH:
-        raise PermissionDenied("Feedback is shown after the exam is submitted.")
+        raise ApplicationError("Feedback is shown after the exam is submitted.")
     item = AttemptItem.objects.select_related("version").get(attempt=attempt, position=position)
     if not item.checked:
         chosen = {s.option_id for s in item.selections.all()}
         if not chosen:
             # Checking an empty answer would reveal the key and lock the item for nothing.
-            raise ValidationError("Choose an answer before checking it.")
+            raise ApplicationError("Choose an answer before checking it.")
         item.checked = True
         item.is_correct = is_item_correct(item.version.kind, _keyed(item), chosen)
         item.save(update_fields=["checked", "is_correct"])

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from django.core.exceptions import ValidationError
 from django.db import transaction
+
+from core.errors import ApplicationError
 
 from ..models import Blueprint, BlueprintDomainWeight
 
@@ -12,7 +13,7 @@ from ..models import Blueprint, BlueprintDomainWeight
 def blueprint_save(*, blueprint: Blueprint, weights: dict, user=None) -> Blueprint:
     """Save a blueprint and its own domain weights (none means: use the guide's)."""
     if weights and sum(weights.values()) <= 0:
-        raise ValidationError("Domain weights must add up to more than zero.")
+        raise ApplicationError("Domain weights must add up to more than zero.")
     if blueprint.pk is None:
         blueprint.created_by = user
     blueprint.full_clean()

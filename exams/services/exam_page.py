@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
+from core.errors import ApplicationError
 
 from ..models import AttemptItem
-from .attempts import _open_item_locked
+from .attempts import open_item_locked
 
 
 @transaction.atomic
@@ -26,9 +26,9 @@ def item_eliminate_set(
 ) -> AttemptItem:
     """Strike an option out (or back in) on the user's open attempt; scoring never reads it."""
     now = now or timezone.now()
-    _, item = _open_item_locked(attempt_id=attempt_id, user=user, position=position, now=now)
+    _, item = open_item_locked(attempt_id=attempt_id, user=user, position=position, now=now)
     if option_id not in item.option_order:
-        raise ValidationError("That option does not belong to this question.")
+        raise ApplicationError("That option does not belong to this question.")
     struck = set(item.eliminated) - {option_id}
     if eliminated:
         struck.add(option_id)

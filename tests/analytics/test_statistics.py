@@ -1,4 +1,4 @@
-"""Pure tests of exams.statistics against an independent numpy/scipy computation."""
+"""Pure tests of analytics.statistics against an independent numpy/scipy computation."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 from scipy import stats as sps
 
-from exams import statistics as st
-from exams.statistics import ItemStats
+from analytics import statistics as st
+from analytics.statistics import ItemStats
 
 N_ATTEMPTS, N_ITEMS = 200, 30
 
