@@ -44,7 +44,7 @@ HOSTILE_FILES: dict[str, tuple[str, bytes]] = {
     "not utf-8": ("latin.json", "caf\xe9".encode("latin-1")),
 }
 
-BANK_FILTERS = ("guide", "domain", "kind", "status", "tag", "q")
+BANK_FILTERS = ("guide", "domain", "kind", "status", "tag", "q", "task_statement")
 REPORT_FILTERS = ("blueprint", "start", "end")
 
 QUERY_PARAMS: dict[str, tuple[str, ...]] = {
@@ -72,6 +72,7 @@ QUERY_PARAMS: dict[str, tuple[str, ...]] = {
     "questions:import": (),
     "questions:export": ("format", *BANK_FILTERS),
     "questions:coverage": (),
+    "questions:due_for_review": ("page",),
     "questions:detail": (),
     "questions:edit": (),
     "questions:diff": ("a", "b"),

@@ -118,6 +118,7 @@ MATRIX: dict[str, Route] = {
     "questions:import": Route(get=STAFF, post=STAFF),
     "questions:export": Route(get=STAFF),
     "questions:coverage": Route(get=STAFF),
+    "questions:due_for_review": Route(get=STAFF),
     "questions:detail": Route(get=STAFF, kwargs=_question),
     "questions:edit": Route(get=STAFF, post=STAFF, kwargs=_question),
     "questions:diff": Route(get=STAFF, kwargs=_question),
