@@ -143,3 +143,37 @@ def test_a_task_statement_drill_without_enough_questions_says_so(client, student
     response = client.post(reverse("exams:start", args=["drill-dva-c02-task-2-3"]), follow=True)
     assert "cannot fill" in response.content.decode()
     assert not Attempt.objects.filter(user=student).exists()
+
+
+def test_the_blueprint_form_checks_the_task_statement(client, admin_user):
+    from questions.models import ExamGuide, TaskStatement
+    from tests.factories.exams import blueprint_form_data
+
+    client.force_login(admin_user)
+    c02 = ExamGuide.objects.get(code="DVA-C02")
+    lambda_task = TaskStatement.objects.get(guide=c02, code="1.2")
+    security = Domain.objects.get(guide=c02, name="Security")
+    url = reverse("exams:blueprint_new")
+
+    def post(**fields):
+        data = blueprint_form_data(
+            **{
+                "guide": c02.pk,
+                "mode": "drill",
+                "feedback": "after_each",
+                "duration_minutes": "",
+                **fields,
+            }
+        )
+        return client.post(url, data)
+
+    wrong_domain = post(drill_domain=security.pk, drill_task_statement=lambda_task.pk)
+    assert "belongs to Development with AWS Services" in wrong_domain.content.decode()
+    other_guide = post(
+        guide=ExamGuide.objects.get(code="DVA-C01").pk, drill_task_statement=lambda_task.pk
+    )
+    assert "must belong to the chosen guide" in other_guide.content.decode()
+    assert post(drill_task_statement=lambda_task.pk).status_code == 302
+    saved = Blueprint.objects.get(slug="a-new-mock")
+    assert saved.drill_task_statement == lambda_task
+    assert saved.drill_domain == lambda_task.domain
