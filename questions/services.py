@@ -13,9 +13,19 @@ from django.utils.text import slugify
 
 from core.errors import ApplicationError
 
-from .content_rules import REQUIRED_GUIDE, question_problems
+from .content_rules import parse_date, question_problems
 from .markdown import render_inline, render_markdown
-from .models import Domain, ExamGuide, Option, Question, QuestionDomain, QuestionVersion, Tag
+from .models import (
+    Domain,
+    ExamGuide,
+    Option,
+    Question,
+    QuestionDomain,
+    QuestionReview,
+    QuestionVersion,
+    Tag,
+    TaskStatement,
+)
 
 
 def normalise_stem(stem: str) -> str:
@@ -50,14 +60,30 @@ def question_as_data(question: Question, version: QuestionVersion | None = None)
         "explanation": version.explanation,
         "references": list(version.references),
         "domains": {link.guide.code: link.domain.name for link in question.domain_links.all()},
+        "task_statements": {
+            link.guide.code: link.task_statement.code
+            for link in question.domain_links.all()
+            if link.task_statement_id
+        },
         "tags": [t.name for t in question.tags.all()],
         "difficulty": question.difficulty,
+        "enemies": sorted(e.key for e in question.enemies.all()),
+        "reviewed_on": question.reviewed_on.isoformat() if question.reviewed_on else None,
+        "reviews": [
+            {
+                "reviewer": r.reviewer,
+                "verdict": r.verdict,
+                "notes": r.notes,
+                "date": r.reviewed_on.isoformat(),
+            }
+            for r in sorted(question.reviews.all(), key=lambda r: (r.reviewed_on, r.pk))
+        ],
     }
 
 
 def _resolve_domains(domains: dict) -> list[Domain]:
-    if not domains or not domains.get(REQUIRED_GUIDE):
-        raise ValidationError({"domains": f"A {REQUIRED_GUIDE} domain is required."})
+    if not domains or not any(domains.values()):
+        raise ApplicationError({"domains": "A domain in at least one exam guide is required."})
     resolved = []
     guides = {g.code: g for g in ExamGuide.objects.prefetch_related("domains")}
     for code, name in domains.items():
@@ -65,11 +91,11 @@ def _resolve_domains(domains: dict) -> list[Domain]:
             continue
         guide = guides.get(code)
         if guide is None:
-            raise ValidationError({"domains": f"Unknown exam guide {code!r}."})
+            raise ApplicationError({"domains": f"Unknown exam guide {code!r}."})
         match = next((d for d in guide.domains.all() if d.name.lower() == name.lower()), None)
         if match is None:
             names = ", ".join(d.name for d in guide.domains.all())
-            raise ValidationError(
+            raise ApplicationError(
                 {"domains": f"{code} has no domain {name!r} (choose one of: {names})."}
             )
         resolved.append(match)
@@ -79,7 +105,7 @@ def _resolve_domains(domains: dict) -> list[Domain]:
 def _check_content(data: dict, *, for_publish: bool) -> None:
     problems = question_problems(data, for_publish=for_publish)
     if problems:
-        raise ValidationError(problems)
+        raise ApplicationError(problems)
 
 
 def _duplicate_of(stem: str, domains: list[Domain], exclude: Question | None) -> Question | None:
@@ -124,11 +150,45 @@ def _new_version(*, question: Question, data: dict, user, change_note: str) -> Q
     return version
 
 
+def _resolve_task_statements(data: dict, domains: list[Domain]) -> dict[int, TaskStatement]:
+    """Return the task statement per guide id; each must belong to the question's domain."""
+    wanted = {
+        code: number for code, number in (data.get("task_statements") or {}).items() if number
+    }
+    by_guide = {d.guide.code: d for d in domains}
+    resolved = {}
+    for code, number in wanted.items():
+        domain = by_guide.get(code)
+        if domain is None:
+            raise ApplicationError(
+                {"task_statements": f"The {code} task statement {number} needs a {code} domain."}
+            )
+        statement = (
+            TaskStatement.objects.select_related("domain")
+            .filter(guide_id=domain.guide_id, code=str(number).strip())
+            .first()
+        )
+        if statement is None:
+            raise ApplicationError({"task_statements": f"{code} has no task statement {number!r}."})
+        if statement.domain_id != domain.pk:
+            raise ApplicationError(
+                {
+                    "task_statements": f"The {code} task statement {statement.code} belongs to "
+                    f"{statement.domain.name}, not to the {code} domain {domain.name}."
+                }
+            )
+        resolved[domain.guide_id] = statement
+    return resolved
+
+
 def _set_metadata(question: Question, data: dict, domains: list[Domain]) -> None:
+    statements = _resolve_task_statements(data, domains)
     question.domain_links.exclude(guide__in=[d.guide_id for d in domains]).delete()
     for domain in domains:
         QuestionDomain.objects.update_or_create(
-            question=question, guide_id=domain.guide_id, defaults={"domain": domain}
+            question=question,
+            guide_id=domain.guide_id,
+            defaults={"domain": domain, "task_statement": statements.get(domain.guide_id)},
         )
     tags = [
         Tag.objects.get_or_create(name=name.strip())[0]
@@ -136,6 +196,46 @@ def _set_metadata(question: Question, data: dict, domains: list[Domain]) -> None
         if name.strip()
     ]
     question.tags.set(tags)
+    if data.get("enemies") is not None:
+        question_set_enemies(question=question, keys=data["enemies"])
+    _record_reviews(question, data.get("reviews") or [])
+
+
+def _record_reviews(question: Question, reviews: list[dict]) -> None:
+    """Add the reviews not recorded yet (same reviewer, verdict, notes and date): idempotent."""
+    existing = {
+        (r.reviewer, r.verdict, r.notes, r.reviewed_on)
+        for r in question.reviews.all().only("reviewer", "verdict", "notes", "reviewed_on")
+    }
+    for review in reviews:
+        row = QuestionReview(
+            question=question,
+            version=question.current_version,
+            reviewer=(review.get("reviewer") or "").strip(),
+            verdict=review.get("verdict"),
+            notes=(review.get("notes") or "").strip(),
+            reviewed_on=parse_date(review.get("date")),
+        )
+        identity = (row.reviewer, row.verdict, row.notes, row.reviewed_on)
+        if identity in existing:
+            continue
+        row.full_clean()
+        row.save()
+        existing.add(identity)
+
+
+def question_set_enemies(*, question: Question, keys: list[str]) -> None:
+    """Make the questions with these keys the enemies of `question` (and it theirs)."""
+    keys = sorted({k.strip() for k in keys if k and k.strip()})
+    if question.key in keys:
+        raise ApplicationError({"enemies": "A question cannot be its own enemy."})
+    found = list(Question.objects.filter(key__in=keys))
+    missing = sorted(set(keys) - {q.key for q in found})
+    if missing:
+        raise ApplicationError(
+            {"enemies": f"No question has the key(s) {', '.join(missing)} (enemies)."}
+        )
+    question.enemies.set(found)
 
 
 def _unique_key(stem: str) -> str:
@@ -151,11 +251,12 @@ def question_create(
     _check_content(data, for_publish=status == Question.Status.PUBLISHED)
     domains = _resolve_domains(data.get("domains") or {})
     if not allow_duplicate and (dup := _duplicate_of(data["stem"], domains, None)):
-        raise ValidationError({"stem": f"The same stem already exists in this guide ({dup.key})."})
+        raise ApplicationError({"stem": f"The same stem already exists in this guide ({dup.key})."})
     question = Question(
         key=data.get("key") or _unique_key(data["stem"]),
         status=status,
         difficulty=data.get("difficulty") or Question.Difficulty.MEDIUM,
+        reviewed_on=parse_date(data.get("reviewed_on")),
         author=author,
         kind=data["kind"],
         stem_search=normalise_stem(data["stem"]),
@@ -177,7 +278,7 @@ def question_update(*, question: Question, data: dict, user=None, change_note: s
     _check_content(data, for_publish=question.status == Question.Status.PUBLISHED)
     domains = _resolve_domains(data.get("domains") or {})
     if dup := _duplicate_of(data["stem"], domains, question):
-        raise ValidationError({"stem": f"The same stem already exists in this guide ({dup.key})."})
+        raise ApplicationError({"stem": f"The same stem already exists in this guide ({dup.key})."})
     current = question_as_data(question)
     changed = _content_of(current) != _content_of(data)
     if changed:
@@ -187,6 +288,8 @@ def question_update(*, question: Question, data: dict, user=None, change_note: s
     question.kind = data["kind"]
     question.stem_search = normalise_stem(data["stem"])
     question.difficulty = data.get("difficulty") or question.difficulty
+    if "reviewed_on" in data:
+        question.reviewed_on = parse_date(data["reviewed_on"])
     question.full_clean(exclude=["current_version"])
     question.save()
     _set_metadata(question, data, domains)
@@ -215,15 +318,17 @@ def question_set_status(*, question: Question, status: str, user=None) -> Questi
     question = Question.objects.select_for_update().get(pk=question.pk)
     if status == question.status:
         return question
+    if status not in Question.Status.values:
+        raise ApplicationError(f"{question.key}: there is no status {status[:40]!r}.")
     if status not in ALLOWED_TRANSITIONS[question.status]:
-        raise ValidationError(
+        raise ApplicationError(
             f"{question.key}: cannot go from {question.get_status_display()} to "
             f"{Question.Status(status).label}."
         )
     if status == Question.Status.PUBLISHED:
         problems = question_problems(question_as_data(question), for_publish=True)
         if problems:
-            raise ValidationError([f"{question.key}: {p}" for p in problems])
+            raise ApplicationError([f"{question.key}: {p}" for p in problems])
     question.status = status
     question.save(update_fields=["status", "updated_at"])
     return question
@@ -248,9 +353,11 @@ def question_delete(*, question: Question) -> None:
     try:
         question.current_version = None
         question.save(update_fields=["current_version"])
+        # Reviews point at versions (PROTECT); they go with the question.
+        question.reviews.all().delete()
         question.delete()
     except ProtectedError as exc:
-        raise ValidationError(
+        raise ApplicationError(
             "This question appears in exam attempts, so it cannot be deleted. Retire it instead."
         ) from exc
 
@@ -266,6 +373,41 @@ class ImportReport:
     @property
     def written(self) -> int:
         return len(self.created) + len(self.updated)
+
+
+def _import_enemies(
+    declared: list[tuple[int, Question, object]], written: dict[str, Question]
+) -> list[str]:
+    """Set the enemies an import declares (a key of the file or of the bank); return errors.
+
+    Enemies are symmetrical: a pair declared on either side is kept on both, so the file's
+    order does not matter.
+    """
+    errors: list[str] = []
+    wanted: dict[int, set[int]] = {}
+    owners: dict[int, Question] = {}
+    for number, question, keys in declared:
+        if not isinstance(keys, list) or not all(isinstance(k, str) for k in keys):
+            errors.append(f"Question {number}: the enemies must be a list of question keys.")
+            continue
+        owners[question.pk] = question
+        wanted.setdefault(question.pk, set())
+        for key in keys:
+            key = (key or "").strip()
+            enemy = written.get(key) or Question.objects.filter(key=key).first()
+            if enemy is None:
+                errors.append(f"Question {number}: enemy {key!r} is not a question key.")
+            elif enemy.pk == question.pk:
+                errors.append(f"Question {number}: a question cannot be its own enemy.")
+            else:
+                wanted[question.pk].add(enemy.pk)
+    for pk, enemies in list(wanted.items()):
+        for enemy_pk in enemies:
+            if enemy_pk in wanted:
+                wanted[enemy_pk].add(pk)
+    for pk, enemies in wanted.items():
+        owners[pk].enemies.set(enemies)
+    return errors
 
 
 class ImportFailed(ApplicationError):
@@ -288,12 +430,20 @@ def bank_import(
     """Import numbered questions; atomic means nothing is written unless all of them are valid.
 
     With `update_by_key`, a question whose key exists is updated (a new version only if its
-    content changed), which makes loading the same file twice a no-op.
+    content changed), which makes loading the same file twice a no-op. Enemies are resolved
+    once every question of the import is written, so they may name questions further on.
     """
     report = ImportReport()
+    # Key in the file -> the question written for it; (number, question, declared enemies).
+    written: dict[str, Question] = {}
+    declared: list[tuple[int, Question, object]] = []
     with transaction.atomic():
         for number, raw in questions:
-            data = {**raw, "domains": {**(default_domains or {}), **(raw.get("domains") or {})}}
+            data = {
+                **raw,
+                "domains": {**(default_domains or {}), **(raw.get("domains") or {})},
+                "enemies": None,
+            }
             label = f"Question {number}"
             try:
                 with transaction.atomic():
@@ -311,6 +461,9 @@ def bank_import(
                             report.unchanged.append(existing.key)
                         if existing.status != status:
                             question_set_status(question=existing, status=status, user=user)
+                        written[existing.key] = existing
+                        if raw.get("enemies") is not None:
+                            declared.append((number, existing, raw["enemies"]))
                         continue
                     if data.get("key") and Question.objects.filter(key=data["key"]).exists():
                         data = {**data, "key": None}
@@ -321,11 +474,15 @@ def bank_import(
                             "skipped."
                         )
                         continue
-                    report.created.append(
-                        question_create(data=data, author=user, status=status).key
-                    )
+                    original_key = raw.get("key")
+                    created = question_create(data=data, author=user, status=status)
+                    report.created.append(created.key)
+                    written[original_key or created.key] = created
+                    if raw.get("enemies") is not None:
+                        declared.append((number, created, raw["enemies"]))
             except ValidationError as exc:
                 report.errors.append(f"{label}: {' '.join(exc.messages)}")
+        report.errors += _import_enemies(declared, written)
         if atomic and report.errors:
             transaction.set_rollback(True)
             raise ImportFailed(report)

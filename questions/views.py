@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import ValidationError
@@ -13,6 +14,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from core.forms import apply_validation_error
+from core.middleware import on_refusal
 
 from . import formats, importing, selectors, services
 from .filters import ExportFilter, QuestionFilter
@@ -31,7 +33,9 @@ from .models import ExamGuide, Question, Tag
 author_required = permission_required("questions.author_question", raise_exception=True)
 
 
-NO_FILTERS = dict.fromkeys(("guide", "domain", "kind", "status", "tag", "search"), "")
+NO_FILTERS = dict.fromkeys(
+    ("guide", "domain", "kind", "status", "tag", "search", "task_statement"), ""
+)
 
 
 @login_required
@@ -50,7 +54,7 @@ def question_list(request):
         {
             "page": page,
             "filters": filters or NO_FILTERS,
-            "guides": ExamGuide.objects.prefetch_related("domains"),
+            "guides": ExamGuide.objects.prefetch_related("domains", "task_statements"),
             "kinds": Question.Kind.choices,
             "statuses": Question.Status.choices,
             "tags": Tag.objects.values_list("name", flat=True),
@@ -112,6 +116,9 @@ def _save_form(request, question: Question | None):
             "tags": form.cleaned_data["tags"],
             "difficulty": form.cleaned_data["difficulty"],
             "domains": form.domain_values(),
+            "task_statements": form.task_statement_values(),
+            "reviewed_on": form.cleaned_data["reviewed_on"],
+            "enemies": form.cleaned_data["enemies"],
             "options": options_from(formset),
         }
         try:
@@ -191,6 +198,7 @@ def question_detail(request, question_id: int):
             "version": question.current_version,
             "options": question.current_version.options.all(),
             "versions": versions,
+            "unversioned_reviews": [r for r in question.reviews.all() if not r.version_id],
             "transitions": [
                 Question.Status(s)
                 for s in services.ALLOWED_TRANSITIONS[Question.Status(question.status)]
@@ -224,33 +232,26 @@ def question_diff(request, question_id: int):
 @login_required
 @permission_required("questions.publish_question", raise_exception=True)
 @require_POST
+@on_refusal(lambda request, question_id: reverse("questions:detail", args=[question_id]))
 def question_status(request, question_id: int):
     question = get_object_or_404(Question, pk=question_id)
-    try:
-        services.question_set_status(
-            question=question, status=request.POST.get("status", ""), user=request.user
-        )
-    except (ValidationError, ValueError) as exc:
-        for message in getattr(exc, "messages", [str(exc)]):
-            messages.error(request, message)
-    else:
-        messages.success(request, f"Status is now {question.get_status_display()}.")
+    question = services.question_set_status(
+        question=question, status=request.POST.get("status", ""), user=request.user
+    )
+    messages.success(request, f"Status is now {question.get_status_display()}.")
     return redirect("questions:detail", question_id=question.pk)
 
 
 @login_required
 @author_required
 @require_http_methods(["GET", "POST"])
+@on_refusal(lambda request, question_id: reverse("questions:detail", args=[question_id]))
 def question_delete(request, question_id: int):
     question = get_object_or_404(Question, pk=question_id)
     if request.method == "GET":
         # Deleting cannot be undone, so the button first leads to a page that asks.
         return render(request, "questions/question_confirm_delete.html", {"question": question})
-    try:
-        services.question_delete(question=question)
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-        return redirect("questions:detail", question_id=question.pk)
+    services.question_delete(question=question)
     messages.success(request, "Question deleted.")
     return redirect("questions:list")
 
@@ -321,5 +322,21 @@ def question_export(request):
 
 @login_required
 @author_required
+def due_for_review(request):
+    max_age = settings.QUESTION_REVIEW_MAX_AGE_DAYS
+    questions = selectors.questions_due_for_review(max_age_days=max_age)
+    page = Paginator(questions, 50).get_page(request.GET.get("page"))
+    return render(request, "questions/due_for_review.html", {"page": page, "max_age_days": max_age})
+
+
+@login_required
+@author_required
 def bank_coverage(request):
-    return render(request, "questions/coverage.html", {"coverage": selectors.bank_coverage()})
+    return render(
+        request,
+        "questions/coverage.html",
+        {
+            "coverage": selectors.bank_coverage(),
+            "task_statement_min": selectors.TASK_STATEMENT_MIN_PUBLISHED,
+        },
+    )
