@@ -456,16 +456,22 @@ MC_KEY_LONGEST_MAX_RATE = 0.35
 MR_LONGEST_IS_KEY_MAX_RATE = 0.50
 # Per item: a key longer than this many times the longest distractor stands out on its own.
 KEY_LENGTH_RATIO_MAX = 1.5
-# Near-duplicate stems, scored by rapidfuzz's token_sort_ratio (0-100) over the stem's prose:
-# fenced code blocks are left out, because many stems share a policy or template and differ in
-# what they ask (when the prose is shorter than NEAR_DUPLICATE_MIN_PROSE_WORDS words the whole
-# stem is compared). Chosen on the real bank (the 158 seed items plus 150 incoming items,
-# 47,000 pairs, December 2026): unrelated items score at most 66, while the one real repeat
-# found (two items on the python/ folder of a Lambda layer, written by different authors)
-# scores 77; token_set_ratio was rejected because it gives a short stem whose words all occur
-# in a longer one (two "MOST secure way to give EC2 credentials" stems) 74, next to that 80.
+# Near-duplicate stems, scored by rapidfuzz's token_sort_ratio (0-100) over each stem's
+# scenario: its prose without fenced code blocks (many stems share a policy or a template and
+# differ in what they ask) and without the final question sentence (AWS-style questions share
+# it: "Which solution meets these requirements with the LEAST operational overhead?"). When
+# what is left is shorter than NEAR_DUPLICATE_MIN_WORDS words, the whole prose, then the whole
+# stem, is compared. Chosen on the real bank (437 items: the 158 seed items and 279 incoming
+# ones, about 95,000 pairs, December 2026): the four pairs at 72 or more each test one point
+# twice (the python/ folder of a Lambda layer, a GitHub OIDC role, the Lambda permission an S3
+# notification needs, the SQS event source mapping's role). Below 70 the two kinds mix (a
+# DynamoDB-stream and a Kinesis poison-record item, 69, test one point; two CodeDeploy EC2
+# items, 68, do not), so there the authors declare enemies. The whole prose scored two
+# different S3 encryption items 72 through their shared question sentence, and token_set_ratio
+# gave 85 to two different API Gateway items, a short scenario's words all occurring in a
+# longer one.
 NEAR_DUPLICATE_MIN_SCORE = 72
-NEAR_DUPLICATE_MIN_PROSE_WORDS = 8
+NEAR_DUPLICATE_MIN_WORDS = 8
 
 _FENCED = re.compile(r"^(```|~~~).*?^\1[^\n]*$", re.MULTILINE | re.DOTALL)
 _WHICH_N = re.compile(r"\bwhich\s+(two|three|four|five|six|[2-6])\b", re.IGNORECASE)
@@ -481,9 +487,19 @@ def stem_prose(stem: str) -> str:
     return " ".join(_FENCED.sub(" ", stem or "").split())
 
 
+def _sentences(stem: str) -> list[str]:
+    return [s for s in _SENTENCE_END.split(stem_prose(stem)) if s.strip()]
+
+
+def stem_scenario(stem: str) -> str:
+    """Return the stem's prose without its last sentence (the question), when it has more."""
+    sentences = _sentences(stem)
+    return " ".join(sentences[:-1] if len(sentences) > 1 else sentences)
+
+
 def _question_sentence(stem: str) -> str:
     """Return the sentence that asks the question: the last one ending in "?", else the last."""
-    sentences = [s for s in _SENTENCE_END.split(stem_prose(stem)) if s.strip()]
+    sentences = _sentences(stem)
     asking = [s for s in sentences if "?" in s]
     return (asking or sentences or [""])[-1]
 
@@ -549,8 +565,16 @@ def near_duplicate_stems(questions: list[dict]) -> list[tuple[int, int, float]]:
     texts = []
     for q in questions:
         stem = q.get("stem") if isinstance(q, dict) and isinstance(q.get("stem"), str) else ""
-        prose = stem_prose(stem)
-        texts.append(prose if len(prose.split()) >= NEAR_DUPLICATE_MIN_PROSE_WORDS else stem)
+        texts.append(
+            next(
+                (
+                    t
+                    for t in (stem_scenario(stem), stem_prose(stem))
+                    if len(t.split()) >= NEAR_DUPLICATE_MIN_WORDS
+                ),
+                stem,
+            )
+        )
     if len(texts) < 2:
         return []
     scores = process.cdist(
