@@ -24,30 +24,22 @@ CUSTOM_PERMISSIONS = {
     "analytics.view_cohort_reports": ("attemptdomainresult", "Can view cohort reports"),
 }
 
+_TEACHING = [
+    "exams.take_exam",
+    "accounts.view_own_cohorts",
+    "questions.author_question",
+    "questions.publish_question",
+    "questions.import_question",
+    "exams.manage_blueprint",
+    "analytics.view_item_analysis",
+    "analytics.view_cohort_reports",
+]
+
+# An admin can do all an instructor can, and manage people and every cohort.
 ROLE_PERMISSIONS = {
     Role.STUDENT: ["exams.take_exam"],
-    Role.INSTRUCTOR: [
-        "exams.take_exam",
-        "accounts.view_own_cohorts",
-        "questions.author_question",
-        "questions.publish_question",
-        "questions.import_question",
-        "exams.manage_blueprint",
-        "analytics.view_item_analysis",
-        "analytics.view_cohort_reports",
-    ],
-    Role.ADMIN: [
-        "exams.take_exam",
-        "accounts.manage_roles",
-        "accounts.view_own_cohorts",
-        "accounts.view_all_cohorts",
-        "questions.author_question",
-        "questions.publish_question",
-        "questions.import_question",
-        "exams.manage_blueprint",
-        "analytics.view_item_analysis",
-        "analytics.view_cohort_reports",
-    ],
+    Role.INSTRUCTOR: _TEACHING,
+    Role.ADMIN: [*_TEACHING, "accounts.manage_roles", "accounts.view_all_cohorts"],
 }
 
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 
+from config.celery import worker_argv
 from tests.factories.accounts import UserFactory
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -121,21 +121,7 @@ class WorkerProcess:
     def start(self) -> WorkerProcess:
         self.log = open(self.log_path, "wb")  # noqa: SIM115 - closed in stop()
         self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "config",
-                "worker",
-                "--loglevel=INFO",
-                "--concurrency=1",
-                "--pool=prefork",
-                "--without-gossip",
-                "--without-mingle",
-                "--without-heartbeat",
-                *self.args,
-            ],
+            worker_argv("--concurrency=1", "--pool=prefork", "--without-heartbeat", *self.args),
             cwd=REPO_ROOT,
             env=self.env,
             stdout=self.log,

@@ -17,17 +17,8 @@ from __future__ import annotations
 
 import re
 
-from .base import (
-    Collector,
-    ParseResult,
-    category_for,
-    correct_weights,
-    domains_from_category,
-    format_weight,
-    key_from_title,
-    normalise_question,
-    weight_to_correct,
-)
+from . import base
+from .base import Collector, ParseResult
 from .html_text import html_to_markdown, looks_like_html
 
 # Escaped characters stand in as private-use characters while the structure is parsed.
@@ -125,7 +116,7 @@ class _Reader:
             return
         first_line, first = lines[0]
         if first.strip().startswith("$CATEGORY:"):
-            self.domains = domains_from_category(first.strip()[len("$CATEGORY:") :])
+            self.domains = base.domains_from_category(first.strip()[len("$CATEGORY:") :])
             # Moodle wants a blank line after a category; a question right below it is read too.
             lines = lines[1:]
             if not lines:
@@ -213,7 +204,7 @@ class _Reader:
             text, _fmt, more = _text(text_raw, fmt)
             rationale, _fmt, more_feedback = _text(feedback_raw, fmt)
             notes += more + more_feedback
-            correct, warning = weight_to_correct(weight, single=single, full=100)
+            correct, warning = base.weight_to_correct(weight, single=single, full=100)
             if warning:
                 collector.warn(number, line, f"answer {position} {warning}")
             options.append({"text": text, "correct": correct, "rationale": rationale})
@@ -223,7 +214,7 @@ class _Reader:
             number,
             line,
             {
-                "key": key_from_title(title or ""),
+                "key": base.key_from_title(title or ""),
                 "kind": None,  # worked out from the correct options
                 "stem": stem,
                 "options": options,
@@ -258,17 +249,17 @@ def export(questions: list[dict]) -> str:
     """Write questions as GIFT in Markdown format, with categories for the DVA-C01 domains."""
     out = ["// Exported from DVA Mock. Questions are in Markdown ([markdown]).", ""]
     category = None
-    for q in map(normalise_question, questions):
-        wanted = category_for(q)
+    for q in map(base.normalise_question, questions):
+        wanted = base.category_for(q)
         if wanted != category and (category is not None or q["domains"].get("DVA-C01")):
             out += [f"$CATEGORY: {wanted}", ""]
             category = wanted
         title = f"::{_escape(q['key'])}::" if q["key"] else ""
         lines = [f"{title}[markdown]{_escape(q['stem'])} {{"]
         multiple = q["kind"] == "multiple_response"
-        for option, weight in zip(q["options"], correct_weights(q["options"]), strict=True):
+        for option, weight in zip(q["options"], base.correct_weights(q["options"]), strict=True):
             if multiple:
-                marker = f"~%{format_weight(weight)}%"
+                marker = f"~%{base.format_weight(weight)}%"
             elif option["correct"]:
                 marker = "="
             else:

@@ -1,10 +1,13 @@
 """Chromium through Playwright against pytest-django's live server."""
 
 import os
+import re
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
+
+from tests.factories.accounts import PASSWORD
 
 # Playwright's sync API runs an event loop in this thread; Django's ORM calls made by the
 # test itself (fixtures, assertions) are still synchronous and safe here.
@@ -114,3 +117,12 @@ def screenshot(page, name: str) -> None:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     tall = page.evaluate("() => document.documentElement.scrollHeight") > 6000
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=not tall)
+
+
+def log_in(page, user):
+    """Sign in through the login form as a person does, with the factories' password."""
+    page.goto("/accounts/login/")
+    page.get_by_label("Username").fill(user.username)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("heading", name=re.compile("Welcome"))).to_be_visible()

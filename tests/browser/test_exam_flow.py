@@ -10,18 +10,10 @@ from playwright.sync_api import expect
 from exams.models import Attempt, AttemptItem, Blueprint
 from exams.scoring import scaled_score
 from questions.bank import load_seed_bank
-from tests.browser.conftest import screenshot
-from tests.factories.accounts import PASSWORD, UserFactory
+from tests.browser.conftest import log_in, screenshot
+from tests.factories.accounts import UserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def log_in(page, user):
-    page.goto("/accounts/login/")
-    page.get_by_label("Username").fill(user.username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    expect(page.get_by_role("heading", name=re.compile("Welcome"))).to_be_visible()
 
 
 def timer_seconds(page) -> int:

@@ -13,14 +13,8 @@ from accounts.models import User
 from exams.models import Attempt, AttemptItem
 from exams.services import attempt_start
 from questions.services import question_create
-from tests.browser.conftest import (
-    DESKTOP,
-    PHONE,
-    assert_accessible,
-    assert_no_sideways_scroll,
-    screenshot,
-)
-from tests.browser.test_exam_flow import log_in
+from tests.browser import conftest as ui
+from tests.browser.conftest import log_in
 from tests.factories.accounts import UserFactory
 from tests.factories.exams import short_blueprint
 from tests.factories.questions import question_data
@@ -115,11 +109,11 @@ def test_question_and_feedback_pages_fit_a_phone_and_pass_axe(page, student):
     position = _position(attempt, long=True)
     _open(page, student, attempt, position)
     # 640 px wide is a 1280 px window at 200 % zoom.
-    for name, viewport in (("desktop", DESKTOP), ("phone", PHONE), ("zoom", ZOOM_200)):
+    for name, viewport in (("desktop", ui.DESKTOP), ("phone", ui.PHONE), ("zoom", ZOOM_200)):
         page.set_viewport_size(viewport)
-        screenshot(page, f"question-{name}")
-        assert_accessible(page)
-        assert_no_sideways_scroll(page)
+        ui.screenshot(page, f"question-{name}")
+        ui.assert_accessible(page)
+        ui.assert_no_sideways_scroll(page)
         # Each radio sits on the line of its own text, however long the text.
         for row in page.locator(".option-row").all():
             box = row.locator("input").bounding_box()
@@ -134,17 +128,17 @@ def test_question_and_feedback_pages_fit_a_phone_and_pass_axe(page, student):
             assert code.evaluate("el => el.scrollWidth > el.clientWidth")
             expect(code).to_have_attribute("tabindex", "0")  # scrolled with the keyboard too
 
-    page.set_viewport_size(DESKTOP)
+    page.set_viewport_size(ui.DESKTOP)
     _, wrong = _option_ids(attempt, position)
     page.locator(f"label[for=opt-{wrong[0]}]").click()
     _saved(page)
     page.get_by_role("button", name="Check answer").click()
     expect(page.get_by_role("heading", name="Not quite.")).to_be_visible()
-    for name, viewport in (("desktop", DESKTOP), ("phone", PHONE)):
+    for name, viewport in (("desktop", ui.DESKTOP), ("phone", ui.PHONE)):
         page.set_viewport_size(viewport)
-        screenshot(page, f"feedback-{name}")
-        assert_accessible(page)
-        assert_no_sideways_scroll(page)
+        ui.screenshot(page, f"feedback-{name}")
+        ui.assert_accessible(page)
+        ui.assert_no_sideways_scroll(page)
     link = page.get_by_role("link", name=LONG_URL)
     assert link.evaluate("el => getComputedStyle(el).overflowWrap") == "anywhere"
 
@@ -157,14 +151,14 @@ def test_dark_mode_follows_the_system_and_keeps_contrast(page, student):
     expect(page.locator("html")).to_have_attribute("data-bs-theme", "dark")
     page.get_by_role("button", name="Flag for review").click()
     _saved(page)
-    screenshot(page, "question-dark")
-    assert_accessible(page)
+    ui.screenshot(page, "question-dark")
+    ui.assert_accessible(page)
     _, wrong = _option_ids(attempt, position)
     page.locator(f"label[for=opt-{wrong[0]}]").click()
     _saved(page)
     page.get_by_role("button", name="Check answer").click()
     expect(page.get_by_role("heading", name="Not quite.")).to_be_visible()
-    assert_accessible(page)
+    ui.assert_accessible(page)
     page.emulate_media(color_scheme="light")
     expect(page.locator("html")).to_have_attribute("data-bs-theme", "light")
 
@@ -198,7 +192,7 @@ def test_flag_reads_flagged_keeps_its_name_and_has_its_own_focus_ring(page, stud
     assert flag.evaluate("el => getComputedStyle(el).outlineStyle") == "none"
     assert flag.evaluate("el => getComputedStyle(el).backgroundColor") != unflagged_bg
     assert AttemptItem.objects.get(attempt=attempt, position=2).flagged
-    assert_accessible(page)
+    ui.assert_accessible(page)
 
 
 def test_the_navigator_follows_answers_and_flags_without_a_reload(page, student):
@@ -304,7 +298,7 @@ def test_practice_check_asks_for_a_choice_then_focuses_full_contrast_feedback(pa
     for row in (mine, key):
         assert row.locator("label").evaluate("el => getComputedStyle(el).opacity") == "1"
         assert row.evaluate("el => getComputedStyle(el).opacity") == "1"
-    assert_accessible(page)
+    ui.assert_accessible(page)
 
 
 # --- 17: one message per action -----------------------------------------------------------------

@@ -7,7 +7,7 @@ from playwright.sync_api import expect
 
 from exams.models import AttemptEvent, AttemptItem
 from exams.services import attempt_start
-from tests.browser.test_exam_flow import log_in
+from tests.browser.conftest import log_in
 from tests.factories.accounts import UserFactory
 from tests.factories.exams import short_blueprint
 from tests.factories.questions import make_bank

@@ -7,8 +7,7 @@ from playwright.sync_api import expect
 
 from questions.bank import load_seed_bank
 from questions.models import Question
-from tests.browser.conftest import DESKTOP, PHONE, assert_no_sideways_scroll, screenshot
-from tests.browser.test_exam_flow import log_in
+from tests.browser.conftest import DESKTOP, PHONE, assert_no_sideways_scroll, log_in, screenshot
 from tests.factories.accounts import UserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

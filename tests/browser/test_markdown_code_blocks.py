@@ -5,8 +5,7 @@ from django.urls import reverse
 from playwright.sync_api import expect
 
 from questions.services import question_create
-from tests.browser.conftest import PHONE, assert_accessible, assert_no_sideways_scroll
-from tests.browser.test_exam_flow import log_in
+from tests.browser.conftest import PHONE, assert_accessible, assert_no_sideways_scroll, log_in
 from tests.factories.accounts import UserFactory
 from tests.factories.questions import question_data
 

@@ -13,13 +13,7 @@ from playwright.sync_api import expect
 from exams.models import Attempt, Blueprint
 from exams.services import answer_save, attempt_start, attempt_submit, item_flag_set
 from questions.bank import load_seed_bank
-from tests.browser.conftest import (
-    DESKTOP,
-    PHONE,
-    assert_accessible,
-    assert_no_sideways_scroll,
-    screenshot,
-)
+from tests.browser import conftest as ui
 from tests.factories.accounts import UserFactory
 from tests.factories.exams import short_blueprint
 from tests.factories.questions import C02_FOR, make_question
@@ -61,17 +55,17 @@ ZOOM_200 = {"width": 640, "height": 400}
 
 
 def at_both_widths(page, name: str, check=None) -> None:
-    """Check axe-core at DESKTOP and PHONE, and no sideways scroll at PHONE and 200 % zoom."""
-    for label, viewport in (("desktop", DESKTOP), ("phone", PHONE), ("zoom200", ZOOM_200)):
+    """Check axe-core at desktop and phone width; no sideways scroll on a phone or at 200 % zoom."""
+    for label, viewport in (("desktop", ui.DESKTOP), ("phone", ui.PHONE), ("zoom200", ZOOM_200)):
         page.set_viewport_size(viewport)
         page.reload()
         if check:
             check()
-        screenshot(page, f"{name}-{label}")
+        ui.screenshot(page, f"{name}-{label}")
         if viewport is not ZOOM_200:
-            assert_accessible(page)
-        if viewport is not DESKTOP:
-            assert_no_sideways_scroll(page)
+            ui.assert_accessible(page)
+        if viewport is not ui.DESKTOP:
+            ui.assert_no_sideways_scroll(page)
 
 
 # ---- Dashboard -------------------------------------------------------------------------------
@@ -184,7 +178,7 @@ def test_review_of_65_questions_is_compact_with_submit_and_back_at_the_top(page,
         assert in_first_screen(page, page.get_by_role("link", name="Back to question 12"))
 
     at_both_widths(page, "review", top_actions)
-    page.set_viewport_size(DESKTOP)
+    page.set_viewport_size(ui.DESKTOP)
     page.reload()
     rows = page.locator(".review-list li")
     expect(rows).to_have_count(65)
@@ -217,21 +211,21 @@ def test_results_of_65_questions_filter_and_jump(page, live_server):
 
     at_both_widths(page, "results-exam", results_ready)
     # On a phone the domain table scrolls inside its own region, "Result" column included.
-    page.set_viewport_size(PHONE)
+    page.set_viewport_size(ui.PHONE)
     region = page.get_by_role("region", name="Results by domain")
     region.scroll_into_view_if_needed()
     expect(region.get_by_role("columnheader", name="Result")).to_be_attached()
     region.evaluate("(el) => el.scrollLeft = el.scrollWidth")
     expect(region.get_by_role("columnheader", name="Result")).to_be_in_viewport()
 
-    page.set_viewport_size(DESKTOP)
+    page.set_viewport_size(ui.DESKTOP)
     page.get_by_label("Show", exact=True).select_option("incorrect")
     page.get_by_role("button", name="Apply filters").click()
     expect(page.get_by_role("article")).to_have_count(incorrect)
     expect(page.get_by_text(f"Showing {incorrect} of 65 questions.")).to_be_visible()
     for article in page.get_by_role("article").all()[:5]:
         expect(article.get_by_text(re.compile("^(Incorrect|Unanswered)$"))).to_be_visible()
-    screenshot(page, "results-incorrect-desktop")
+    ui.screenshot(page, "results-incorrect-desktop")
 
     page.get_by_label("Show", exact=True).select_option("flagged")
     page.get_by_role("button", name="Apply filters").click()

@@ -81,3 +81,30 @@ def make_bank(per_domain: int = 3, *, guide: str = "DVA-C01") -> list[Question]:
             kind = "multiple_response" if i % 4 == 3 else "multiple_choice"
             questions.append(make_question(domain=name, kind=kind))
     return questions
+
+
+def question_form_post(data: dict, **extra) -> dict:
+    """Return the question page's POST for `data` in the bank schema, as a person fills it."""
+    post = {
+        "kind": data["kind"],
+        "stem": data["stem"],
+        "explanation": data["explanation"],
+        "references": "\n".join(data["references"]),
+        "tags": ", ".join(data["tags"]),
+        "difficulty": data["difficulty"] or "",
+        "domain_DVA-C01": data["domains"].get("DVA-C01", ""),
+        "domain_DVA-C02": data["domains"].get("DVA-C02", ""),
+        "task_statement_DVA-C02": (data.get("task_statements") or {}).get("DVA-C02", ""),
+        "change_note": "",
+        "options-TOTAL_FORMS": str(len(data["options"])),
+        "options-INITIAL_FORMS": "0",
+        "options-MIN_NUM_FORMS": "0",
+        "options-MAX_NUM_FORMS": "10",
+    }
+    for i, option in enumerate(data["options"]):
+        post[f"options-{i}-text"] = option["text"]
+        post[f"options-{i}-rationale"] = option["rationale"]
+        if option["correct"]:
+            post[f"options-{i}-correct"] = "on"
+    post.update(extra)
+    return post

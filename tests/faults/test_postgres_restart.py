@@ -6,14 +6,14 @@ answer the student chose last. The live server opens a new connection per reques
 reconnects by itself.
 """
 
-import re
 import time
 
 import pytest
 from playwright.sync_api import expect
 
 from exams.models import ItemSelection
-from tests.factories.accounts import PASSWORD, UserFactory
+from tests.browser.conftest import log_in
+from tests.factories.accounts import UserFactory
 from tests.faults.conftest import pg_start, started_attempt
 
 pytestmark = [
@@ -24,14 +24,6 @@ pytestmark = [
 
 OFFLINE = "Offline — retrying…"  # static/js/exam.js, retryLater()
 SAVED = "All answers saved"
-
-
-def log_in(page, user):
-    page.goto("/accounts/login/")
-    page.get_by_label("Username").fill(user.username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    expect(page.get_by_role("heading", name=re.compile("Welcome"))).to_be_visible()
 
 
 def test_answers_changed_while_postgres_is_down_are_saved_once_it_is_back(

@@ -3,35 +3,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from questions.models import Question
-from tests.factories.questions import make_question, question_data
+from tests.factories.questions import make_question, question_data, question_form_post
 
 pytestmark = pytest.mark.django_db
-
-
-def _form_post(data: dict, **extra) -> dict:
-    post = {
-        "kind": data["kind"],
-        "stem": data["stem"],
-        "explanation": data["explanation"],
-        "references": "\n".join(data["references"]),
-        "tags": ", ".join(data["tags"]),
-        "difficulty": data["difficulty"],
-        "domain_DVA-C01": data["domains"]["DVA-C01"],
-        "domain_DVA-C02": data["domains"]["DVA-C02"],
-        "task_statement_DVA-C02": (data.get("task_statements") or {}).get("DVA-C02", ""),
-        "change_note": "",
-        "options-TOTAL_FORMS": str(len(data["options"])),
-        "options-INITIAL_FORMS": "0",
-        "options-MIN_NUM_FORMS": "0",
-        "options-MAX_NUM_FORMS": "10",
-    }
-    for i, option in enumerate(data["options"]):
-        post[f"options-{i}-text"] = option["text"]
-        post[f"options-{i}-rationale"] = option["rationale"]
-        if option["correct"]:
-            post[f"options-{i}-correct"] = "on"
-    post.update(extra)
-    return post
 
 
 def test_students_cannot_reach_the_bank(client, student):
@@ -69,14 +43,14 @@ def test_create_shows_rule_violations_inline_and_writes_nothing(client, instruct
     client.force_login(instructor)
     data = question_data(kind="multiple_response")
     data["stem"] = data["stem"].replace("(Select TWO.)", "(Select THREE.)")
-    response = client.post(reverse("questions:create"), _form_post(data))
+    response = client.post(reverse("questions:create"), question_form_post(data))
     assert response.status_code == 200
     assert "Select THREE" in response.content.decode()
     assert not Question.objects.exists()
 
     data = question_data()
     data["options"][1]["text"] = data["options"][2]["text"]
-    response = client.post(reverse("questions:create"), _form_post(data))
+    response = client.post(reverse("questions:create"), question_form_post(data))
     assert "have the same text" in response.content.decode()
     assert not Question.objects.exists()
 
@@ -85,10 +59,12 @@ def test_publishing_requires_an_explanation(client, instructor):
     client.force_login(instructor)
     data = question_data()
     data["explanation"] = ""
-    response = client.post(reverse("questions:create"), _form_post(data, status="published"))
+    response = client.post(
+        reverse("questions:create"), question_form_post(data, status="published")
+    )
     assert response.status_code == 200
     assert "explanation" in response.content.decode().lower()
-    response = client.post(reverse("questions:create"), _form_post(data, status="draft"))
+    response = client.post(reverse("questions:create"), question_form_post(data, status="draft"))
     assert response.status_code == 302
     assert Question.objects.get().status == "draft"
 
@@ -101,7 +77,7 @@ def test_edit_makes_a_new_version_and_history_shows_the_diff(client, instructor)
     data["domains"] = {"DVA-C01": "Deployment", "DVA-C02": "Deployment"}
     response = client.post(
         reverse("questions:edit", args=[question.pk]),
-        _form_post(data, change_note="Clarify the stem"),
+        question_form_post(data, change_note="Clarify the stem"),
     )
     assert response.status_code == 302
     question.refresh_from_db()
@@ -237,7 +213,9 @@ def test_failed_publish_lists_each_problem_once_linked_to_its_field_and_keeps_th
     data["explanation"] = ""
     data["references"] = []
     data["options"][2]["rationale"] = ""
-    response = client.post(reverse("questions:create"), _form_post(data, status="published"))
+    response = client.post(
+        reverse("questions:create"), question_form_post(data, status="published")
+    )
     assert response.status_code == 200
     summary = response.context["errors"]
     assert ("id_explanation", "The explanation is missing") in summary
@@ -259,7 +237,7 @@ def test_service_problems_about_the_options_as_a_whole_are_listed_by_the_options
     client.force_login(instructor)
     data = question_data()
     data["options"][1]["correct"] = True
-    response = client.post(reverse("questions:create"), _form_post(data, status="draft"))
+    response = client.post(reverse("questions:create"), question_form_post(data, status="draft"))
     summary = response.context["errors"]
     assert [target for target, _ in summary] == ["option-problems"]
     assert "exactly one correct option" in summary[0][1]

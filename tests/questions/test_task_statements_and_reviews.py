@@ -17,8 +17,7 @@ from questions.services import (
     question_set_enemies,
     question_update,
 )
-from tests.factories.questions import make_question, question_data
-from tests.questions.test_bank_ui import _form_post
+from tests.factories.questions import make_question, question_data, question_form_post
 
 pytestmark = pytest.mark.django_db
 
@@ -197,7 +196,7 @@ def test_authoring_form_saves_task_statement_reviewed_on_and_enemies(client, ins
     other = make_question(domain="Security")
     client.force_login(instructor)
     data = question_data(domain="Security", task_statement="2.3")
-    post = _form_post(data, status="published", reviewed_on="2026-11-30", enemies=other.key)
+    post = question_form_post(data, status="published", reviewed_on="2026-11-30", enemies=other.key)
     response = client.post(reverse("questions:create"), post)
     assert response.status_code == 302
     question = Question.objects.exclude(pk=other.pk).get()
@@ -225,7 +224,7 @@ def test_authoring_form_refuses_bad_values_on_their_fields(
 ):
     client.force_login(instructor)
     data = question_data(domain="Security", task_statement="2.1")
-    response = client.post(reverse("questions:create"), _form_post(data, **changes))
+    response = client.post(reverse("questions:create"), question_form_post(data, **changes))
     assert response.status_code == 200
     assert any(target == field and message in text for target, text in response.context["errors"])
     assert not Question.objects.exists()

@@ -26,7 +26,7 @@ from exams.models import Attempt, AttemptItem, Blueprint
 from questions.models import Question
 from questions.services import question_as_data
 from tests.factories.accounts import PASSWORD
-from tests.factories.questions import question_data
+from tests.factories.questions import question_data, question_form_post
 
 from .conftest import World
 from .urlmatrix import STATE_CHANGING
@@ -43,31 +43,6 @@ class Case:
     data: Callable[[], dict]  # called for every request (uploads can be read only once)
     probe: Callable[[Client], object]  # what the request would change
     prepare: Callable[[Client], None] | None = None
-
-
-def question_form(data: dict, **extra) -> dict:
-    post = {
-        "kind": data["kind"],
-        "stem": data["stem"],
-        "explanation": data["explanation"],
-        "references": "\n".join(data["references"]),
-        "tags": ", ".join(data["tags"]),
-        "difficulty": data["difficulty"] or "",
-        "domain_DVA-C01": data["domains"]["DVA-C01"],
-        "domain_DVA-C02": data["domains"].get("DVA-C02", ""),
-        "change_note": "",
-        "options-TOTAL_FORMS": str(len(data["options"])),
-        "options-INITIAL_FORMS": "0",
-        "options-MIN_NUM_FORMS": "0",
-        "options-MAX_NUM_FORMS": "10",
-    }
-    for i, option in enumerate(data["options"]):
-        post[f"options-{i}-text"] = option["text"]
-        post[f"options-{i}-rationale"] = option["rationale"]
-        if option["correct"]:
-            post[f"options-{i}-correct"] = "on"
-    post.update(extra)
-    return post
 
 
 def blueprint_form(blueprint: Blueprint | None, **extra) -> dict:
@@ -179,13 +154,13 @@ CASES: dict[str, Callable[[World], Case]] = {
     "questions:create": lambda w: Case(
         "instructor",
         reverse("questions:create"),
-        lambda: question_form(question_data()),
+        lambda: question_form_post(question_data()),
         lambda c: Question.objects.count(),
     ),
     "questions:edit": lambda w: Case(
         "instructor",
         reverse("questions:edit", args=[w.draft_question.pk]),
-        lambda: question_form(
+        lambda: question_form_post(
             {**question_as_data(w.draft_question), "explanation": "Changed by a forged form."},
             **{"options-INITIAL_FORMS": "4"},  # the four existing options, as the page sends
         ),
