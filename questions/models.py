@@ -149,6 +149,11 @@ class Question(models.Model):
     reviewed_on = models.DateField(
         null=True, blank=True, help_text="When a second reader last checked the item."
     )
+    # A pretest item collects responses on unscored slots and never counts in any score.
+    is_pretest = models.BooleanField(
+        default=False,
+        help_text="Pretest: shown only in unscored slots and never scored, until promoted.",
+    )
     # Items that test the same point or give each other away: never in one form together.
     enemies = models.ManyToManyField("self", symmetrical=True, blank=True)
     # Denormalised from the current version so lists can filter without joining versions.
@@ -274,3 +279,24 @@ class QuestionReview(models.Model):
 
     def __str__(self):
         return f"{self.question_id}: {self.verdict} by {self.reviewer} on {self.reviewed_on}"
+
+
+class QuestionEvent(models.Model):
+    """Append-only audit of a question's status changes that are not content (e.g. promotion)."""
+
+    class Kind(models.TextChoices):
+        PROMOTED = "promoted", "Promoted from pretest to scored"
+
+    question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    detail = models.JSONField(default=dict, blank=True)
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["question", "-at", "-pk"]
+
+    def __str__(self):
+        return f"{self.question_id} {self.kind} {self.at:%Y-%m-%d}"
