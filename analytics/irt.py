@@ -72,6 +72,7 @@ __all__ = [
     "equated_score",
     "link",
     "mean_sigma",
+    "pass_given_theta",
     "pass_probability",
     "posterior_grid",
     "prob",
