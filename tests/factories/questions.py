@@ -25,6 +25,11 @@ TASK_STATEMENT_FOR = {
 }
 
 
+# The DVA-C02 guide's thirteen task statements, as the shipped reference data numbers them.
+_C02_TASKS_PER_DOMAIN = ((1, 3), (2, 3), (3, 4), (4, 3))
+C02_TASK_CODES = [f"{d}.{n}" for d, count in _C02_TASKS_PER_DOMAIN for n in range(1, count + 1)]
+
+
 def question_data(
     *,
     domain: str = "Deployment",

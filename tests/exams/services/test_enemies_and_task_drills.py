@@ -11,7 +11,7 @@ from exams.services.assembly import form_from_questions
 from questions.models import Domain
 from questions.services import question_set_enemies
 from tests.factories.exams import short_blueprint
-from tests.factories.questions import make_question
+from tests.factories.questions import C02_TASK_CODES, make_question
 
 pytestmark = pytest.mark.django_db
 
@@ -89,21 +89,7 @@ def test_a_drill_blueprint_is_seeded_per_dva_c02_task_statement():
     drills = Blueprint.objects.filter(drill_task_statement__isnull=False).select_related(
         "drill_task_statement", "drill_domain"
     )
-    assert sorted(b.drill_task_statement.code for b in drills) == [
-        "1.1",
-        "1.2",
-        "1.3",
-        "2.1",
-        "2.2",
-        "2.3",
-        "3.1",
-        "3.2",
-        "3.3",
-        "3.4",
-        "4.1",
-        "4.2",
-        "4.3",
-    ]
+    assert sorted(b.drill_task_statement.code for b in drills) == C02_TASK_CODES
     assert all(b.mode == "drill" and b.guide.code == "DVA-C02" for b in drills)
     assert all(b.drill_domain_id == b.drill_task_statement.domain_id for b in drills)
 

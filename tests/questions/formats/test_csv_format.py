@@ -12,25 +12,14 @@ from .helpers import issues, mc, mr, read
 
 
 def test_header_layout():
-    assert csv_format.header() == [
-        "key",
-        "kind",
-        "stem",
-        *(f"option_{n}" for n in range(1, 7)),
-        "correct",
-        *(f"rationale_{n}" for n in range(1, 7)),
-        "explanation",
-        "references",
-        "domain_dva_c01",
-        "domain_dva_c02",
-        "tags",
-        "difficulty",
-        "task_statement_dva_c01",
-        "task_statement_dva_c02",
-        "enemies",
-        "reviewed_on",
-        "reviews",
-    ]
+    """The documented layout, spelled out once here as a user reads it in the README."""
+    options = ",".join(f"option_{n}" for n in range(1, 7))
+    rationales = ",".join(f"rationale_{n}" for n in range(1, 7))
+    assert ",".join(csv_format.header()) == (
+        f"key,kind,stem,{options},correct,{rationales},explanation,references,"
+        "domain_dva_c01,domain_dva_c02,tags,difficulty,task_statement_dva_c01,"
+        "task_statement_dva_c02,enemies,reviewed_on,reviews,is_pretest"
+    )
 
 
 def test_good_file():
@@ -150,7 +139,7 @@ def test_round_trip_is_lossless_on_every_seed_question(seed_questions):
     assert result.data == seed_questions
     rows = list(csv.reader(io.StringIO(text, newline="")))
     assert rows[0] == csv_format.header()
-    assert len(rows) == 159
+    assert len(rows) == len(seed_questions) + 1
 
 
 def test_round_trip_of_awkward_values():
