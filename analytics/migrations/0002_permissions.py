@@ -28,21 +28,20 @@ def move_grants(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('analytics', '0001_initial'),
-        ('accounts', '0002_role_groups'),
-        ('exams', '0008_analytics_permissions_move_out'),
+        ("analytics", "0001_initial"),
+        ("accounts", "0002_role_groups"),
+        ("exams", "0008_analytics_permissions_move_out"),
     ]
 
     operations = [
         migrations.RunPython(move_grants, migrations.RunPython.noop),
         migrations.AlterModelOptions(
-            name='attemptdomainresult',
-            options={'permissions': [('view_cohort_reports', 'Can view cohort reports')]},
+            name="attemptdomainresult",
+            options={"permissions": [("view_cohort_reports", "Can view cohort reports")]},
         ),
         migrations.AlterModelOptions(
-            name='itemstatistic',
-            options={'permissions': [('view_item_analysis', 'Can view item statistics')]},
+            name="itemstatistic",
+            options={"permissions": [("view_item_analysis", "Can view item statistics")]},
         ),
     ]
