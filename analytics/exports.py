@@ -53,3 +53,38 @@ def cohort_report_csv_write(report: CohortReport, out: TextIO) -> None:
         writer.writerow(["at risk", user.username, f"{mean:.0f}", n])
     for week, mean, n in report.trend:
         writer.writerow(["trend (week of)", week.isoformat(), f"{mean:.1f}", n])
+
+
+def cohort_readiness_filename(cohort, readiness) -> str:
+    return f"cohort-{cohort.pk}-readiness-{readiness.guide_code.lower()}.csv"
+
+
+def cohort_readiness_csv_write(readiness, out: TextIO) -> None:
+    """One row per student: chance of passing now (percent), its band and what it rests on."""
+    writer = csv_safe_writer(out)
+    writer.writerow(
+        [
+            "username",
+            "name",
+            "chance of passing %",
+            "likely from %",
+            "likely to %",
+            "scored items",
+            "attempts",
+            "at risk",
+        ]
+    )
+    at_risk = {u.pk for u, _r in readiness.at_risk}
+    for user, r in readiness.rows:
+        writer.writerow(
+            [
+                user.username,
+                user.get_full_name(),
+                "" if r.percent is None else r.percent,
+                "" if r.low_percent is None else r.low_percent,
+                "" if r.high_percent is None else r.high_percent,
+                r.items,
+                r.attempts,
+                "yes" if user.pk in at_risk else "",
+            ]
+        )

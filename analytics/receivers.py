@@ -6,7 +6,10 @@ import logging
 
 from django.db import transaction
 
-from .tasks import attempt_analytics
+from exams.models import Blueprint
+
+from .services import calibration
+from .tasks import attempt_analytics, equate_attempt
 
 logger = logging.getLogger(__name__)
 
@@ -17,6 +20,8 @@ def queue_attempt_analytics(sender, *, attempt_id: int, **kwargs) -> None:
     def send():
         try:
             attempt_analytics.delay(attempt_id)
+            # The equated score (when the bank is calibrated) within seconds of the submit.
+            equate_attempt.delay(attempt_id)
         except Exception:  # noqa: BLE001 - the broker being down must never fail a submit
             logger.warning(
                 "Analytics for attempt %s not queued (broker down); catch_up_missing_analytics "
@@ -25,3 +30,32 @@ def queue_attempt_analytics(sender, *, attempt_id: int, **kwargs) -> None:
             )
 
     transaction.on_commit(send)
+
+
+def results_panel(sender, *, attempt, **kwargs) -> dict | None:
+    """The equated score of a finished exam attempt, with every later re-estimate."""
+    if attempt.mode != Blueprint.Mode.EXAM:
+        return None
+    equatings = calibration.results_for_attempt(attempt_id=attempt.pk)
+    if not equatings:
+        return None
+    return {
+        "template": "analytics/panels/results_equated.html",
+        "context": {"first": equatings[0], "later": equatings[1:], "attempt": attempt},
+        "calibrated": True,
+    }
+
+
+def blueprint_panel(sender, *, blueprint, **kwargs) -> dict | None:
+    """θ_cut of an exam blueprint under the latest calibration (or why there is none yet)."""
+    if blueprint.mode != Blueprint.Mode.EXAM:
+        return None
+    return {
+        "template": "analytics/panels/blueprint_cut.html",
+        "context": {
+            "cut": calibration.blueprint_cut(blueprint=blueprint),
+            "blueprint": blueprint,
+            "min_items": calibration.REFERENCE_MIN_ITEMS,
+            "min_attempts": calibration.calibrated_min_attempts(),
+        },
+    }

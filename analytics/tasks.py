@@ -14,6 +14,7 @@ from exams.models import Attempt, Blueprint
 from .services import (
     attempt_results_compute,
     blueprint_statistics_compute,
+    calibration,
     recompute_everything,
     standings_compute,
 )
@@ -105,3 +106,27 @@ def catch_up_missing_analytics() -> int:
     for attempt_id in missing:
         attempt_analytics.delay(attempt_id)
     return len(missing)
+
+
+@shared_task(ignore_result=True, **TASK_OPTIONS)
+def calibrate_items(run_id: int) -> None:
+    """Run one IRT calibration (ids in; idempotent: a done run only adds missing equatings)."""
+    lock = "analytics:calibration:lock"
+    if not cache.add(lock, run_id, timeout=3600):
+        raise calibrate_items.retry(countdown=30, max_retries=120)
+    try:
+        calibration.calibration_run(run_id=run_id)
+    finally:
+        cache.delete(lock)
+
+
+@shared_task(ignore_result=True, **TASK_OPTIONS)
+def calibrate_items_nightly() -> None:
+    """Nightly: queue a calibration (none when one is already queued or running)."""
+    calibration.calibration_request(user=None, dispatch=calibrate_items.delay)
+
+
+@shared_task(ignore_result=True, **TASK_OPTIONS)
+def equate_attempt(attempt_id: int) -> int:
+    """Equate a just-finished attempt with the latest run (idempotent: one row per run)."""
+    return calibration.equate_attempt(attempt_id=attempt_id)

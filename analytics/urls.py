@@ -21,4 +21,22 @@ urlpatterns = [
         views.cohort_student,
         name="cohort_student",
     ),
+    path(
+        "analytics/cohorts/<int:cohort_id>/readiness.csv",
+        views.cohort_readiness_csv,
+        name="cohort_readiness_csv",
+    ),
+    path("analytics/calibration/", views.calibration_index, name="calibration"),
+    path("analytics/calibration/run/", views.calibrate_now, name="calibrate_now"),
+    path(
+        "analytics/calibration/runs/<int:run_id>/",
+        views.calibration_status,
+        name="calibration_run",
+    ),
+    path("analytics/pretest/", views.pretest_items, name="pretest"),
+    path(
+        "analytics/pretest/<int:question_id>/promote/",
+        views.pretest_promote,
+        name="pretest_promote",
+    ),
 ]

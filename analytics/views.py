@@ -16,12 +16,14 @@ from core.middleware import on_refusal
 from exams.models import Blueprint
 from exams.selectors import missed_items_for_user
 from exams.services import attempt_start
+from questions.models import Question
 
 from . import exports, selectors
 from .forms import CohortReportForm, DashboardForm
-from .models import AnalyticsRun
+from .models import AnalyticsRun, CalibrationRun
+from .services import calibration
 from .services.runs import run_request
-from .tasks import blueprint_statistics
+from .tasks import blueprint_statistics, calibrate_items
 
 
 @login_required
@@ -49,6 +51,7 @@ def student_dashboard(request):
             "guide": guide,
             "form": form,
             "few_items": selectors.FEW_ITEMS,
+            "readiness": calibration.student_readiness(user=request.user, guide_code=guide),
         },
         status=200 if valid else 400,
     )
@@ -142,6 +145,16 @@ def _report(request, cohort_id: int):
     return report, blueprints
 
 
+def _readiness(request, cohort_id: int):
+    try:
+        cohort = cohort_get_for_user(user=request.user, cohort_id=cohort_id, with_students=False)
+    except Cohort.DoesNotExist as exc:
+        raise Http404("No such cohort.") from exc
+    form = DashboardForm(request.GET)
+    guide = (form.cleaned_data.get("guide") if form.is_valid() else "") or form.guide_codes[0]
+    return cohort, calibration.cohort_readiness(cohort=cohort, guide_code=guide)
+
+
 @login_required
 @report_required
 def cohort_reports(request):
@@ -168,7 +181,16 @@ def cohort_report(request, cohort_id: int):
     return render(
         request,
         "analytics/cohort_report.html",
-        {"r": report, "blueprints": blueprints, "chart": chart, "query": request.GET.urlencode()},
+        {
+            "r": report,
+            "blueprints": blueprints,
+            "chart": chart,
+            "query": request.GET.urlencode(),
+            "readiness": calibration.cohort_readiness(
+                cohort=report.cohort, guide_code=report.blueprint.guide.code
+            ),
+            "at_risk_percent": round(100 * calibration.AT_RISK_PROBABILITY),
+        },
     )
 
 
@@ -194,6 +216,7 @@ def cohort_student(request, cohort_id: int, user_id: int):
             "student": student,
             "guide": guide,
             "d": selectors.student_dashboard(user=student, guide_code=guide),
+            "readiness": calibration.student_readiness(user=student, guide_code=guide),
         },
     )
 
@@ -208,3 +231,95 @@ def cohort_report_csv(request, cohort_id: int):
     )
     exports.cohort_report_csv_write(report, response)
     return response
+
+
+@login_required
+@report_required
+def cohort_readiness_csv(request, cohort_id: int):
+    cohort, readiness = _readiness(request, cohort_id)
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = (
+        f'attachment; filename="{exports.cohort_readiness_filename(cohort, readiness)}"'
+    )
+    exports.cohort_readiness_csv_write(readiness, response)
+    return response
+
+
+# ---- IRT calibration and pretest items --------------------------------------------------------
+
+
+@login_required
+@item_analysis_required
+def calibration_index(request):
+    runs = calibration.runs_summary()
+    latest = calibration.latest_run()
+    return render(
+        request,
+        "analytics/calibration.html",
+        {
+            "runs": runs,
+            "latest": latest,
+            "active": next((r for r in runs if r.status in ("queued", "running")), None),
+            "calibrated": calibration.run_is_calibrated(latest),
+            "min_attempts": calibration.calibrated_min_attempts(),
+            "half_life": calibration.READINESS_HALF_LIFE_DAYS,
+        },
+    )
+
+
+@login_required
+@item_analysis_required
+@require_POST
+def calibrate_now(request):
+    run, created = calibration.calibration_request(
+        user=request.user, dispatch=calibrate_items.delay
+    )
+    if request.htmx:
+        return render(request, "analytics/partials/calibration_run.html", {"run": run})
+    messages.info(
+        request, "Calibration queued." if created else "A calibration is already running."
+    )
+    return redirect("analytics:calibration")
+
+
+@login_required
+@item_analysis_required
+def calibration_status(request, run_id: int):
+    run = get_object_or_404(CalibrationRun, pk=run_id)
+    response = render(request, "analytics/partials/calibration_run.html", {"run": run})
+    if run.status in (CalibrationRun.Status.DONE, CalibrationRun.Status.FAILED) and request.htmx:
+        response["HX-Refresh"] = "true"
+    return response
+
+
+@login_required
+@item_analysis_required
+def pretest_items(request):
+    return render(
+        request,
+        "analytics/pretest.html",
+        {
+            "rows": calibration.pretest_rows(),
+            "run": calibration.latest_run(),
+            "min_n": calibration.PROMOTE_MIN_N,
+            "min_a": calibration.PROMOTE_MIN_A,
+            "max_b": calibration.PROMOTE_MAX_ABS_B,
+            "max_se_b": calibration.PROMOTE_MAX_SE_B,
+        },
+    )
+
+
+@login_required
+@item_analysis_required
+@permission_required("questions.publish_question", raise_exception=True)
+@require_POST
+@on_refusal(lambda request, **kwargs: reverse("analytics:pretest"))
+def pretest_promote(request, question_id: int):
+    question = get_object_or_404(Question, pk=question_id)
+    was_pretest = question.is_pretest
+    calibration.pretest_promote(question=question, user=request.user)
+    if was_pretest:
+        messages.success(request, f"Promoted {question.key}: it now counts in scores.")
+    else:
+        messages.info(request, f"{question.key} is not a pretest item (already promoted?).")
+    return redirect("analytics:pretest")

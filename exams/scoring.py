@@ -261,3 +261,26 @@ def score_attempt(
         domains=domains,
         item_correct=item_correct,
     )
+
+
+# --------------------------------------------------------------------------- uncertainty
+
+# Below this many scored items a domain's percent is a rough signal and the report says so.
+FEW_DOMAIN_ITEMS = 10
+
+
+def proportion_band(correct: int, total: int, *, z: float = 1.2816) -> tuple[float, float]:
+    """Return the Wilson score interval of `correct`/`total` in percent (80 % by default:
+    "likely between"), which stays inside 0..100 and is honest for a handful of items.
+
+    Raise ValueError when `total` <= 0 or `correct` is outside 0..`total`.
+    """
+    if total <= 0:
+        raise ValueError(f"total must be positive, got {total}")
+    if not 0 <= correct <= total:
+        raise ValueError(f"correct must be within 0..{total}, got {correct}")
+    p = correct / total
+    denominator = 1 + z * z / total
+    centre = (p + z * z / (2 * total)) / denominator
+    half = z * math.sqrt(p * (1 - p) / total + z * z / (4 * total * total)) / denominator
+    return 100 * max(centre - half, 0.0), 100 * min(centre + half, 1.0)

@@ -6,3 +6,26 @@ from django.dispatch import Signal
 # the service's transaction: a receiver that acts later must use `transaction.on_commit`, so a
 # rolled-back submit causes nothing.
 attempt_finished = Signal()
+
+# Sent by the results page (with `attempt`) and the blueprint page (with `blueprint`) to collect
+# extra panels from the apps above (events up, calls down: exams never imports them). A
+# receiver returns None or a dict {"template": "<app>/<name>.html", "context": {...}} and may
+# add "calibrated": True to say it shows a calibrated score (the results page then labels its
+# linear score accordingly). Receivers must not fail the page: the views use send_robust.
+results_panels = Signal()
+blueprint_panels = Signal()
+
+
+def collect_panels(signal: Signal, **kwargs) -> list[dict]:
+    """Send `signal` and return the panels its receivers gave (errors logged, never raised)."""
+    import logging
+
+    panels = []
+    for receiver, response in signal.send_robust(sender=None, **kwargs):
+        if isinstance(response, Exception):
+            logging.getLogger(__name__).error(
+                "Panel receiver %r failed", receiver, exc_info=response
+            )
+        elif isinstance(response, dict) and response.get("template"):
+            panels.append(response)
+    return panels

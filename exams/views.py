@@ -32,8 +32,10 @@ from .forms import (
     TextSizeForm,
 )
 from .models import Attempt, AttemptEvent, AttemptItem, Blueprint
+from .scoring import FEW_DOMAIN_ITEMS, proportion_band
 from .services.assembly import check_fill
 from .services.exam_page import item_eliminate_set, user_text_size_set
+from .signals import blueprint_panels, collect_panels, results_panels
 
 take_exam_required = permission_required("exams.take_exam", raise_exception=True)
 
@@ -389,11 +391,16 @@ def attempt_results(request, attempt_id: int):
     filters = form.filters()
     items = selectors.attempt_review_items(attempt=attempt, **filters)
     used = (attempt.finished_at - attempt.started_at) if attempt.finished_at else None
+    panels = collect_panels(results_panels, attempt=attempt)
     return render(
         request,
         "exams/results.html",
         {
             "attempt": attempt,
+            "domain_rows": _domain_rows(attempt.domain_results),
+            "few_domain_items": FEW_DOMAIN_ITEMS,
+            "panels": panels,
+            "calibrated": any(p.get("calibrated") for p in panels),
             "items": items,
             "counts": counts,
             "form": form,
@@ -404,6 +411,16 @@ def attempt_results(request, attempt_id: int):
         },
         status=400 if form.errors else 200,
     )
+
+
+def _domain_rows(domain_results: list[dict]) -> list[dict]:
+    """The stored domain results with their uncertainty (an 80 % band) and a few-items flag."""
+    rows = []
+    for d in domain_results:
+        total = d.get("total") or 0
+        band = proportion_band(d.get("correct") or 0, total) if total else None
+        rows.append({**d, "band": band, "few": total < FEW_DOMAIN_ITEMS})
+    return rows
 
 
 manage_blueprint_required = permission_required("exams.manage_blueprint", raise_exception=True)
@@ -438,7 +455,12 @@ def blueprint_edit(request, blueprint_id: int | None = None):
     return render(
         request,
         "exams/blueprint_form.html",
-        {"form": form, "blueprint": blueprint, "fill_problem": fill_problem},
+        {
+            "form": form,
+            "blueprint": blueprint,
+            "fill_problem": fill_problem,
+            "panels": collect_panels(blueprint_panels, blueprint=saved) if saved else [],
+        },
     )
 
 

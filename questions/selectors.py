@@ -16,6 +16,7 @@ from .models import (
     Option,
     Question,
     QuestionDomain,
+    QuestionEvent,
     QuestionReview,
     QuestionVersion,
     TaskStatement,
@@ -69,6 +70,7 @@ def question_detail(*, question_id: int) -> Question:
             ),
             Prefetch("current_version__options", queryset=Option.objects.order_by("position")),
             Prefetch("reviews", queryset=QuestionReview.objects.select_related("version")),
+            Prefetch("events", queryset=QuestionEvent.objects.select_related("actor")),
             "enemies",
             Prefetch(
                 "versions",

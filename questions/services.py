@@ -21,6 +21,7 @@ from .models import (
     Option,
     Question,
     QuestionDomain,
+    QuestionEvent,
     QuestionReview,
     QuestionVersion,
     Tag,
@@ -69,6 +70,7 @@ def question_as_data(question: Question, version: QuestionVersion | None = None)
         "difficulty": question.difficulty,
         "enemies": sorted(e.key for e in question.enemies.all()),
         "reviewed_on": question.reviewed_on.isoformat() if question.reviewed_on else None,
+        "is_pretest": question.is_pretest,
         "reviews": [
             {
                 "reviewer": r.reviewer,
@@ -257,6 +259,7 @@ def question_create(
         status=status,
         difficulty=data.get("difficulty") or Question.Difficulty.MEDIUM,
         reviewed_on=parse_date(data.get("reviewed_on")),
+        is_pretest=data.get("is_pretest") is True,
         author=author,
         kind=data["kind"],
         stem_search=normalise_stem(data["stem"]),
@@ -290,6 +293,8 @@ def question_update(*, question: Question, data: dict, user=None, change_note: s
     question.difficulty = data.get("difficulty") or question.difficulty
     if "reviewed_on" in data:
         question.reviewed_on = parse_date(data["reviewed_on"])
+    if isinstance(data.get("is_pretest"), bool):
+        question.is_pretest = data["is_pretest"]
     question.full_clean(exclude=["current_version"])
     question.save()
     _set_metadata(question, data, domains)
@@ -331,6 +336,29 @@ def question_set_status(*, question: Question, status: str, user=None) -> Questi
             raise ApplicationError([f"{question.key}: {p}" for p in problems])
     question.status = status
     question.save(update_fields=["status", "updated_at"])
+    return question
+
+
+@transaction.atomic
+def question_promote(*, question: Question, user=None, detail: dict | None = None) -> Question:
+    """Promote a pretest item to a scored one, with an append-only audit event (idempotent:
+    promoting an item that is no longer pretest changes nothing and writes no event)."""
+    question = Question.objects.select_for_update().get(pk=question.pk)
+    if not question.is_pretest:
+        return question
+    if question.status != Question.Status.PUBLISHED:
+        raise ApplicationError(
+            f"{question.key}: only a published pretest item can be promoted "
+            f"(it is {question.get_status_display().lower()})."
+        )
+    question.is_pretest = False
+    question.save(update_fields=["is_pretest", "updated_at"])
+    QuestionEvent.objects.create(
+        question=question,
+        kind=QuestionEvent.Kind.PROMOTED,
+        actor=user if getattr(user, "pk", None) else None,
+        detail=detail or {},
+    )
     return question
 
 

@@ -207,6 +207,9 @@ CACHES = {
 ANALYTICS_DEBOUNCE_SECONDS = env.int("ANALYTICS_DEBOUNCE_SECONDS", default=20)
 # Fault injection for the test suite only: seconds an analytics task holds its transaction.
 ANALYTICS_FAULT_PAUSE_SECONDS = env.float("ANALYTICS_FAULT_PAUSE_SECONDS", default=0)
+# IRT: a calibration run counts as "calibrated" (equated scores, chance of passing) once it
+# used at least this many finished attempts.
+CALIBRATED_MIN_ATTEMPTS = env.int("CALIBRATED_MIN_ATTEMPTS", default=200)
 
 # --- Question bank -----------------------------------------------------------------------
 # A question whose last review (reviewed_on) is older than this, or missing, is due for review.
@@ -233,6 +236,10 @@ CELERY_BEAT_SCHEDULE["expire-overdue-attempts"] = {
 CELERY_BEAT_SCHEDULE["recompute-analytics-nightly"] = {
     "task": "analytics.tasks.recompute_all_analytics",
     "schedule": crontab(hour=3, minute=15),
+}
+CELERY_BEAT_SCHEDULE["calibrate-items-nightly"] = {
+    "task": "analytics.tasks.calibrate_items_nightly",
+    "schedule": crontab(hour=3, minute=45),
 }
 CELERY_BEAT_SCHEDULE["catch-up-missing-analytics"] = {
     "task": "analytics.tasks.catch_up_missing_analytics",

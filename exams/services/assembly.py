@@ -49,10 +49,12 @@ class DrawnItem:
     scored: bool
 
 
-def blueprint_domain_counts(blueprint: Blueprint) -> dict[Domain, int]:
-    """Return how many questions each domain contributes to one form."""
+def blueprint_domain_counts(blueprint: Blueprint, total: int | None = None) -> dict[Domain, int]:
+    """Return how many questions each domain contributes to one form (of `total` questions,
+    the blueprint's count by default)."""
+    total = blueprint.question_count if total is None else total
     if blueprint.mode == Blueprint.Mode.DRILL:
-        return {blueprint.drill_domain: blueprint.question_count}
+        return {blueprint.drill_domain: total}
     own = {
         w.domain: float(w.weight)
         for w in blueprint.weights.select_related("domain")
@@ -60,9 +62,7 @@ def blueprint_domain_counts(blueprint: Blueprint) -> dict[Domain, int]:
     }
     weights = own or {d: float(d.weight) for d in blueprint.guide.domains.all()}
     by_name = {d.name: d for d in weights}
-    counts = allocate_by_largest_remainder(
-        blueprint.question_count, {d.name: w for d, w in weights.items()}
-    )
+    counts = allocate_by_largest_remainder(total, {d.name: w for d, w in weights.items()})
     return {by_name[name]: n for name, n in counts.items() if n > 0}
 
 
@@ -135,8 +135,28 @@ def draw_form(
     and options. A task statement drill draws from its task statement only.
 
     `excluded_question_ids` are never drawn (the questions of the student's open exam).
+
+    Pretest questions (`Question.is_pretest`) are never scored: they are drawn only into the
+    blueprint's unscored slots, which they fill first (spread by domain weight where the
+    pretest pool allows); the remaining unscored slots are random drawn questions, as before.
     """
-    counts = blueprint_domain_counts(blueprint)
+    held_back = bool(excluded_question_ids)
+    pretest = _draw_pretest(
+        blueprint=blueprint,
+        seen_question_ids=seen_question_ids,
+        rng=rng,
+        excluded_question_ids=excluded_question_ids,
+    )
+    pretest_ids = {qid for qid, _vid, _did in pretest}
+    # The enemies of a drawn pretest item stay out of the rest of the form.
+    excluded_question_ids = (
+        set(excluded_question_ids)
+        | pretest_ids
+        | {e for enemies in enemy_pairs(pretest_ids).values() for e in enemies}
+        if pretest
+        else excluded_question_ids
+    )
+    counts = blueprint_domain_counts(blueprint, blueprint.question_count - len(pretest))
     pools = {domain.pk: [] for domain in counts}
     links = {"domain_links__domain__in": list(counts)}
     if blueprint.mode == Blueprint.Mode.DRILL and blueprint.drill_task_statement_id:
@@ -144,7 +164,7 @@ def draw_form(
         links["domain_links__task_statement_id"] = blueprint.drill_task_statement_id
     published = (
         Question.objects.published()
-        .filter(current_version__isnull=False, **links)
+        .filter(current_version__isnull=False, is_pretest=False, **links)
         .exclude(pk__in=excluded_question_ids)
         .values_list("pk", "current_version_id", "domain_links__domain_id")
     )
@@ -157,17 +177,72 @@ def draw_form(
         if len(pools[domain.pk]) < need
     ]
     if shortfalls:
-        raise BankTooSmall(blueprint, shortfalls, held_back=bool(excluded_question_ids))
+        raise BankTooSmall(blueprint, shortfalls, held_back=held_back)
 
     enemies = enemy_pairs([qid for pool in pools.values() for qid, _vid in pool])
     chosen, shortfalls = _pick_without_enemies(counts, pools, enemies, seen_question_ids, rng)
     if shortfalls:
-        raise BankTooSmall(
-            blueprint, shortfalls, held_back=bool(excluded_question_ids), enemies=True
-        )
+        raise BankTooSmall(blueprint, shortfalls, held_back=held_back, enemies=True)
+    random_unscored = blueprint.unscored_count - len(pretest)
+    chosen = [*chosen, *pretest]
     rng.shuffle(chosen)
-    unscored = set(rng.sample(range(len(chosen)), blueprint.unscored_count))
+    positions = [i for i, row in enumerate(chosen) if row[0] not in pretest_ids]
+    unscored = {i for i, row in enumerate(chosen) if row[0] in pretest_ids}
+    unscored |= set(rng.sample(positions, random_unscored))
     return _with_shuffled_options(chosen, rng, unscored=unscored)
+
+
+def _draw_pretest(
+    *,
+    blueprint: Blueprint,
+    seen_question_ids: set[int],
+    rng: random.Random,
+    excluded_question_ids: set[int],
+) -> list[tuple[int, int, int]]:
+    """Pick up to `unscored_count` published pretest questions of the blueprint's guide (and
+    domains), unseen first, spread over the domains by weight, no two enemies."""
+    if not blueprint.unscored_count:
+        return []
+    counts = blueprint_domain_counts(blueprint)
+    by_domain: dict[int, list[tuple[int, int]]] = {d.pk: [] for d in counts}
+    for qid, vid, did in (
+        Question.objects.published()
+        .filter(
+            is_pretest=True,
+            current_version__isnull=False,
+            domain_links__guide_id=blueprint.guide_id,
+            domain_links__domain__in=list(counts),
+        )
+        .exclude(pk__in=excluded_question_ids)
+        .values_list("pk", "current_version_id", "domain_links__domain_id")
+    ):
+        by_domain[did].append((qid, vid))
+    if not any(by_domain.values()):
+        return []
+    for pool in by_domain.values():
+        rng.shuffle(pool)
+        pool.sort(key=lambda pair: pair[0] in seen_question_ids)
+    need = blueprint.unscored_count
+    quota = allocate_by_largest_remainder(need, {d.pk: n for d, n in counts.items()})
+    enemies = enemy_pairs([qid for pool in by_domain.values() for qid, _vid in pool])
+    picked: list[tuple[int, int, int]] = []
+    taken: set[int] = set()
+
+    def take(domain_id: int, limit: int) -> None:
+        for qid, vid in by_domain[domain_id]:
+            if limit <= 0 or len(picked) >= need:
+                return
+            if qid in taken or enemies.get(qid, set()) & taken:
+                continue
+            picked.append((qid, vid, domain_id))
+            taken.add(qid)
+            limit -= 1
+
+    for domain_id in by_domain:  # by weight first...
+        take(domain_id, quota.get(domain_id, 0))
+    for domain_id in by_domain:  # ...then whatever pretest items are left
+        take(domain_id, need - len(picked))
+    return picked
 
 
 def _with_shuffled_options(
@@ -214,7 +289,7 @@ def form_from_questions(
     by_question: dict[int, tuple[int, int, int]] = {}
     links = (
         Question.objects.published()
-        .filter(pk__in=question_ids)
+        .filter(pk__in=question_ids, is_pretest=False)
         .exclude(pk__in=excluded_question_ids)
         .values_list("pk", "current_version_id", "domain_links__domain_id")
         .order_by("-domain_links__guide__is_default", "domain_links__guide__position")

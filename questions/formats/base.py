@@ -32,6 +32,7 @@ FIELDS = (
     "enemies",
     "reviewed_on",
     "reviews",
+    "is_pretest",
 )
 # What a format can hold, in the names used by Format.holds.
 ALL_PARTS = frozenset(
@@ -51,6 +52,7 @@ ALL_PARTS = frozenset(
         "enemies",
         "reviewed_on",
         "reviews",
+        "is_pretest",
     }
 )
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]*$", re.IGNORECASE)
@@ -205,6 +207,9 @@ def normalise_question(q: dict) -> dict:
         "reviews": reviews,
     }
     normalised.update((k, v) for k, v in extra.items() if v not in (None, "", [], {}))
+    # Pretest: kept when the file says so either way (true or false), else left out.
+    if q.get("is_pretest") is not None:
+        normalised["is_pretest"] = q["is_pretest"]
     return normalised
 
 
@@ -230,7 +235,7 @@ def held_by(holds: frozenset[str], q: dict) -> dict:
         "difficulty": q["difficulty"] if "difficulty" in holds else None,
         **{
             k: q[k]
-            for k in ("task_statements", "enemies", "reviewed_on", "reviews")
+            for k in ("task_statements", "enemies", "reviewed_on", "reviews", "is_pretest")
             if k in q and k in holds
         },
     }

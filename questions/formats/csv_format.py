@@ -24,6 +24,8 @@ case-insensitive and spaces or hyphens count as underscores):
     reviewed_on     the date a second reader last checked it, e.g. 2026-12-02
     reviews         the reviewers' verdicts as a JSON list of {"reviewer", "verdict",
                     "notes", "date"} objects
+    is_pretest      yes for a pretest item (unscored slots only, never scored), no or empty
+                    otherwise
 
 The exporter writes every column above with six option columns (more when a question has
 more options), "|" between references and tags, and CRLF line ends as RFC 4180 asks. A cell
@@ -57,6 +59,7 @@ TAIL_COLUMNS = (
     "enemies",
     "reviewed_on",
     "reviews",
+    "is_pretest",
 )
 DEFAULT_OPTION_COLUMNS = 6
 # Every column the layout knows fits many times over; a header of 40,000 option columns made
@@ -65,11 +68,13 @@ MAX_COLUMNS = 200
 HEADER_HINT = (
     "key, kind, stem, option_1 … option_6, correct, rationale_1 … rationale_6, explanation, "
     "references, domain_dva_c01, domain_dva_c02, tags, difficulty, task_statement_dva_c01, "
-    "task_statement_dva_c02, enemies, reviewed_on, reviews"
+    "task_statement_dva_c02, enemies, reviewed_on, reviews, is_pretest"
 )
 # ASCII digits, at most four: int() refuses some Unicode digits and more than 4,300 digits.
 _OPTION = re.compile(r"^option_([0-9]{1,4})$")
 _RATIONALE = re.compile(r"^rationale_([0-9]{1,4})$")
+_YES = frozenset({"yes", "y", "true", "1"})
+_NO = frozenset({"no", "n", "false", "0"})
 _KNOWN = set(BASE_COLUMNS) | set(TAIL_COLUMNS) | {"correct"}
 _KINDS = {
     "multiple_choice": "multiple_choice",
@@ -197,6 +202,9 @@ def _read_row(
                 'reviews must be a JSON list such as [{"reviewer": "...", "verdict": '
                 '"accepted", "notes": "...", "date": "2026-12-02"}]'
             )
+    pretest = cells.get("is_pretest", "").strip().lower()
+    if pretest and pretest not in _YES | _NO:
+        problems.append(f"is_pretest must be yes or no, not {pretest[:20]!r}")
     if problems:
         return None, problems
     question = {
@@ -223,6 +231,8 @@ def _read_row(
         "reviewed_on": cells.get("reviewed_on", "").strip() or None,
         "reviews": reviews,
     }
+    if pretest:
+        question["is_pretest"] = pretest in _YES
     return question, []
 
 
@@ -332,6 +342,7 @@ def export(questions: list[dict]) -> str:
                 ";".join(q.get("enemies", [])),
                 q.get("reviewed_on") or "",
                 json.dumps(q["reviews"], ensure_ascii=False) if q.get("reviews") else "",
+                "yes" if q.get("is_pretest") else "",
             ]
         )
     return out.getvalue()

@@ -29,6 +29,7 @@ _TYPES: dict[str, tuple[type, ...]] = {
     "enemies": (list, type(None)),
     "reviewed_on": (str, type(None)),
     "reviews": (list, type(None)),
+    "is_pretest": (bool, type(None)),
 }
 _TYPE_NAMES = {
     str: "text",
@@ -214,7 +215,7 @@ def export(questions: list[dict]) -> str:
                 k: v
                 for k, v in data.items()
                 if not (k in ("key", "difficulty", "reviewed_on") and v is None)
-                and not (k in ("task_statements", "enemies", "reviews") and not v)
+                and not (k in ("task_statements", "enemies", "reviews", "is_pretest") and not v)
             }
         )
     document = {"format": FORMAT_NAME, "version": VERSION, "questions": out}

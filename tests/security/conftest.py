@@ -15,7 +15,7 @@ import pytest
 from django.test import Client
 
 from accounts.models import Cohort, User
-from analytics.models import AnalyticsRun
+from analytics.models import AnalyticsRun, CalibrationRun
 from exams.models import Attempt, Blueprint
 from exams.services import attempt_start, attempt_submit
 from questions.models import ExamGuide, Question
@@ -38,6 +38,8 @@ class World:
     question: Question  # published, shown in an attempt, two versions
     draft_question: Question  # never shown in any attempt
     run: AnalyticsRun
+    calibration_run: CalibrationRun | None = None
+    pretest_question: Question | None = None  # published pretest item, in no attempt
 
     @property
     def student(self) -> User:
@@ -99,6 +101,11 @@ def build_world() -> World:
     run = AnalyticsRun.objects.create(
         blueprint=blueprint, requested_by=instructor, status=AnalyticsRun.Status.DONE
     )
+    calibration_run = CalibrationRun.objects.create(
+        requested_by=instructor, status=CalibrationRun.Status.DONE
+    )
+    pretest_question = make_question(author=instructor)
+    Question.objects.filter(pk=pretest_question.pk).update(is_pretest=True)
     return World(
         users={
             "anon": None,
@@ -117,6 +124,8 @@ def build_world() -> World:
         question=question,
         draft_question=draft_question,
         run=run,
+        calibration_run=calibration_run,
+        pretest_question=pretest_question,
     )
 
 

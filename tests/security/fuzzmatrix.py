@@ -105,6 +105,12 @@ QUERY_PARAMS: dict[str, tuple[str, ...]] = {
     "analytics:cohort": REPORT_FILTERS,
     "analytics:cohort_csv": REPORT_FILTERS,
     "analytics:cohort_student": ("guide",),
+    "analytics:cohort_readiness_csv": ("guide",),
+    "analytics:calibration": (),
+    "analytics:calibrate_now": (),
+    "analytics:calibration_run": (),
+    "analytics:pretest": (),
+    "analytics:pretest_promote": (),
 }
 
 # POST fields read by views but absent from the rendered forms (or only a button's name).
@@ -136,6 +142,8 @@ FORM_PAGES: dict[str, tuple[str, ...]] = {
     "questions:status": ("questions:detail",),
     "questions:delete": ("questions:detail",),
     "analytics:recompute": ("analytics:items",),
+    "analytics:calibrate_now": ("analytics:calibration",),
+    "analytics:pretest_promote": ("analytics:pretest",),
 }
 
 # Forms in the page frame (templates/base.html): the same form on every page.

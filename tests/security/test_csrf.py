@@ -21,7 +21,7 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
 from accounts.models import Cohort, User
-from analytics.models import AnalyticsRun
+from analytics.models import AnalyticsRun, CalibrationRun
 from exams.models import Attempt, AttemptItem, Blueprint
 from questions.models import Question
 from questions.services import question_as_data
@@ -252,6 +252,18 @@ CASES: dict[str, Callable[[World], Case]] = {
         reverse("analytics:recompute", args=[w.blueprint.pk]),
         dict,
         lambda c: AnalyticsRun.objects.count(),
+    ),
+    "analytics:calibrate_now": lambda w: Case(
+        "instructor",
+        reverse("analytics:calibrate_now"),
+        dict,
+        lambda c: CalibrationRun.objects.count(),
+    ),
+    "analytics:pretest_promote": lambda w: Case(
+        "instructor",
+        reverse("analytics:pretest_promote", args=[w.pretest_question.pk]),
+        dict,
+        lambda c: Question.objects.get(pk=w.pretest_question.pk).is_pretest,
     ),
     "bench_floor": lambda w: Case(
         "student",

@@ -164,6 +164,19 @@ MATRIX: dict[str, Route] = {
     "analytics:cohort_student": Route(
         get=COHORT_REPORT, kwargs=lambda w: {"cohort_id": w.cohort.pk, "user_id": w.student.pk}
     ),
+    "analytics:cohort_readiness_csv": Route(get=COHORT_REPORT, kwargs=_cohort),
+    "analytics:calibration": Route(get=STAFF),
+    "analytics:calibrate_now": Route(get=STAFF_POST_ONLY, post=STAFF_REDIRECT),
+    "analytics:calibration_run": Route(
+        get=STAFF, kwargs=lambda w: {"run_id": w.calibration_run.pk}
+    ),
+    "analytics:pretest": Route(get=STAFF),
+    # Promoting needs analytics.view_item_analysis and questions.publish_question.
+    "analytics:pretest_promote": Route(
+        get=STAFF_POST_ONLY,
+        post=STAFF_REDIRECT,
+        kwargs=lambda w: {"question_id": w.pretest_question.pk},
+    ),
 }
 
 # Views that accept a POST which changes state (test_csrf.py must cover each of them).
