@@ -44,9 +44,15 @@ log-likelihood divided by the number of responses.
 Equating and readiness
 ----------------------
 The reference form is blueprint-weighted: expected percent(θ) = Σ_d w_d · mean_{j∈d} P_j(θ)
-(`reference_percent`). The equated scaled score maps that percent through the same piecewise
-shape as ``exams.scoring.scaled_score`` (0 % → 100, cut → 720, 100 % → 1000), so the same θ
-gets the same score on any form. The chance of passing integrates over the posterior of θ
+(`reference_percent`). An attempt's equated scaled score is IRT true-score equating (Kolen &
+Brennan) of its raw number correct X (`true_score_equate`): θ_X solves TCC_form(θ_X) = X on
+the attempt's own scored items, and the reference percent at θ_X goes through the same
+piecewise shape as ``exams.scoring.scaled_score`` (0 % → 100, cut → 720, 100 % → 1000). So
+0 correct → 100 and all correct → 1000 exactly, and equal true scores earn equal scaled scores
+on any form. (Mapping the EAP θ instead, `equated_score`, shrinks towards the prior: an
+all-correct attempt stayed below 1000 and the easy/hard-form gap was larger.) EAP θ and its
+posterior SD remain the reported ability; the score band is `equated_score(θ_EAP ± SD)`.
+The chance of passing integrates over the posterior of θ
 the exact probability that a freshly drawn `n_items` reference form (each slot an item drawn
 from its domain, slots allocated to domains by largest remainder) reaches the cut.
 """
@@ -70,6 +76,7 @@ __all__ = [
     "calibrate",
     "eap",
     "equated_score",
+    "form_true_score",
     "link",
     "mean_sigma",
     "pass_given_theta",
@@ -80,6 +87,8 @@ __all__ = [
     "rescale",
     "stocking_lord",
     "theta_for_percent",
+    "theta_for_true_score",
+    "true_score_equate",
 ]
 
 # ---------------------------------------------------------------------------- constants
@@ -585,10 +594,97 @@ def equated_score(theta: float, domains: Domains, *, cut_percent: float) -> int:
         raise ValueError("theta must be a number")
     percent = 100.0 if theta == math.inf else reference_percent(theta, domains)
     if theta == -math.inf:
-        percent = 100.0 * sum(w * float(np.mean(c)) for w, _, _, c in _domains(domains))
+        percent = _reference_floor(domains)
+    return _scale(percent, cut_percent)
+
+
+def _reference_floor(domains: Domains) -> float:
+    """The reference percent at θ = -∞: the blueprint-weighted guessing floor."""
+    return 100.0 * sum(w * float(np.mean(c)) for w, _, _, c in _domains(domains))
+
+
+def _scale(percent: float, cut_percent: float) -> int:
+    """A reference percent through exams' piecewise map (0 → 100, cut → 720, 100 → 1000)."""
     steps = round(percent / 100.0 * _SCALE_RESOLUTION)
     steps = min(max(steps, 0), _SCALE_RESOLUTION)
     return scaled_score(steps, _SCALE_RESOLUTION, cut_fraction=round(cut_percent / 100.0, 6))
+
+
+def _form(form_items: list[Item]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    a, b, c = _split(form_items)
+    if not len(a):
+        raise ValueError("the form needs at least one scored item")
+    if not (np.isfinite(a).all() and np.isfinite(b).all() and np.isfinite(c).all()):
+        raise ValueError("item parameters must be finite")
+    if (a <= 0).any() or (c < 0).any() or (c >= 1).any():
+        raise ValueError("items need a > 0 and a guessing floor c within [0, 1)")
+    return a, b, c
+
+
+def form_true_score(theta, form_items: list[Item]):
+    """The form's test characteristic curve: expected number correct Σ_j P_j(θ)."""
+    a, b, c = _form(form_items)
+    t = np.asarray(theta, dtype=float)
+    out = prob(t[..., None], a, b, c).sum(axis=-1)
+    return float(out) if out.ndim == 0 else out
+
+
+def theta_for_true_score(true_score: float, form_items: list[Item]) -> float:
+    """θ whose expected number correct on the form equals `true_score` (brentq on its TCC).
+
+    -inf at or below the form's guessing floor Σ c_j, +inf at or above the number of items.
+    """
+    a, b, c = _form(form_items)
+    if not math.isfinite(true_score):
+        raise ValueError(f"the number correct must be finite, got {true_score!r}")
+    if true_score <= float(c.sum()) + 1e-12:
+        return -math.inf
+    if true_score >= len(a):
+        return math.inf
+
+    def gap(t: float) -> float:
+        return float(prob(t, a, b, c).sum()) - true_score
+
+    lo, hi = -10.0, 10.0
+    while gap(lo) > 0:
+        lo *= 2
+        if lo < -1e4:
+            return -math.inf
+    while gap(hi) < 0:
+        hi *= 2
+        if hi > 1e4:
+            return math.inf
+    return float(optimize.brentq(gap, lo, hi, xtol=1e-10))
+
+
+def true_score_equate(
+    correct_count: float, form_items: list[Item], domains: Domains, *, cut_percent: float
+) -> int:
+    """IRT true-score equating of a raw number correct to the reference scale (Kolen & Brennan).
+
+    `form_items` are the (a, b, c) of the attempt's scored items (the form it sat) and
+    `correct_count` X its number correct on them (a real number is accepted: a true score).
+    θ_X solves TCC_form(θ_X) = X; the reference percent at θ_X goes through exams' piecewise
+    map, so the same true score earns the same scaled score on any form. Anchors: X = all
+    items → 100 % → 1000 exactly. Below the guessing floor Σ c_j no θ exists; there, as is
+    the standard convention (Kolen & Brennan, IRT true-score equating with a 3PL), X is
+    interpolated linearly between (0 → 0 %) and (Σ c_j → the reference percent at θ = -∞), so
+    0 correct → 0 % → 100 exactly.
+    """
+    if not 0 < cut_percent < 100:
+        raise ValueError(f"cut_percent must be strictly between 0 and 100, got {cut_percent!r}")
+    a, _, c = _form(form_items)
+    n = len(a)
+    if not (math.isfinite(correct_count) and 0 <= correct_count <= n):
+        raise ValueError(f"the number correct must be within 0..{n}, got {correct_count!r}")
+    floor = float(c.sum())
+    if correct_count >= n:
+        percent = 100.0
+    elif correct_count <= floor:
+        percent = 0.0 if floor <= 0 else _reference_floor(domains) * correct_count / floor
+    else:
+        percent = reference_percent(theta_for_true_score(correct_count, form_items), domains)
+    return _scale(percent, cut_percent)
 
 
 # ---------------------------------------------------------------------------- readiness
