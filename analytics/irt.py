@@ -586,7 +586,9 @@ def equated_score(theta: float, domains: Domains, *, cut_percent: float) -> int:
     """Equated scaled score: the reference percent at θ through exams' piecewise map.
 
     0 % → 100, `cut_percent` → 720, 100 % → 1000 (``exams.scoring.scaled_score``), so
-    equated_score(theta_for_percent(cut)) == 720 and θ = +∞ gives 1000.
+    equated_score(theta_for_percent(cut)) == 720 and θ = +∞ gives 1000. The attempt's score
+    is `true_score_equate`; this maps θ_EAP ± SD for its band (the band stays honest at the
+    extremes, where the number correct's conditional SEM would shrink to 0).
     """
     if not 0 < cut_percent < 100:
         raise ValueError(f"cut_percent must be strictly between 0 and 100, got {cut_percent!r}")
