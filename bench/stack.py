@@ -19,7 +19,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from config.celery import worker_argv
+from config.celery import QUEUES, worker_argv
 from tests.servers import PostgresServer, RedisServer, find_pg_bin, free_port
 
 REPO = Path(__file__).resolve().parent.parent
@@ -160,7 +160,8 @@ class Stack(contextlib.ExitStack):
         raise RuntimeError("gunicorn did not answer /healthz within 60 s")
 
     def start_celery(self, *, concurrency: int, env: dict[str, str]) -> subprocess.Popen:
-        cmd = worker_argv(f"--concurrency={concurrency}")
+        # One worker for both queues (-Q exams,analytics), as in the tests.
+        cmd = worker_argv(f"--concurrency={concurrency}", queues=QUEUES)
         process = self.spawn("celery", cmd, env)
         log_path = self.out / "celery.log"
         deadline = time.monotonic() + 60

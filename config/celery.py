@@ -12,10 +12,20 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
 
-def worker_argv(*options: str) -> list[str]:
+# Exam-critical tasks (auto-submit of overdue attempts, the worker heartbeat) and analytics
+# (statistics, recompute, calibration, equating) travel on separate queues, so a nightly
+# recompute never delays an auto-submit: settings.CELERY_TASK_ROUTES routes them, production
+# runs one worker per queue (docker-compose.yml), the tests and the benchmark one for both.
+EXAM_QUEUE = "exams"
+ANALYTICS_QUEUE = "analytics"
+QUEUES = (EXAM_QUEUE, ANALYTICS_QUEUE)
+
+
+def worker_argv(*options: str, queues: tuple[str, ...] = QUEUES) -> list[str]:
     """Return the command that starts a worker of this app here, with `options` appended.
 
-    The benchmark and the tests start real workers; gossip and mingle only slow a lone
+    The benchmark and the tests start real workers that consume every queue (`-Q
+    exams,analytics`) so nothing they send stalls; gossip and mingle only slow a lone
     worker's start.
     """
     return [
@@ -28,5 +38,7 @@ def worker_argv(*options: str) -> list[str]:
         "--loglevel=INFO",
         "--without-gossip",
         "--without-mingle",
+        "-Q",
+        ",".join(queues),
         *options,
     ]

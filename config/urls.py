@@ -3,10 +3,12 @@ from django.urls import include, path
 
 from accounts import views as accounts_views
 from core import views as core_views
+from core.metrics import metrics_view
 
 urlpatterns = [
     path("", core_views.home, name="home"),
     path("healthz", core_views.healthz, name="healthz"),
+    path("metrics", metrics_view, name="metrics"),
     path("bench/floor/", accounts_views.bench_floor, name="bench_floor"),
     # Before Django's own: the rate-limited version of the same page.
     path(

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from config.celery import worker_argv
+from config.celery import QUEUES, worker_argv
 from tests.factories.accounts import UserFactory
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -121,7 +121,14 @@ class WorkerProcess:
     def start(self) -> WorkerProcess:
         self.log = open(self.log_path, "wb")  # noqa: SIM115 - closed in stop()
         self.process = subprocess.Popen(
-            worker_argv("--concurrency=1", "--pool=prefork", "--without-heartbeat", *self.args),
+            # Both queues (-Q exams,analytics): one worker serves everything a test sends.
+            worker_argv(
+                "--concurrency=1",
+                "--pool=prefork",
+                "--without-heartbeat",
+                *self.args,
+                queues=QUEUES,
+            ),
             cwd=REPO_ROOT,
             env=self.env,
             stdout=self.log,

@@ -40,6 +40,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: the request id and the timing cover everything below, redirects included.
+    "core.request_log.RequestLogMiddleware",
+    "core.metrics.MetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -252,4 +255,50 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {
     "interval_start": 0,
     "interval_step": 0.2,
     "interval_max": 0.5,
+}
+
+# --- Celery queues (docs/operations.md) -------------------------------------------------
+# Exam-critical work (auto-submit of overdue attempts, anything in exams/tasks.py, the worker
+# heartbeat) on "exams"; analytics (statistics, recompute, calibration, equating) on
+# "analytics". Production runs one worker per queue so a recompute never delays an
+# auto-submit; tests/services/test_celery_queues.py checks that every task has a route.
+CELERY_TASK_ROUTES = {
+    "exams.tasks.*": {"queue": "exams"},
+    "core.tasks.*": {"queue": "exams"},
+    "analytics.tasks.*": {"queue": "analytics"},
+}
+
+# --- Metrics (/metrics for Prometheus; docs/operations.md) --------------------------------
+# Off (404) unless a bearer token or operator addresses are set. Addresses are single IPs or
+# networks (10.0.0.0/8), matched against the client address core.client_ip reads.
+METRICS_TOKEN = env("METRICS_TOKEN", default="")
+METRICS_ALLOWED_IPS = env.list("METRICS_ALLOWED_IPS", default=[])
+# Views whose 4xx/5xx answers count as autosave errors (dva_autosave_errors_total).
+METRICS_AUTOSAVE_VIEWS = ["exams:answer"]
+# Gauges read when Prometheus scrapes: name -> (help text, dotted path of a no-argument callable).
+METRICS_GAUGES = {
+    "dva_open_attempts": ("Attempts in progress.", "config.metrics.open_attempts"),
+}
+
+# --- Request logs -----------------------------------------------------------------------
+# core.request_log.RequestLogMiddleware writes one JSON line per request on this logger.
+LOGGING["formatters"] = {
+    "plain": {
+        "format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s",
+    },
+    "json_line": {"format": "%(message)s"},
+}
+LOGGING["filters"] = {"request_id": {"()": "core.request_log.RequestIdFilter"}}
+LOGGING["handlers"] = {
+    "console": {
+        "class": "logging.StreamHandler",
+        "formatter": "plain",
+        "filters": ["request_id"],
+    },
+    "requests": {"class": "logging.StreamHandler", "formatter": "json_line"},
+}
+LOGGING["loggers"]["dva.requests"] = {
+    "handlers": ["requests"],
+    "level": "INFO",
+    "propagate": False,
 }

@@ -109,7 +109,8 @@ def test_a_new_worker_gets_the_task_of_a_whole_worker_killed_mid_task(start_work
     # Nobody acknowledged or gave back the message: Redis holds it as delivered-unacked.
     broker = redis.Redis.from_url(redis_url)
     assert _unacked_tasks(broker) == ["analytics.tasks.attempt_analytics"]
-    assert broker.llen("celery") == 0
+    waiting = [json.loads(raw)["headers"]["task"] for raw in broker.lrange("analytics", 0, -1)]
+    assert "analytics.tasks.attempt_analytics" not in waiting, waiting
 
     # A new worker scans for expired unacknowledged messages when it starts; start it once
     # the visibility timeout has passed so that first scan already finds this one.

@@ -50,6 +50,7 @@ REPORT_FILTERS = ("blueprint", "start", "end")
 QUERY_PARAMS: dict[str, tuple[str, ...]] = {
     "home": (),
     "healthz": (),
+    "metrics": (),
     "bench_floor": (),
     "login": ("next",),
     "logout": ("next",),

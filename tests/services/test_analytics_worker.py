@@ -1,5 +1,6 @@
 """Analytics through a real Redis broker and real Celery worker processes on PostgreSQL."""
 
+import json
 import os
 import random
 import re
@@ -103,6 +104,9 @@ def test_a_rolled_back_submission_dispatches_nothing(
     with pytest.raises(RuntimeError), transaction.atomic():
         attempt_submit(user=student, attempt_id=attempt.pk)
         raise RuntimeError("the request failed after submitting")
-    assert queue.llen("celery") == 0
+    assert queue.llen("analytics") == 0
     attempt_submit(user=student, attempt_id=attempt.pk)
-    assert queue.llen("celery") == 1  # the same check does see a committed submission
+    # The same check does see a committed submission's tasks, on the analytics queue.
+    sent = [json.loads(raw)["headers"]["task"] for raw in queue.lrange("analytics", 0, -1)]
+    assert sent.count("analytics.tasks.attempt_analytics") == 1, sent
+    assert queue.llen("celery") == queue.llen("exams") == 0
