@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import logging
 import math
+from array import array
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -48,6 +49,7 @@ READINESS_HALF_LIFE_DAYS = 30  # a response's weight halves every 30 days
 READINESS_WINDOW_DAYS = 180  # older evidence (weight < 1/64) is left out
 REFERENCE_FORM_ITEMS = 50  # the fresh form P(pass) is about: 50 scored items
 CHUNK = 20_000  # rows fetched per round trip when gathering responses
+EQUATE_BATCH = 5_000  # attempts equated per query and bulk insert (bounded memory)
 
 # Pretest promotion thresholds (module constants, stated on the page).
 PROMOTE_MIN_N = 200
@@ -98,21 +100,25 @@ def _finished_items():
     )
 
 
-def _gather_responses() -> tuple[list[int], list[int], list[int]]:
-    """(attempt ids, version ids, 0/1) of every answered item of a finished attempt, in one
-    query read in chunks (no per-attempt loop)."""
+def _gather_responses() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(attempt ids, version ids, 0/1) of every answered item of a finished attempt: one query
+    read in chunks (no per-attempt loop) into compact arrays (8 bytes an id, 1 a response)."""
     rows = (
         _finished_items()
         .order_by()
         .values_list("attempt_id", "version_id", "is_correct")
         .iterator(chunk_size=CHUNK)
     )
-    attempts, versions, correct = [], [], []
+    attempts, versions, correct = array("q"), array("q"), array("b")
     for attempt_id, version_id, ok in rows:
         attempts.append(attempt_id)
         versions.append(version_id)
         correct.append(1 if ok else 0)
-    return attempts, versions, correct
+    return (
+        np.frombuffer(attempts, dtype=np.int64) if attempts else np.zeros(0, np.int64),
+        np.frombuffer(versions, dtype=np.int64) if versions else np.zeros(0, np.int64),
+        np.frombuffer(correct, dtype=np.int8) if correct else np.zeros(0, np.int8),
+    )
 
 
 def _version_priors(version_ids: Iterable[int]) -> dict[int, tuple[float, float]]:
@@ -149,15 +155,14 @@ def calibration_run(*, run_id: int) -> CalibrationRun:
             .filter(current_version__isnull=False)
             .values_list("current_version_id", flat=True)
         )
-        version_ids = sorted(set(versions) | published)
-        item_index = {v: i for i, v in enumerate(version_ids)}
-        person_ids = sorted(set(attempts))
-        person_index = {a: i for i, a in enumerate(person_ids)}
+        version_ids = sorted({int(v) for v in np.unique(versions)} | published)
+        person_ids, person = np.unique(attempts, return_inverse=True)
+        item = np.searchsorted(np.asarray(version_ids, dtype=np.int64), versions)
         priors = _version_priors(version_ids)
         responses = irt.Responses(
-            person=np.fromiter((person_index[a] for a in attempts), dtype=np.int64),
-            item=np.fromiter((item_index[v] for v in versions), dtype=np.int64),
-            correct=np.asarray(correct, dtype=np.int8),
+            person=person.astype(np.int64),
+            item=item.astype(np.int64),
+            correct=correct,
             weight=None,
             n_persons=len(person_ids),
             n_items=len(version_ids),
@@ -387,6 +392,21 @@ def equate_attempts(*, run: CalibrationRun, attempt_ids: list[int] | None = None
         domains = reference_domains(blueprint=blueprint, params=params)
         if reference_size(domains) >= REFERENCE_MIN_ITEMS:
             domains_by_blueprint[blueprint.pk] = domains
+    added = 0
+    ids = sorted(meta)
+    for start in range(0, len(ids), EQUATE_BATCH):
+        batch = ids[start : start + EQUATE_BATCH]
+        added += _equate_batch(
+            run=run,
+            params=params,
+            meta={pk: meta[pk] for pk in batch},
+            domains_by_blueprint=domains_by_blueprint,
+        )
+    return added
+
+
+def _equate_batch(*, run, params, meta, domains_by_blueprint) -> int:
+    """Equate one batch of attempts: one query for their scored items, one bulk insert."""
     responses: dict[int, list[tuple[int, int]]] = defaultdict(list)
     rows = (
         AttemptItem.objects.filter(attempt_id__in=list(meta), scored=True)
