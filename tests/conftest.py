@@ -104,6 +104,7 @@ class WorkerProcess:
         database_url: str,
         extra_args: list[str] | None = None,
         env: dict | None = None,
+        queues: tuple[str, ...] = QUEUES,
     ):
         self.env = {
             **os.environ,
@@ -113,6 +114,7 @@ class WorkerProcess:
             **(env or {}),
         }
         self.args = extra_args or []
+        self.queues = queues
         self.log_path = (
             Path(os.environ.get("TMPDIR", "/tmp")) / f"celery-{os.getpid()}-{time.time_ns()}.log"
         )
@@ -121,13 +123,13 @@ class WorkerProcess:
     def start(self) -> WorkerProcess:
         self.log = open(self.log_path, "wb")  # noqa: SIM115 - closed in stop()
         self.process = subprocess.Popen(
-            # Both queues (-Q exams,analytics): one worker serves everything a test sends.
+            # Both queues (-Q exams,analytics) unless told: one worker serves everything sent.
             worker_argv(
                 "--concurrency=1",
                 "--pool=prefork",
                 "--without-heartbeat",
                 *self.args,
-                queues=QUEUES,
+                queues=self.queues,
             ),
             cwd=REPO_ROOT,
             env=self.env,

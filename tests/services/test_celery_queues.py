@@ -59,3 +59,60 @@ def test_the_real_worker_consumes_both_queues(celery_worker_process):
     banner = celery_worker_process.output()
     listed = set(re.findall(r"^\s*\.> (\w+)\s+exchange=", banner, re.MULTILINE))
     assert listed == {"exams", "analytics"}, banner
+
+
+def test_a_busy_analytics_worker_does_not_delay_the_auto_submit(
+    celery_app_on_redis, redis_url, transactional_db
+):
+    """The compose layout: one worker per queue. Analytics held 25 s; auto-submit at once."""
+    import random
+    import time
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from exams.models import Attempt
+    from exams.services import attempt_start, attempt_submit
+    from exams.tasks import expire_overdue_attempts
+    from tests.conftest import WorkerProcess, _db_url_for_current_test_database
+    from tests.factories.accounts import UserFactory
+    from tests.factories.exams import short_blueprint
+    from tests.factories.questions import make_bank
+
+    make_bank(per_domain=6)
+    blueprint = short_blueprint()
+    database_url = _db_url_for_current_test_database()
+    workers = [
+        WorkerProcess(
+            redis_url,
+            database_url,
+            env={"ANALYTICS_FAULT_PAUSE_SECONDS": "25"},
+            queues=(ANALYTICS_QUEUE,),
+        ),
+        WorkerProcess(redis_url, database_url, queues=(EXAM_QUEUE,)),
+    ]
+    try:
+        analytics, exams = (worker.start() for worker in workers)
+        busy = UserFactory(role="Student")
+        submitted = attempt_start(user=busy, blueprint=blueprint, rng=random.Random(1))
+        attempt_submit(user=busy, attempt_id=submitted.pk)  # queues analytics: held 25 s
+        deadline = time.monotonic() + 30
+        while "attempt_analytics[" not in analytics.output() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert "attempt_analytics[" in analytics.output(), analytics.output()
+
+        late = UserFactory(role="Student")
+        overdue = attempt_start(user=late, blueprint=blueprint, rng=random.Random(2))
+        Attempt.objects.filter(pk=overdue.pk).update(deadline=timezone.now() - timedelta(hours=1))
+        started = time.monotonic()
+        assert expire_overdue_attempts.delay().get(timeout=15) == 1, exams.output()
+        assert time.monotonic() - started < 15
+        overdue.refresh_from_db()
+        assert overdue.state == Attempt.State.EXPIRED
+        assert "attempt_analytics[" not in exams.output()
+        assert "attempt_analytics[" in analytics.output()
+        assert "succeeded" not in analytics.output()  # still busy with the held task
+    finally:
+        for worker in workers:
+            if worker.process is not None:
+                worker.stop()
