@@ -25,13 +25,16 @@ __all__ = [
     "MULTIPLE_CHOICE",
     "MULTIPLE_RESPONSE",
     "AttemptScore",
+    "GRADED_ATTEMPT_ITEMS_SQL",
     "GRADED_ITEMS_SQL",
     "DomainResult",
     "ItemResponse",
+    "MarkedItem",
     "allocate_by_largest_remainder",
     "is_item_correct",
     "scaled_score",
     "score_attempt",
+    "score_marked",
 ]
 
 MULTIPLE_CHOICE = "multiple_choice"
@@ -72,13 +75,15 @@ def is_item_correct(kind: str, keyed: Collection[int], chosen: Collection[int]) 
     return bool(chosen_set) and chosen_set == keyed_set
 
 
-# `is_item_correct` as set-based SQL over the raw selections, for regrading every finished item
-# in one statement (analytics). Keep the two together: change one, change the other;
-# tests/exams/test_scoring.py checks that they agree. The chosen set equals the keyed set iff
-# as many options are chosen as the version keys (`select_count`) and every chosen one is keyed;
-# an empty choice never matches because every item keys at least one option. One row per item:
-# `item_id` and `ok` (1 or 0); callers add a WHERE on the attempt (`a`), e.g. its state.
-GRADED_ITEMS_SQL = """
+# `is_item_correct` as set-based SQL over the raw selections. Keep the two together: change one,
+# change the other; tests/exams/test_scoring.py checks that they agree (and
+# tests/exams/services/test_submit_grading.py that the per-attempt form agrees on PostgreSQL).
+# The chosen set equals the keyed set iff as many options are chosen as the version keys
+# (`select_count`) and every chosen one is keyed; an empty choice never matches because every
+# item keys at least one option. One row per item: `item_id` and `ok` (1 or 0). `{selections}`
+# narrows the selections aggregated (the planner cannot push a filter on the items through the
+# GROUP BY, so a per-attempt grading must narrow them itself).
+_GRADED_ITEMS_TEMPLATE = """
     SELECT i.id AS item_id,
            CASE WHEN COALESCE(sel.n_sel, 0) = v.select_count
                  AND COALESCE(sel.n_ok, 0) = v.select_count THEN 1 ELSE 0 END AS ok
@@ -89,10 +94,22 @@ GRADED_ITEMS_SQL = """
         SELECT s.item_id, COUNT(*) AS n_sel,
                SUM(CASE WHEN o.is_correct THEN 1 ELSE 0 END) AS n_ok
         FROM exams_itemselection s
-        JOIN questions_option o ON o.id = s.option_id
+        JOIN questions_option o ON o.id = s.option_id{selections}
         GROUP BY s.item_id
     ) sel ON sel.item_id = i.id
 """
+
+# Every item (the analytics regrade); callers add a WHERE on the attempt (`a`), e.g. its state.
+GRADED_ITEMS_SQL = _GRADED_ITEMS_TEMPLATE.format(selections="")
+
+# The items of one attempt (grading at submit); two parameters, both the attempt's id.
+GRADED_ATTEMPT_ITEMS_SQL = (
+    _GRADED_ITEMS_TEMPLATE.format(  # noqa: S608  # nosec B608 - no user input in this SQL
+        selections="""
+        WHERE s.item_id IN (SELECT id FROM exams_attemptitem WHERE attempt_id = %s)"""
+    )
+    + "    WHERE i.attempt_id = %s\n"
+)
 
 
 # --------------------------------------------------------------------------- scaled score
@@ -193,6 +210,16 @@ class AttemptScore:
     item_correct: dict[Hashable, bool]
 
 
+@dataclass(frozen=True, slots=True)
+class MarkedItem:
+    """One item already marked (`ok`), e.g. by GRADED_ATTEMPT_ITEMS_SQL; `scored` as above."""
+
+    item_id: Hashable
+    domain: str
+    ok: bool
+    scored: bool = True
+
+
 def score_attempt(
     items: Sequence[ItemResponse],
     *,
@@ -211,6 +238,28 @@ def score_attempt(
     Raise ValueError for duplicate item ids, a malformed item, or an attempt without
     any scored item (a scaled score is undefined then).
     """
+    return score_marked(
+        [
+            MarkedItem(
+                item_id=item.item_id,
+                domain=item.domain,
+                ok=is_item_correct(item.kind, item.keyed, item.chosen),
+                scored=item.scored,
+            )
+            for item in items
+        ],
+        cut_fraction=cut_fraction,
+        passing_score=passing_score,
+    )
+
+
+def score_marked(
+    items: Sequence[MarkedItem],
+    *,
+    cut_fraction: float = 0.72,
+    passing_score: int = 720,
+) -> AttemptScore:
+    """Aggregate items marked already, as `score_attempt` does after marking them."""
     cut_share = exact_fraction(cut_fraction, "cut_fraction")
     item_correct: dict[Hashable, bool] = {}
     # dicts keep insertion order, which gives first-appearance order for free.
@@ -218,7 +267,7 @@ def score_attempt(
     for item in items:
         if item.item_id in item_correct:
             raise ValueError(f"duplicate item id {item.item_id!r}")
-        ok = is_item_correct(item.kind, item.keyed, item.chosen)
+        ok = bool(item.ok)
         item_correct[item.item_id] = ok
         tally = tallies.setdefault(item.domain, [0, 0])
         if item.scored:

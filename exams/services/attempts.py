@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import random
 from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
-from django.db import IntegrityError, transaction
+from django.contrib.postgres.expressions import ArraySubquery
+from django.db import IntegrityError, connection, transaction
+from django.db.models import OuterRef
 from django.utils import timezone
 
 from core.errors import ApplicationError
@@ -20,7 +23,7 @@ from ..models import (
     Blueprint,
     ItemSelection,
 )
-from ..scoring import ItemResponse, is_item_correct, score_attempt
+from ..scoring import GRADED_ATTEMPT_ITEMS_SQL, MarkedItem, is_item_correct, score_marked
 from ..signals import attempt_finished
 from .assembly import draw_form, form_from_questions
 
@@ -209,10 +212,106 @@ def answer_save(
         raise
 
 
+# The item's row and what the save needs of its attempt and version, read with the attempt's row
+# locked (saves, flags, checks and submits of one attempt take turns on that lock).
+_SAVE_FIELDS = (
+    "id",
+    "position",
+    "option_order",
+    "checked",
+    "answer_seq",
+    "answered_at",
+    "attempt__id",
+    "attempt__state",
+    "attempt__deadline",
+    "attempt__current_position",
+    "version__id",
+    "version__select_count",
+)
+
+
+def _item_for_save(*, attempt_id: int, user, position: int) -> AttemptItem:
+    """Lock the user's attempt and read the item at `position` with it: one statement.
+
+    On PostgreSQL the item carries `stored_ids`, its current selection, read in the same
+    statement. Raise as `open_item_locked` does when there is no such attempt, it is closed, or
+    it has no such item.
+    """
+    items = (
+        AttemptItem.objects.select_related("attempt", "version")
+        .only(*_SAVE_FIELDS)
+        .select_for_update(of=("attempt",))
+        .filter(attempt_id=attempt_id, attempt__user=user, position=position)
+    )
+    if connection.vendor == "postgresql":
+        items = items.annotate(
+            stored_ids=ArraySubquery(
+                ItemSelection.objects.filter(item=OuterRef("pk")).values("option_id")
+            )
+        )
+    item = next(iter(items.order_by()[:1]), None)
+    if item is None:
+        # Rare: say why as before (no such attempt, closed, or no such item).
+        open_item_locked(attempt_id=attempt_id, user=user, position=position, now=timezone.now())
+        raise AttemptItem.DoesNotExist("No such question in this attempt.")
+    if connection.vendor != "postgresql":
+        item.stored_ids = list(item.selections.values_list("option_id", flat=True))
+    return item
+
+
+# Written in one statement on PostgreSQL; the CTE `fresh` holds the item only if it still is as
+# read (same answer_seq, not checked), and every write joins it, so a read overtaken by a
+# concurrent save (the lock was waited for, the row was read from the statement's snapshot)
+# writes nothing and the save reads again, now with the lock held. answer_seq grows with every
+# applied save, so an unchanged answer_seq means an unchanged selection.
+_SAVE_FRESH = """
+    WITH fresh AS (
+        SELECT id FROM exams_attemptitem
+        WHERE id = %(item)s AND answer_seq = %(read_seq)s AND NOT checked
+    )"""
+_SAVE_MOVE = """,
+    moved AS (
+        UPDATE exams_attempt SET current_position = %(position)s
+        WHERE id = %(attempt)s AND EXISTS (SELECT 1 FROM fresh)
+    )"""
+_SAVE_REMOVE = """,
+    removed AS (
+        DELETE FROM exams_itemselection
+        WHERE item_id IN (SELECT id FROM fresh) AND option_id = ANY(%(removed)s)
+    )"""
+_SAVE_ADD = """,
+    added AS (
+        INSERT INTO exams_itemselection (item_id, option_id)
+        SELECT fresh.id, chosen.option_id FROM fresh, unnest(%(added)s) AS chosen(option_id)
+    )"""
+_SAVE_LOG = """,
+    logged AS (
+        INSERT INTO exams_attemptevent (attempt_id, kind, actor_id, at, ip, detail)
+        SELECT %(attempt)s, %(kind)s, %(actor)s, %(at)s, %(ip)s::inet, %(detail)s::jsonb
+        FROM fresh
+    )"""
+_SAVE_ITEM = """
+    UPDATE exams_attemptitem SET answer_seq = %(seq)s{answered}
+    FROM fresh WHERE exams_attemptitem.id = fresh.id
+    RETURNING exams_attemptitem.id
+"""
+
+
 def _answer_save_locked(*, user, attempt_id, position, option_ids, seq, ip, now) -> AttemptItem:
-    attempt = _locked(attempt_id, user)
+    # At most one re-read: after the first statement the lock is held, so the next read is fresh.
+    for _ in range(2):
+        item = _item_for_save(attempt_id=attempt_id, user=user, position=position)
+        if _answer_apply(
+            item, user=user, position=position, option_ids=option_ids, seq=seq, ip=ip, now=now
+        ):
+            return item
+    raise ApplicationError("This answer changed meanwhile; reload the page and answer again.")
+
+
+def _answer_apply(item: AttemptItem, *, user, position, option_ids, seq, ip, now) -> bool:
+    """Apply the save to `item` as read; False when the read turned out stale (nothing written)."""
+    attempt = item.attempt
     _ensure_open(attempt, now)
-    item = AttemptItem.objects.select_related("version").get(attempt=attempt, position=position)
     if item.checked:
         raise ApplicationError("You already checked this answer; it can no longer change.")
     chosen = list(dict.fromkeys(int(i) for i in option_ids))
@@ -223,32 +322,73 @@ def _answer_save_locked(*, user, attempt_id, position, option_ids, seq, ip, now)
             f"Choose at most {item.version.select_count} option"
             f"{'s' if item.version.select_count > 1 else ''} for this question."
         )
+    moved = attempt.current_position != position
     attempt.current_position = position
-    attempt.save(update_fields=["current_position"])
     if seq <= item.answer_seq:
-        return item  # an older request retried after a newer one: keep the newer answer
+        # An older request retried after a newer one: keep the newer answer. (A stale read only
+        # makes answer_seq look smaller, so this verdict never needs a re-read.)
+        if moved:
+            Attempt.objects.filter(pk=attempt.pk).update(current_position=position)
+        return True
     if seq > max(item.answer_seq, _epoch_ms(now)) + SEQ_AHEAD:
         raise ApplicationError("This save is out of order; reload the page and answer again.")
+    stored = set(item.stored_ids)
+    changed = set(chosen) != stored
+    # The page's own buttons post the answer autosave already stored: then only note the newer
+    # seq (so older retries stay ignored), rewrite no selection and log nothing.
+    removed = sorted(stored - set(chosen))
+    added = [i for i in chosen if i not in stored]
+    read_seq = item.answer_seq
     item.answer_seq = seq
-    if set(chosen) == set(item.selections.values_list("option_id", flat=True)):
-        # The page's own buttons post the answer autosave already stored: note the newer seq
-        # (so older retries stay ignored) but log nothing, as nothing changed.
-        item.save(update_fields=["answer_seq"])
-        return item
-    ItemSelection.objects.filter(item=item).delete()
-    ItemSelection.objects.bulk_create(ItemSelection(item=item, option_id=i) for i in chosen)
-    item.answered_at = now if chosen else None
-    item.save(update_fields=["answer_seq", "answered_at"])
-    _log(
-        attempt,
-        AttemptEvent.Kind.SAVE,
-        actor=user,
-        ip=ip,
-        position=position,
-        options=chosen,
-        seq=seq,
-    )
-    return item
+    if changed:
+        item.answered_at = now if chosen else None
+        item.stored_ids = chosen
+    if connection.vendor != "postgresql":
+        # Elsewhere (SQLite, `make run`) a transaction holds the database's write lock from its
+        # start, so the read is fresh: the same writes, one statement each.
+        if moved:
+            Attempt.objects.filter(pk=attempt.pk).update(current_position=position)
+        if removed:
+            ItemSelection.objects.filter(item=item, option_id__in=removed).delete()
+        if added:
+            ItemSelection.objects.bulk_create(ItemSelection(item=item, option_id=i) for i in added)
+        item.save(update_fields=["answer_seq", "answered_at"] if changed else ["answer_seq"])
+        if changed:
+            _log(
+                attempt,
+                AttemptEvent.Kind.SAVE,
+                actor=user,
+                ip=ip,
+                position=position,
+                options=chosen,
+                seq=seq,
+            )
+        return True
+    sql = _SAVE_FRESH
+    params = {"item": item.pk, "read_seq": read_seq, "seq": seq, "attempt": attempt.pk}
+    if moved:
+        sql += _SAVE_MOVE
+        params["position"] = position
+    if removed:
+        sql += _SAVE_REMOVE
+        params["removed"] = removed
+    if added:
+        sql += _SAVE_ADD
+        params["added"] = added
+    if changed:
+        sql += _SAVE_LOG
+        params.update(
+            kind=AttemptEvent.Kind.SAVE.value,
+            actor=user.pk,
+            at=timezone.now(),
+            ip=ip,
+            detail=json.dumps({"position": position, "options": chosen, "seq": seq}),
+            answered_at=item.answered_at,
+        )
+    sql += _SAVE_ITEM.format(answered=", answered_at = %(answered_at)s" if changed else "")
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchone() is not None
 
 
 def open_item_locked(*, attempt_id: int, user, position: int, now: datetime):
@@ -313,36 +453,48 @@ def _keyed(item: AttemptItem) -> frozenset[int]:
     return frozenset(o.pk for o in item.version.options.all() if o.is_correct)
 
 
-def _score(attempt: Attempt):
-    items = list(
-        attempt.items.select_related("version", "domain").prefetch_related(
-            "version__options", "selections"
-        )
-    )
-    responses = [
-        ItemResponse(
-            item_id=item.pk,
-            domain=item.domain.name,
-            kind=item.version.kind,
-            keyed=_keyed(item),
-            chosen=frozenset(s.option_id for s in item.selections.all()),
-            scored=item.scored,
-        )
-        for item in items
+# Grade every item of one attempt in one statement (the rule is GRADED_ATTEMPT_ITEMS_SQL, which
+# the analytics regrade shares) and return what the score needs of each item.
+_GRADE_ATTEMPT = f"""
+    UPDATE exams_attemptitem SET is_correct = (graded.ok = 1)
+    FROM ({GRADED_ATTEMPT_ITEMS_SQL}) AS graded, questions_domain d
+    WHERE graded.item_id = exams_attemptitem.id AND d.id = exams_attemptitem.domain_id
+    RETURNING exams_attemptitem.id, exams_attemptitem.position, d.name,
+              exams_attemptitem.scored, graded.ok
+"""  # noqa: S608  # nosec B608 - no user input in this SQL
+
+
+def _graded_items(attempt: Attempt) -> list[MarkedItem]:
+    """Set is_correct on every item of `attempt` from its selections; return them marked."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(_GRADE_ATTEMPT, [attempt.pk, attempt.pk])
+            rows = cursor.fetchall()
+        else:
+            # SQLite's RETURNING cannot name the FROM tables: the same rule, then a read.
+            cursor.execute(
+                f"""
+                UPDATE exams_attemptitem SET is_correct = (graded.ok = 1)
+                FROM ({GRADED_ATTEMPT_ITEMS_SQL}) AS graded
+                WHERE graded.item_id = exams_attemptitem.id
+                """,  # noqa: S608  # nosec B608 - no user input in this SQL
+                [attempt.pk, attempt.pk],
+            )
+            rows = attempt.items.values_list(
+                "id", "position", "domain__name", "scored", "is_correct"
+            )
+    return [
+        MarkedItem(item_id=item_id, domain=domain, ok=bool(ok), scored=scored)
+        for item_id, _, domain, scored, ok in sorted(rows, key=lambda row: row[1])
     ]
-    score = score_attempt(
-        responses,
-        cut_fraction=float(attempt.cut_percent) / 100,
-        passing_score=attempt.passing_score,
-    )
-    return items, score
 
 
 def _apply_score(attempt: Attempt) -> None:
-    items, score = _score(attempt)
-    for item in items:
-        item.is_correct = score.item_correct[item.pk]
-    AttemptItem.objects.bulk_update(items, ["is_correct"])
+    score = score_marked(
+        _graded_items(attempt),
+        cut_fraction=float(attempt.cut_percent) / 100,
+        passing_score=attempt.passing_score,
+    )
     attempt.correct_count = score.correct
     attempt.scored_count = score.scored_total
     attempt.percent = Decimal(str(score.percent)).quantize(Decimal("0.01"))
@@ -360,12 +512,25 @@ def _apply_score(attempt: Attempt) -> None:
     ]
 
 
+# What scoring writes on the attempt's row (and finishing adds its state and finish time).
+_SCORE_FIELDS = [
+    "correct_count",
+    "scored_count",
+    "percent",
+    "scaled_score",
+    "passed",
+    "domain_results",
+]
+
+
 def _finish(attempt: Attempt, *, state: str, finished_at: datetime) -> Attempt:
     attempt.state = state
     attempt.finished_at = finished_at
     _apply_score(attempt)
-    attempt.full_clean(validate_constraints=False)
-    attempt.save()
+    # The user and blueprint were checked at start and do not change: validating them again
+    # would cost a query each.
+    attempt.full_clean(exclude=["user", "blueprint"], validate_constraints=False)
+    attempt.save(update_fields=["state", "finished_at", *_SCORE_FIELDS])
     attempt_finished.send(sender=Attempt, attempt_id=attempt.pk)
     return attempt
 
@@ -378,7 +543,7 @@ def attempt_regrade(*, attempt_id: int, actor=None, reason: str = "") -> Attempt
         return attempt
     before = attempt.scaled_score
     _apply_score(attempt)
-    attempt.save()
+    attempt.save(update_fields=_SCORE_FIELDS)
     _log(
         attempt,
         AttemptEvent.Kind.REGRADE,
