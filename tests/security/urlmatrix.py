@@ -87,8 +87,9 @@ MATRIX: dict[str, Route] = {
     # --- core ----------------------------------------------------------------------------
     "home": Route(get=EVERYONE),
     "healthz": Route(get=EVERYONE),
-    # Off without METRICS_TOKEN/METRICS_ALLOWED_IPS (tests/core/test_metrics.py turns it on).
-    "metrics": Route(get=same(404), post=same(404)),
+    # Off without METRICS_TOKEN/METRICS_ALLOWED_IPS (tests/core/test_metrics.py turns it on);
+    # read-only, a POST is refused too (tests/core/test_metrics.py).
+    "metrics": Route(get=same(404)),
     "bench_floor": Route(get=same(404), post=same(404)),  # off unless BENCH_ENDPOINTS
     # --- django.contrib.auth -------------------------------------------------------------
     "login": Route(get=EVERYONE, post=EVERYONE),  # an empty form re-renders with errors
