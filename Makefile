@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test install install-dev migrate demo lint format bench clean
+.PHONY: run test install install-dev migrate demo lint format bench sim clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -49,6 +49,12 @@ format: install-dev
 ## then the analytics over 100,000 attempts. Options: make bench BENCH_ARGS="--users 100".
 bench: install-dev
 	$(PY) -m bench.run $(BENCH_ARGS)
+
+## Proof by simulation of the calibrated scores (issue 12): simulated students on real forms
+## through the real services, then calibration, equating and readiness checked; writes
+## bench/SIMULATION.md and bench/simulation_reliability.png. Smaller: make sim SIM_ARGS="--calibration 400".
+sim: install-dev
+	$(PY) -m bench.simulate $(SIM_ARGS)
 
 clean:
 	rm -rf $(VENV) var/db.sqlite3 .pytest_cache

@@ -1,7 +1,8 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from analytics.tasks import recompute_all_analytics
+from analytics.services.calibration import calibration_request
+from analytics.tasks import calibrate_items, recompute_all_analytics
 from demo.data import DEMO_PASSWORD, demo_accounts_ensure, demo_cohort_ensure
 from questions.bank import load_seed_bank
 
@@ -27,6 +28,11 @@ class Command(BaseCommand):
         if simulated:
             recompute_all_analytics.apply()
             self.stdout.write(f"Simulated cohort: {simulated} attempts by 30 demo students.")
+            # The first IRT calibration (eager without Redis; queued to the worker with it):
+            # equated scores, chance of passing, θ_cut and pretest figures from the start.
+            run, _created = calibration_request(user=None, dispatch=calibrate_items.delay)
+            run.refresh_from_db()
+            self.stdout.write(f"Item calibration run {run.pk}: {run.get_status_display()}.")
         self.stdout.write(self.style.SUCCESS("Demo data ready. Log in at http://127.0.0.1:8000/"))
         for account in accounts:
             self.stdout.write(
