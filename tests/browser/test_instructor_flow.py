@@ -89,7 +89,8 @@ def test_instructor_filters_edits_sees_history_imports_and_checks_coverage(page,
     expect(page.get_by_role("alert").filter(has_text="ANSWER")).to_be_visible()
 
     page.goto("/questions/coverage/")
-    expect(page.get_by_role("heading", name=re.compile(r"DVA-C01\).*2 full forms"))).to_be_visible()
+    expect(page.get_by_role("heading", name=re.compile(r"DVA-C01\).*5 full forms"))).to_be_visible()
+    expect(page.get_by_role("heading", name=re.compile(r"DVA-C02\).*5 full forms"))).to_be_visible()
     screenshot(page, "coverage")
 
 
