@@ -8,12 +8,11 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
-from django.contrib.postgres.expressions import ArraySubquery
 from django.db import IntegrityError, connection, transaction
-from django.db.models import OuterRef
 from django.utils import timezone
 
 from core.errors import ApplicationError
+from questions.models import QuestionVersion
 
 from ..models import (
     MAX_DURATION_MINUTES,
@@ -212,50 +211,80 @@ def answer_save(
         raise
 
 
-# The item's row and what the save needs of its attempt and version, read with the attempt's row
-# locked (saves, flags, checks and submits of one attempt take turns on that lock).
-_SAVE_FIELDS = (
-    "id",
-    "position",
-    "option_order",
-    "checked",
-    "answer_seq",
-    "answered_at",
-    "attempt__id",
-    "attempt__state",
-    "attempt__deadline",
-    "attempt__current_position",
-    "version__id",
-    "version__select_count",
-)
+# The same read as SQL written once: an autosave is the hottest path, and building the ORM query
+# (joins, deferred fields, the subquery) cost more CPU than running it.
+_SAVE_READ = """
+    SELECT i.id, i.attempt_id, i.position, i.version_id, i.option_order, i.answer_seq,
+           i.answered_at, i.checked, a.state, a.deadline, a.current_position, v.select_count,
+           ARRAY(SELECT s.option_id FROM exams_itemselection s WHERE s.item_id = i.id)
+    FROM exams_attemptitem i
+    JOIN exams_attempt a ON a.id = i.attempt_id
+    JOIN questions_questionversion v ON v.id = i.version_id
+    WHERE i.attempt_id = %s AND a.user_id = %s AND i.position = %s
+    FOR UPDATE OF a
+"""
+
+
+def _from_db(model, row: dict):
+    """A model instance from some of its columns (the others deferred), as the ORM makes it."""
+    names = [f.attname for f in model._meta.concrete_fields if f.attname in row]
+    return model.from_db(connection.alias, names, [row[name] for name in names])
 
 
 def _item_for_save(*, attempt_id: int, user, position: int) -> AttemptItem:
     """Lock the user's attempt and read the item at `position` with it: one statement.
 
-    On PostgreSQL the item carries `stored_ids`, its current selection, read in the same
-    statement. Raise as `open_item_locked` does when there is no such attempt, it is closed, or
-    it has no such item.
+    The item comes with its attempt (state, deadline, current_position), its version's
+    select_count and `stored_ids`, its current selection. Raise as `open_item_locked` does when
+    there is no such attempt, it is closed, or it has no such item.
     """
-    items = (
-        AttemptItem.objects.select_related("attempt", "version")
-        .only(*_SAVE_FIELDS)
-        .select_for_update(of=("attempt",))
-        .filter(attempt_id=attempt_id, attempt__user=user, position=position)
-    )
     if connection.vendor == "postgresql":
-        items = items.annotate(
-            stored_ids=ArraySubquery(
-                ItemSelection.objects.filter(item=OuterRef("pk")).values("option_id")
+        with connection.cursor() as cursor:
+            cursor.execute(_SAVE_READ, [attempt_id, user.pk, position])
+            row = cursor.fetchone()
+        item = None
+        if row is not None:
+            (item_id, _, _, version_id, order, answer_seq, answered_at, checked) = row[:8]
+            state, deadline, current_position, select_count, stored_ids = row[8:]
+            item = _from_db(
+                AttemptItem,
+                {
+                    "id": item_id,
+                    "attempt_id": attempt_id,
+                    "position": position,
+                    "version_id": version_id,
+                    "option_order": json.loads(order) if isinstance(order, str) else order,
+                    "answer_seq": answer_seq,
+                    "answered_at": answered_at,
+                    "checked": checked,
+                },
             )
+            item.attempt = _from_db(
+                Attempt,
+                {
+                    "id": attempt_id,
+                    "state": state,
+                    "deadline": deadline,
+                    "current_position": current_position,
+                },
+            )
+            item.version = _from_db(
+                QuestionVersion, {"id": version_id, "select_count": select_count}
+            )
+            item.stored_ids = stored_ids
+    else:
+        item = (
+            AttemptItem.objects.select_related("attempt", "version")
+            .select_for_update(of=("attempt",))
+            .filter(attempt_id=attempt_id, attempt__user=user, position=position)
+            .first()
         )
-    item = next(iter(items.order_by()[:1]), None)
+        if item is not None:
+            item.stored_ids = list(item.selections.values_list("option_id", flat=True))
     if item is None:
         # Rare: say why as before (no such attempt, closed, or no such item).
         open_item_locked(attempt_id=attempt_id, user=user, position=position, now=timezone.now())
         raise AttemptItem.DoesNotExist("No such question in this attempt.")
-    if connection.vendor != "postgresql":
-        item.stored_ids = list(item.selections.values_list("option_id", flat=True))
     return item
 
 

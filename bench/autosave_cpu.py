@@ -1,0 +1,148 @@
+"""Server CPU per autosave against the floor endpoint, in one process, in a couple of minutes.
+
+    .venv/bin/python -m bench.autosave_cpu --students 100 --ticks 20
+
+A throwaway PostgreSQL and Redis (as `make bench` starts them), Django with the benchmark's
+settings (`bench.settings`, production's) and persistent database connections, `--students`
+students each with an exam in progress. Then `--ticks` rounds in which every student autosaves
+once through the whole Django stack (Django's test client: URL routing, every middleware, the
+session, the rate limit, the view and the service), as the page does (a new answer most of the
+time, the same answer sometimes, moving to the next question 30 % of the time), next to a POST
+to the floor endpoint (`/bench/floor/`: the cheapest logged-in write). The two kinds of request
+alternate, so both see the same machine. CPU is counted for this process (Django) and for its
+PostgreSQL backend (from /proc), per kind of request; Redis and the HTTP server are left out,
+so the figures are the application's and database's share, not a whole request's.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import io
+import json
+import os
+import pstats
+import random
+import time
+from pathlib import Path
+
+from bench.stack import Stack, create_students, log, new_out_dir, prepare_database
+
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def _backend_cpu(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICK  # utime + stime
+
+
+def main(argv=None) -> dict:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    p.add_argument("--students", type=int, default=100)
+    p.add_argument("--ticks", type=int, default=20, help="autosaves per student")
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--profile", action="store_true", help="cProfile the autosaves (profile.txt)")
+    p.add_argument("--out", help="output folder (default bench/out/autosave-cpu-<timestamp>)")
+    args = p.parse_args(argv)
+    out = new_out_dir("autosave-cpu", args.out)
+    with Stack(out) as stack:
+        # Production durability (the test servers run without fsync).
+        stack.start_postgres({"fsync": "on", "synchronous_commit": "on", "full_page_writes": "on"})
+        stack.start_redis()
+        stack.setup_django(CONN_MAX_AGE="600", AUTOSAVE_RATE_LIMIT="1000")
+        prepare_database(collectstatic=False)
+        return _measure(args, out)
+
+
+def _measure(args, out: Path) -> dict:
+    from django.db import connection
+    from django.test import Client
+
+    from accounts.models import User
+    from exams.models import AttemptItem, Blueprint
+    from exams.services import attempt_start
+
+    rng = random.Random(args.seed)
+    create_students(args.students)
+    blueprint = Blueprint.objects.filter(is_active=True, mode=Blueprint.Mode.EXAM).first()
+    students = []
+    for user in User.objects.filter(username__startswith="bench").order_by("pk"):
+        attempt = attempt_start(user=user, blueprint=blueprint, rng=random.Random(user.pk))
+        options = dict(
+            AttemptItem.objects.filter(attempt=attempt).values_list("position", "option_order")
+        )
+        client = Client(SERVER_NAME="127.0.0.1", HTTP_ACCEPT="application/json")
+        client.force_login(user)
+        students.append({"client": client, "attempt": attempt.pk, "options": options, "at": 1})
+    log(f"{len(students)} students with {blueprint.slug} in progress")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        backend = cursor.fetchone()[0]
+
+    spent = {
+        kind: {"django": 0.0, "postgres": 0.0, "n": 0, "wall": 0.0} for kind in ("save", "floor")
+    }
+
+    def timed(kind: str, call, *call_args) -> None:
+        django0, pg0, wall0 = time.process_time(), _backend_cpu(backend), time.perf_counter()
+        response = call(*call_args)
+        spent[kind]["wall"] += time.perf_counter() - wall0
+        spent[kind]["django"] += time.process_time() - django0
+        spent[kind]["postgres"] += _backend_cpu(backend) - pg0
+        spent[kind]["n"] += 1
+        if response.status_code != 200:
+            raise SystemExit(f"{kind}: HTTP {response.status_code} {response.content[:200]!r}")
+
+    profiler = cProfile.Profile() if args.profile else None
+    if profiler:
+        plain = timed
+
+        def timed(kind: str, call, *call_args) -> None:
+            if kind == "save":
+                profiler.enable()
+            try:
+                plain(kind, call, *call_args)
+            finally:
+                profiler.disable()
+
+    seq = int(time.time() * 1000)
+    for tick in range(args.ticks):
+        for student in students:
+            if tick and rng.random() < 0.3:
+                student["at"] = student["at"] % len(student["options"]) + 1
+            position = student["at"]
+            seq += 1
+            option = rng.choice(student["options"][position][:2])  # often the same answer again
+            client, url = student["client"], f"/attempts/{student['attempt']}/q/{position}/answer/"
+            timed("save", client.post, url, {"option": [option], "seq": seq})
+            timed("floor", client.post, "/bench/floor/")
+        connection.close_if_unusable_or_obsolete()
+
+    figures = {}
+    for kind, s in spent.items():
+        figures[kind] = {
+            "requests": s["n"],
+            "django_cpu_ms": 1000 * s["django"] / s["n"],
+            "postgres_cpu_ms": 1000 * s["postgres"] / s["n"],
+            "cpu_ms": 1000 * (s["django"] + s["postgres"]) / s["n"],
+            "wall_ms": 1000 * s["wall"] / s["n"],
+        }
+    figures["ratio_cpu_save_to_floor"] = figures["save"]["cpu_ms"] / figures["floor"]["cpu_ms"]
+    if profiler:
+        text = io.StringIO()
+        pstats.Stats(profiler, stream=text).sort_stats("cumulative").print_stats(60)
+        (out / "profile.txt").write_text(text.getvalue())
+    (out / "summary.json").write_text(json.dumps(figures, indent=2))
+    for kind in ("save", "floor"):
+        f = figures[kind]
+        log(
+            f"{kind:5}: {f['requests']} requests, CPU {f['cpu_ms']:.2f} ms each "
+            f"(Django {f['django_cpu_ms']:.2f}, PostgreSQL {f['postgres_cpu_ms']:.2f}), "
+            f"wall {f['wall_ms']:.2f} ms"
+        )
+    log(f"autosave CPU / floor CPU: {figures['ratio_cpu_save_to_floor']:.2f}; {out}")
+    return figures
+
+
+if __name__ == "__main__":
+    main()
