@@ -397,8 +397,8 @@ def diagram(rel: dict, path: Path, size: int = 400) -> None:
 def simulate(
     *,
     calibration_attempts: int = 2000,
-    equating_per_cell: int = 200,
-    readiness_students: int = 2000,
+    equating_per_cell: int = 100,
+    readiness_students: int = 1000,
     forms: int = 200,
     pretest: int = 30,
     seed: int = 12,
@@ -611,8 +611,8 @@ def report(result: dict, args, machine_info: dict, png: str | None) -> str:
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     p.add_argument("--calibration", type=int, default=2000, help="calibration attempts")
-    p.add_argument("--equating", type=int, default=200, help="students per decile and form")
-    p.add_argument("--readiness", type=int, default=2000, help="students for readiness")
+    p.add_argument("--equating", type=int, default=100, help="students per decile and form")
+    p.add_argument("--readiness", type=int, default=1000, help="students for readiness")
     p.add_argument("--forms", type=int, default=200, help="candidate forms drawn")
     p.add_argument("--pretest", type=int, default=30, help="items marked pretest")
     p.add_argument("--seed", type=int, default=12)
