@@ -34,6 +34,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--items", type=int, default=450, help="items in the bank (pure part)")
     p.add_argument("--form", type=int, default=65, help="items per attempt (pure part)")
     p.add_argument("--no-service", action="store_true", help="skip the database part")
+    p.add_argument("--no-pure", action="store_true", help="skip the pure part")
     p.add_argument("--seed", type=int, default=2026)
     p.add_argument("--out", help="output folder (default bench/out/calibration-<timestamp>)")
     return p.parse_args(argv)
@@ -103,9 +104,27 @@ def service(args, out) -> dict:
         figures["responses"] = len(attempts)
         log(f"gather: {len(attempts):,} responses in {figures['gather_s']:.1f} s")
         run = CalibrationRun.objects.create()
+        # The run's own progress messages mark its phases; note when each one starts.
+        phases: list[tuple[str, float]] = []
+        report_progress = calibration.calibration_progress
+
+        def timed_progress(run_id, percent, message):
+            phases.append((message, time.perf_counter()))
+            report_progress(run_id, percent, message)
+
+        calibration.calibration_progress = timed_progress
         t = time.perf_counter()
-        calibration.calibration_run(run_id=run.pk)
-        figures["run_s"] = time.perf_counter() - t
+        try:
+            calibration.calibration_run(run_id=run.pk)
+        finally:
+            calibration.calibration_progress = report_progress
+        end = time.perf_counter()
+        figures["run_s"] = end - t
+        marks = [*phases, ("end", end)]
+        figures["phases_s"] = {
+            name: round(marks[i + 1][1] - at, 1) for i, (name, at) in enumerate(marks[:-1])
+        }
+        log(f"phases: {figures['phases_s']}")
         run.refresh_from_db()
         figures.update(
             status=run.status,
@@ -120,20 +139,24 @@ def service(args, out) -> dict:
 def main(argv=None) -> int:
     args = parse_args(argv)
     out = new_out_dir("calibration", args.out)
-    log(f"pure: irt.calibrate over {args.attempts:,} attempts x {args.form} of {args.items} items")
-    figures = {"pure": pure(args.attempts, args.items, args.form, args.seed)}
-    p = figures["pure"]
-    log(
-        f"pure: {p['responses']:,} responses calibrated in {p['calibrate_s']:.1f} s "
-        f"({p['iterations']} iterations; corr a {p['corr_a']:.3f}, corr b {p['corr_b']:.3f})"
-    )
+    figures = {}
+    if not args.no_pure:
+        log(f"pure: irt.calibrate, {args.attempts:,} attempts x {args.form} of {args.items} items")
+        figures["pure"] = p = pure(args.attempts, args.items, args.form, args.seed)
+        log(
+            f"pure: {p['responses']:,} responses calibrated in {p['calibrate_s']:.1f} s "
+            f"({p['iterations']} iterations; corr a {p['corr_a']:.3f}, corr b {p['corr_b']:.3f})"
+        )
     if not args.no_service:
         figures["service"] = service(args, out)
     figures["machine"] = machine()
     figures["target_s"] = TARGET_S
     (out / "summary.json").write_text(json.dumps(figures, indent=2, default=str))
     print(json.dumps(figures, indent=2, default=str))
-    worst = max(p["calibrate_s"], figures.get("service", {}).get("run_s", 0.0))
+    worst = max(
+        figures.get("pure", {}).get("calibrate_s", 0.0),
+        figures.get("service", {}).get("run_s", 0.0),
+    )
     return 0 if worst <= TARGET_S else 1
 
 
