@@ -30,7 +30,14 @@ class Command(BaseCommand):
             self.stdout.write(f"Simulated cohort: {simulated} attempts by 30 demo students.")
             # The first IRT calibration (eager without Redis; queued to the worker with it):
             # equated scores, chance of passing, θ_cut and pretest figures from the start.
-            run, _created = calibration_request(user=None, dispatch=calibrate_items.delay)
+            # (`.delay` would also run eagerly, but logs a kombu "No hostname" warning first.)
+            eager = settings.CELERY_TASK_ALWAYS_EAGER
+            run, _created = calibration_request(
+                user=None,
+                dispatch=(lambda pk: calibrate_items.apply((pk,)))
+                if eager
+                else calibrate_items.delay,
+            )
             run.refresh_from_db()
             self.stdout.write(f"Item calibration run {run.pk}: {run.get_status_display()}.")
         self.stdout.write(self.style.SUCCESS("Demo data ready. Log in at http://127.0.0.1:8000/"))
