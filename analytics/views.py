@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
+from django.db.models import Count, Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -13,7 +14,7 @@ from accounts.models import Cohort, User
 from accounts.selectors import cohort_get_for_user, cohort_list_for_user
 from core.client_ip import client_ip
 from core.middleware import on_refusal
-from exams.models import Blueprint
+from exams.models import Attempt, Blueprint
 from exams.selectors import missed_items_for_user
 from exams.services import attempt_start
 from questions.models import Question
@@ -133,12 +134,21 @@ def _report(request, cohort_id: int):
     blueprints = list(
         Blueprint.objects.filter(mode=Blueprint.Mode.EXAM)
         .select_related("guide")
+        .annotate(
+            cohort_attempts=Count(
+                "attempts",
+                filter=Q(attempts__user__cohorts=cohort)
+                & ~Q(attempts__state=Attempt.State.IN_PROGRESS),
+            )
+        )
         .order_by("position")
     )
     if not blueprints:
         raise Http404("No exam blueprints.")
     form = CohortReportForm(request.GET)
-    chosen = next((b for b in blueprints if b.pk == form.value("blueprint")), blueprints[0])
+    # Without a choice, open on the mock this cohort has sat most, not an empty one.
+    busiest = max(blueprints, key=lambda b: b.cohort_attempts)
+    chosen = next((b for b in blueprints if b.pk == form.value("blueprint")), busiest)
     report = selectors.cohort_report(
         cohort=cohort, blueprint=chosen, start=form.value("start"), end=form.value("end")
     )

@@ -74,7 +74,7 @@ def check_instructor_pages(page, demo, size):
         "item-index": "/analytics/items/",
         "items": f"/analytics/items/{demo['blueprint'].pk}/",
         "cohorts": "/analytics/cohorts/",
-        "cohort": f"/analytics/cohorts/{demo['cohort'].pk}/",
+        "cohort": f"/analytics/cohorts/{demo['cohort'].pk}/?blueprint={demo['blueprint'].pk}",
         "blueprints": "/blueprints/",
         "blueprint-form": f"/blueprints/{demo['blueprint'].pk}/",
         "coverage": "/questions/coverage/",
@@ -85,7 +85,7 @@ def check_instructor_pages(page, demo, size):
         check(page, name, size)
     open_form_with_errors(page)
     check(page, "question-form-errors", size)
-    page.goto(f"/analytics/cohorts/{demo['cohort'].pk}/")
+    page.goto(f"/analytics/cohorts/{demo['cohort'].pk}/?blueprint={demo['blueprint'].pk}")
     page.get_by_role("region", name="Students × domains (percent correct)").get_by_role(
         "link"
     ).first.click()
@@ -146,7 +146,7 @@ def check_item_analysis_flags_and_sticky_header(page, demo):
 
 
 def check_histogram_counts_whole_attempts(page, demo):
-    page.goto(f"/analytics/cohorts/{demo['cohort'].pk}/")
+    page.goto(f"/analytics/cohorts/{demo['cohort'].pk}/?blueprint={demo['blueprint'].pk}")
     expect(page.get_by_role("img", name="Histogram of scaled scores")).to_be_visible()
     ticks = page.evaluate(
         "() => Chart.getChart(document.querySelector('canvas[data-chart=histogram]'))"
@@ -156,7 +156,7 @@ def check_histogram_counts_whole_attempts(page, demo):
 
 
 def check_at_risk_students_link_to_their_results(page, demo):
-    page.goto(f"/analytics/cohorts/{demo['cohort'].pk}/")
+    page.goto(f"/analytics/cohorts/{demo['cohort'].pk}/?blueprint={demo['blueprint'].pk}")
     at_risk = page.get_by_role("region", name="Students at risk").get_by_role("link")
     assert at_risk.count() > 0, "the simulated cohort should have someone below 720"
     name = at_risk.first.inner_text()
