@@ -2,20 +2,9 @@
 
 from django.contrib import admin
 
+from core.admin_read_only import ReadOnlyAdmin
+
 from .models import AttemptEquating, CalibrationRun, ItemCalibration
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """History: viewable by staff, never added, changed or deleted from the admin."""
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(CalibrationRun)

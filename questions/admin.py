@@ -2,20 +2,13 @@
 
 from django.contrib import admin
 
+from core.admin_read_only import ReadOnlyAdmin
+
 from .models import QuestionEvent
 
 
 @admin.register(QuestionEvent)
-class QuestionEventAdmin(admin.ModelAdmin):
+class QuestionEventAdmin(ReadOnlyAdmin):
     list_display = ("question", "kind", "actor", "at")
     list_filter = ("kind",)
     list_select_related = ("question", "actor")
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
