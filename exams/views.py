@@ -195,7 +195,11 @@ def item_endpoint(*, form_class, limit_key: str, limit_setting: str, busy: str):
             if not ratelimit.allow(
                 f"{limit_key}:{request.user.pk}", limit=limit, window_seconds=10
             ):
-                return _json_error(busy, status=429)
+                if wants_json(request):
+                    return _json_error(busy, status=429)
+                # A page's own button: say so on the question instead of showing raw JSON.
+                messages.error(request, "Too many changes at once; wait a moment, then try again.")
+                return redirect("exams:question", attempt_id=attempt.pk, position=position)
             form = form_class(request.POST)
             if not form.is_valid():
                 _item_or_404(attempt, position)  # a question that does not exist stays a 404

@@ -134,3 +134,23 @@ def test_one_answer_saved_by_autosave_then_the_next_button_is_one_audit_row(
     # Moving on without answering is no save either.
     client.post(reverse("exams:answer", args=[attempt.pk, 2]), {"seq": 1, "go": "next"})
     assert saves.count() == 1
+
+
+def test_a_rate_limited_page_post_goes_back_to_the_question_with_a_message(
+    client, student, attempt, settings
+):
+    settings.AUTOSAVE_RATE_LIMIT = 1
+    client.force_login(student)
+    item = attempt.items.first()
+    url = reverse("exams:answer", args=[attempt.pk, item.position])
+    assert (
+        client.post(url, {"option": item.option_order[0], "seq": 1, "go": "next"}).status_code
+        == 302
+    )
+    refused = client.post(
+        url, {"option": item.option_order[1], "seq": 2, "go": "next"}, follow=True
+    )
+    assert refused.redirect_chain[-1][0] == reverse(
+        "exams:question", args=[attempt.pk, item.position]
+    )
+    assert "Too many changes at once" in refused.content.decode()
