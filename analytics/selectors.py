@@ -116,6 +116,22 @@ def student_dashboard(*, user, guide_code: str | None = None) -> StudentDashboar
     )
 
 
+def cohort_report_blueprints(*, cohort) -> list[Blueprint]:
+    """Exam blueprints in order, each with `cohort_attempts`: the cohort's finished attempts."""
+    return list(
+        Blueprint.objects.filter(mode=Blueprint.Mode.EXAM)
+        .select_related("guide")
+        .annotate(
+            cohort_attempts=Count(
+                "attempts",
+                filter=Q(attempts__user__cohorts=cohort)
+                & ~Q(attempts__state=Attempt.State.IN_PROGRESS),
+            )
+        )
+        .order_by("position")
+    )
+
+
 # ---- Item analysis ---------------------------------------------------------------------------
 
 

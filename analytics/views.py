@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
-from django.db.models import Count, Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -14,7 +13,7 @@ from accounts.models import Cohort, User
 from accounts.selectors import cohort_get_for_user, cohort_list_for_user
 from core.client_ip import client_ip
 from core.middleware import on_refusal
-from exams.models import Attempt, Blueprint
+from exams.models import Blueprint
 from exams.selectors import missed_items_for_user
 from exams.services import attempt_start
 from questions.models import Question
@@ -126,23 +125,17 @@ def run_status(request, run_id: int):
 report_required = permission_required("analytics.view_cohort_reports", raise_exception=True)
 
 
-def _report(request, cohort_id: int):
+def _own_cohort(request, cohort_id: int) -> Cohort:
+    """Return a cohort the asking user may see; another's is as if it did not exist."""
     try:
-        cohort = cohort_get_for_user(user=request.user, cohort_id=cohort_id, with_students=False)
+        return cohort_get_for_user(user=request.user, cohort_id=cohort_id, with_students=False)
     except Cohort.DoesNotExist as exc:
         raise Http404("No such cohort.") from exc
-    blueprints = list(
-        Blueprint.objects.filter(mode=Blueprint.Mode.EXAM)
-        .select_related("guide")
-        .annotate(
-            cohort_attempts=Count(
-                "attempts",
-                filter=Q(attempts__user__cohorts=cohort)
-                & ~Q(attempts__state=Attempt.State.IN_PROGRESS),
-            )
-        )
-        .order_by("position")
-    )
+
+
+def _report(request, cohort_id: int):
+    cohort = _own_cohort(request, cohort_id)
+    blueprints = selectors.cohort_report_blueprints(cohort=cohort)
     if not blueprints:
         raise Http404("No exam blueprints.")
     form = CohortReportForm(request.GET)
@@ -156,10 +149,7 @@ def _report(request, cohort_id: int):
 
 
 def _readiness(request, cohort_id: int):
-    try:
-        cohort = cohort_get_for_user(user=request.user, cohort_id=cohort_id, with_students=False)
-    except Cohort.DoesNotExist as exc:
-        raise Http404("No such cohort.") from exc
+    cohort = _own_cohort(request, cohort_id)
     form = DashboardForm(request.GET)
     guide = (form.cleaned_data.get("guide") if form.is_valid() else "") or form.guide_codes[0]
     return cohort, calibration.cohort_readiness(cohort=cohort, guide_code=guide)
@@ -231,14 +221,17 @@ def cohort_student(request, cohort_id: int, user_id: int):
     )
 
 
+def _csv_attachment(filename: str) -> HttpResponse:
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
 @login_required
 @report_required
 def cohort_report_csv(request, cohort_id: int):
     report, _ = _report(request, cohort_id)
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = (
-        f'attachment; filename="{exports.cohort_report_filename(report)}"'
-    )
+    response = _csv_attachment(exports.cohort_report_filename(report))
     exports.cohort_report_csv_write(report, response)
     return response
 
@@ -247,10 +240,7 @@ def cohort_report_csv(request, cohort_id: int):
 @report_required
 def cohort_readiness_csv(request, cohort_id: int):
     cohort, readiness = _readiness(request, cohort_id)
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = (
-        f'attachment; filename="{exports.cohort_readiness_filename(cohort, readiness)}"'
-    )
+    response = _csv_attachment(exports.cohort_readiness_filename(cohort, readiness))
     exports.cohort_readiness_csv_write(readiness, response)
     return response
 
