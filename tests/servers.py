@@ -249,9 +249,12 @@ class PgBouncerServer:
     port: int = field(default_factory=free_port)
     default_pool_size: int = 20
     max_client_conn: int = 2000
-    # Seconds a client may wait for a server connection before PgBouncer gives up on it; short
-    # here so a test with PostgreSQL down sees errors instead of requests that hang.
-    query_wait_timeout: int = 15
+    # Seconds a query may wait for a server connection before PgBouncer drops the client (its
+    # default is 120). While PostgreSQL is down every query waits this long, so it must stay
+    # well below gunicorn's --timeout (30 s), or workers are killed instead of answering 500;
+    # a burst that queues longer than this has failed its students anyway.
+    # deploy/pgbouncer/pgbouncer.ini uses the same value.
+    query_wait_timeout: int = 10
     process: subprocess.Popen | None = None
 
     @classmethod
@@ -300,6 +303,7 @@ server_idle_timeout = 60
 server_lifetime = 3600
 logfile = {self.root / "pgbouncer.log"}
 pidfile = {self.root / "pgbouncer.pid"}
+stats_period = 1
 log_connections = 0
 log_disconnections = 0
 """
@@ -342,6 +346,26 @@ log_disconnections = 0
                 error = exc
                 time.sleep(0.1)
         raise RuntimeError(f"pgbouncer not ready in {timeout} s ({error}):\n{self.log()}")
+
+    def admin(self, command: str) -> list[dict]:
+        """Rows of an admin console command (SHOW POOLS, SHOW STATS, ...) as dicts."""
+        import psycopg2
+
+        conn = psycopg2.connect(self.url_for("pgbouncer"), connect_timeout=5)
+        conn.autocommit = True  # the admin console takes no transactions
+        try:
+            with conn.cursor() as cursor:
+                cursor.execute(command)
+                names = [column.name for column in cursor.description]
+                return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+        finally:
+            conn.close()
+
+    def transactions_served(self, database: str) -> int:
+        """Transactions PgBouncer has pooled for `database` (SHOW STATS, refreshed each second)."""
+        time.sleep(1.2)  # stats_period = 1
+        rows = [r for r in self.admin("SHOW STATS") if r["database"] == database]
+        return int(rows[0]["total_xact_count"]) if rows else 0
 
     def server_pids(self) -> list[int]:
         """PID of the pgbouncer process (runuser's child when demoted)."""

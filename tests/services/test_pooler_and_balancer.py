@@ -44,20 +44,8 @@ def pgbouncer():
         server.cleanup()
 
 
-def _admin(server: PgBouncerServer, command: str) -> list[dict]:
-    conn = psycopg2.connect(server.url_for("pgbouncer"))
-    conn.autocommit = True  # the admin console takes no transactions
-    try:
-        with conn.cursor() as cursor:
-            cursor.execute(command)
-            names = [c.name for c in cursor.description]
-            return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
-    finally:
-        conn.close()
-
-
 def test_pgbouncer_pools_transactions_onto_few_server_connections(pgbouncer):
-    config = {row["key"]: row["value"] for row in _admin(pgbouncer, "SHOW CONFIG")}
+    config = {row["key"]: row["value"] for row in pgbouncer.admin("SHOW CONFIG")}
     assert config["pool_mode"] == "transaction"
     assert config["max_client_conn"] == "2000"
     assert config["default_pool_size"] == "20"
