@@ -391,8 +391,9 @@ class HAProxyServer:
 
     Each backend is health-checked with GET /healthz (Host: `check_host`, which must be in
     the app's ALLOWED_HOSTS) and taken out of rotation after 2 failures; `option forwardfor`
-    adds X-Forwarded-For, so the app behind it needs TRUSTED_PROXY_COUNT=1. A stats socket in
-    the temp dir lets tests ask which backends are up.
+    adds X-Forwarded-For, so the app behind it needs TRUSTED_PROXY_COUNT=1. Each response
+    names the node that served it in X-Served-By (node1, node2, ...). A stats socket in the
+    temp dir lets tests ask which backends are up.
     """
 
     binary: str
@@ -437,6 +438,8 @@ frontend web
 
 backend app
     balance roundrobin
+    # Which node answered (tests check the balancing); harmless to keep in production.
+    http-response set-header X-Served-By %s
     option httpchk
     http-check send meth GET uri /healthz ver HTTP/1.1 hdr Host {self.check_host}
     http-check expect status 200

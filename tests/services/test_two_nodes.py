@@ -1,0 +1,184 @@
+"""Two web nodes behind HAProxy, both on PgBouncer: a student sits an exam across them.
+
+Real processes, as in production with several machines: two gunicorn nodes (the app, 2 sync
+workers each) whose DATABASE_URL points at PgBouncer (transaction pooling) in front of the
+suite's PostgreSQL, sharing the suite's Redis for cache and rate limits, behind HAProxy
+(round-robin, health checks on /healthz, X-Forwarded-For, TRUSTED_PROXY_COUNT=1). Nothing the
+app needs lives in one node's memory: a session made on one node is honoured by the other, and
+a whole exam (log-in, start, autosaves, submit) goes through the balancer with its requests
+spread over both nodes.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from collections import Counter
+
+import pytest
+import requests
+from django.db import connection
+
+from exams.models import Attempt
+from tests.factories.accounts import PASSWORD, UserFactory
+from tests.factories.questions import make_bank
+from tests.faults.conftest import short_blueprint
+from tests.faults.test_gunicorn_worker_killed import Gunicorn
+from tests.servers import PACKAGE_HINT, HAProxyServer, PgBouncerServer
+
+pytestmark = [
+    pytest.mark.services("postgresql", "redis"),
+    pytest.mark.django_db(transaction=True),
+]
+
+TIMEOUT = 15
+
+
+@pytest.fixture
+def pgbouncer(transactional_db):
+    from tests.plugin import STATE, require
+
+    if shutil.which("pgbouncer") is None:
+        require("pgbouncer", PACKAGE_HINT["pgbouncer"])
+    if STATE["pg"] is None:
+        require("postgresql", "PostgreSQL was not started by tests/plugin.py (DATABASE_URL given)")
+    server = PgBouncerServer.in_front_of(STATE["pg"]).start()
+    try:
+        yield server
+    finally:
+        server.cleanup()
+
+
+@pytest.fixture
+def nodes(pgbouncer, redis_url):
+    """Two gunicorn nodes on the test database through PgBouncer, sharing Redis."""
+    started = []
+    try:
+        for _ in range(2):
+            node = Gunicorn(pgbouncer.url_for(connection.settings_dict["NAME"]))
+            node.env.update(
+                {
+                    "REDIS_URL": redis_url,  # cache (rate limits, locks) shared by the nodes
+                    "DISABLE_SERVER_SIDE_CURSORS": "true",
+                    "TRUSTED_PROXY_COUNT": "1",
+                }
+            )
+            started.append(node.start())
+        yield started
+    finally:
+        for node in started:
+            node.stop()
+
+
+@pytest.fixture
+def balancer(nodes):
+    from tests.plugin import require
+
+    binary = shutil.which("haproxy")
+    if binary is None:
+        require("haproxy", PACKAGE_HINT["haproxy"])
+    lb = HAProxyServer(binary, [("127.0.0.1", node.port) for node in nodes]).start()
+    try:
+        yield lb
+    finally:
+        lb.cleanup()
+
+
+def _log_in(session: requests.Session, base_url: str, username: str) -> requests.Response:
+    session.get(f"{base_url}/accounts/login/", timeout=TIMEOUT).raise_for_status()
+    return session.post(
+        f"{base_url}/accounts/login/",
+        data={
+            "username": username,
+            "password": PASSWORD,
+            "csrfmiddlewaretoken": session.cookies["csrftoken"],
+        },
+        allow_redirects=False,
+        timeout=TIMEOUT,
+    )
+
+
+def test_a_session_made_on_one_node_is_honoured_by_the_other(nodes):
+    node_a, node_b = nodes
+    student = UserFactory(role="Student")
+    session = requests.Session()
+    assert _log_in(session, node_a.base_url, student.username).status_code == 302
+
+    page = session.get(f"{node_b.base_url}/exams/", allow_redirects=False, timeout=TIMEOUT)
+    assert page.status_code == 200, (page.status_code, page.headers.get("Location"))
+    assert student.username in page.text
+
+    stranger = requests.get(f"{node_b.base_url}/exams/", allow_redirects=False, timeout=TIMEOUT)
+    assert stranger.status_code == 302
+    assert "/accounts/login/" in stranger.headers["Location"]
+
+    # Logging out on node B ends the session for node A too (it lives in PostgreSQL).
+    csrf = session.cookies["csrftoken"]
+    out = session.post(
+        f"{node_b.base_url}/accounts/logout/",
+        data={"csrfmiddlewaretoken": csrf},
+        allow_redirects=False,
+        timeout=TIMEOUT,
+    )
+    assert out.status_code in {200, 302}, out.status_code
+    again = session.get(f"{node_a.base_url}/exams/", allow_redirects=False, timeout=TIMEOUT)
+    assert again.status_code == 302
+
+
+def test_an_exam_is_sat_through_haproxy_on_two_nodes_and_pgbouncer(balancer, pgbouncer):
+    make_bank(per_domain=6)
+    blueprint = short_blueprint(slug="two-nodes", question_count=10)
+    student = UserFactory(role="Student")
+    served_by = Counter()
+    session = requests.Session()
+    session.hooks["response"].append(
+        lambda r, *args, **kwargs: served_by.update([r.headers.get("X-Served-By")])
+    )
+    base = balancer.url
+
+    assert _log_in(session, base, student.username).status_code == 302
+    csrf = session.cookies["csrftoken"]
+    started = session.post(
+        f"{base}/exams/{blueprint.slug}/start/",
+        data={"csrfmiddlewaretoken": csrf},
+        allow_redirects=False,
+        timeout=TIMEOUT,
+    )
+    assert started.status_code == 302, started.text[:500]
+    match = re.search(r"/attempts/(\d+)/q/1/$", started.headers["Location"])
+    assert match, started.headers["Location"]
+    attempt = Attempt.objects.get(pk=int(match[1]), user=student)
+    assert session.get(f"{base}{started.headers['Location']}", timeout=TIMEOUT).status_code == 200
+
+    chosen = {}
+    for item in attempt.items.select_related("version").order_by("position"):
+        options = sorted(item.option_order[: item.version.select_count])
+        saved = session.post(
+            f"{base}/attempts/{attempt.pk}/q/{item.position}/answer/",
+            data=[("seq", "1"), *(("option", str(o)) for o in options)],
+            headers={"X-CSRFToken": csrf, "Accept": "application/json"},
+            timeout=TIMEOUT,
+        )
+        assert saved.status_code == 200, saved.text[:500]
+        assert saved.json()["ok"] is True
+        chosen[item.pk] = set(options)
+
+    submitted = session.post(
+        f"{base}/attempts/{attempt.pk}/submit/",
+        data={"csrfmiddlewaretoken": csrf},
+        allow_redirects=False,
+        timeout=TIMEOUT,
+    )
+    assert submitted.status_code == 302, submitted.text[:500]
+    landing = session.get(f"{base}{submitted.headers['Location']}", timeout=TIMEOUT)
+    assert landing.status_code == 200
+
+    attempt.refresh_from_db()
+    assert attempt.state != Attempt.State.IN_PROGRESS
+    assert attempt.scaled_score is not None
+    for item in attempt.items.prefetch_related("selections"):
+        assert {s.option_id for s in item.selections.all()} == chosen[item.pk], item.position
+    # Round-robin spread the exam over both nodes; every request went through PgBouncer.
+    assert set(served_by) == {"node1", "node2"}, served_by
+    assert min(served_by.values()) >= 5, served_by
+    assert pgbouncer.transactions_served(connection.settings_dict["NAME"]) > 20
