@@ -385,12 +385,20 @@ log_disconnections = 0
         shutil.rmtree(self.root, ignore_errors=True)
 
 
+# What HAProxy looks for in a node's /healthz: its database is reachable. Not the status code:
+# /healthz says 503 when Redis (broker, cache) is down, yet the app still serves exams then
+# (tests/faults/test_redis_down.py), so a Redis outage must not take every node out of
+# rotation. deploy/haproxy/haproxy.cfg uses the same pattern.
+HEALTHY_NODE_PATTERN = r"database.{1,8}ok.{1,4}true"
+
+
 @dataclass
 class HAProxyServer:
     """HAProxy balancing HTTP round-robin over `backends` ((host, port) pairs).
 
     Each backend is health-checked with GET /healthz (Host: `check_host`, which must be in
-    the app's ALLOWED_HOSTS) and taken out of rotation after 2 failures; `option forwardfor`
+    the app's ALLOWED_HOSTS; healthy when it reports its database reachable) and taken out of
+    rotation after 2 failures; `option forwardfor`
     adds X-Forwarded-For, so the app behind it needs TRUSTED_PROXY_COUNT=1. Each response
     names the node that served it in X-Served-By (node1, node2, ...). A stats socket in the
     temp dir lets tests ask which backends are up.
@@ -442,7 +450,9 @@ backend app
     http-response set-header X-Served-By %s
     option httpchk
     http-check send meth GET uri /healthz ver HTTP/1.1 hdr Host {self.check_host}
-    http-check expect status 200
+    # Healthy while its database is: "database": {{"ok": true}} in the body, whatever the status
+    # (/healthz answers 503 with Redis down, when the app still serves exams).
+    http-check expect rstring {HEALTHY_NODE_PATTERN}
     default-server inter {self.check_interval_ms} fall 2 rise 1
 {servers}
 """

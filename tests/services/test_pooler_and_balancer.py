@@ -76,12 +76,13 @@ class _Backend(http.server.ThreadingHTTPServer):
 class _Handler(http.server.BaseHTTPRequestHandler):
     def do_GET(self):  # noqa: N802 - the stdlib's name
         server: _Backend = self.server
-        if self.path == "/healthz":
+        if self.path == "/healthz":  # shaped like core.views.healthz
             code = 200 if server.healthy else 503
+            body = json.dumps({"status": "ok", "database": {"ok": server.healthy}}).encode()
         else:
             server.seen.append(self.headers.get("X-Forwarded-For"))
             code = 200
-        body = json.dumps({"node": server.name}).encode()
+            body = json.dumps({"node": server.name}).encode()
         self.send_response(code)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(body)))

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 import shutil
+import time
 from collections import Counter
 
 import pytest
@@ -24,10 +25,10 @@ from tests.factories.accounts import PASSWORD, UserFactory
 from tests.factories.questions import make_bank
 from tests.faults.conftest import short_blueprint
 from tests.faults.test_gunicorn_worker_killed import Gunicorn
-from tests.servers import PACKAGE_HINT, HAProxyServer, PgBouncerServer
+from tests.servers import PACKAGE_HINT, HAProxyServer, PgBouncerServer, RedisServer
 
 pytestmark = [
-    pytest.mark.services("postgresql", "redis"),
+    pytest.mark.services("postgresql", "redis"),  # redis: the binary, for a Redis of its own
     pytest.mark.django_db(transaction=True),
 ]
 
@@ -50,15 +51,29 @@ def pgbouncer(transactional_db):
 
 
 @pytest.fixture
-def nodes(pgbouncer, redis_url):
-    """Two gunicorn nodes on the test database through PgBouncer, sharing Redis."""
+def redis_server():
+    """A Redis of this test's own (the Redis-down test stops it)."""
+    from tests.plugin import require
+
+    require("redis")
+    server = RedisServer(shutil.which("redis-server")).start()
+    try:
+        yield server
+    finally:
+        server.cleanup()
+
+
+@pytest.fixture
+def nodes(pgbouncer, redis_server):
+    """Two gunicorn nodes on the test database through PgBouncer, sharing one Redis."""
     started = []
     try:
         for _ in range(2):
             node = Gunicorn(pgbouncer.url_for(connection.settings_dict["NAME"]))
             node.env.update(
                 {
-                    "REDIS_URL": redis_url,  # cache (rate limits, locks) shared by the nodes
+                    # Broker and cache (rate limits, locks) shared by the nodes.
+                    "REDIS_URL": redis_server.url,
                     "DISABLE_SERVER_SIDE_CURSORS": "true",
                     "TRUSTED_PROXY_COUNT": "1",
                 }
@@ -182,3 +197,41 @@ def test_an_exam_is_sat_through_haproxy_on_two_nodes_and_pgbouncer(balancer, pgb
     assert set(served_by) == {"node1", "node2"}, served_by
     assert min(served_by.values()) >= 5, served_by
     assert pgbouncer.transactions_served(connection.settings_dict["NAME"]) > 20
+
+
+def test_nodes_stay_in_rotation_and_serve_exams_while_redis_is_down(
+    balancer, redis_server, pgbouncer
+):
+    """/healthz says 503 without Redis, but the app still serves exams: HAProxy keeps the
+    nodes (it checks the database part of /healthz), and a student starts and saves."""
+    make_bank(per_domain=6)
+    blueprint = short_blueprint(slug="two-nodes-redis-down", question_count=5)
+    student = UserFactory(role="Student")
+    redis_server.stop()
+    health = requests.get(f"{balancer.url}/healthz", timeout=TIMEOUT)
+    assert health.status_code == 503
+    assert health.json()["database"]["ok"] is True
+    time.sleep(3 * balancer.check_interval_ms / 1000)  # a few health checks later
+    assert balancer.backend_status() == {"node1": "UP", "node2": "UP"}
+
+    session = requests.Session()
+    assert _log_in(session, balancer.url, student.username).status_code == 302
+    csrf = session.cookies["csrftoken"]
+    started = session.post(
+        f"{balancer.url}/exams/{blueprint.slug}/start/",
+        data={"csrfmiddlewaretoken": csrf},
+        allow_redirects=False,
+        timeout=TIMEOUT,
+    )
+    assert started.status_code == 302, started.text[:500]
+    attempt = Attempt.objects.get(user=student, blueprint=blueprint)
+    item = attempt.items.order_by("position").first()
+    saved = session.post(
+        f"{balancer.url}/attempts/{attempt.pk}/q/{item.position}/answer/",
+        data={"seq": "1", "option": str(item.option_order[0])},
+        headers={"X-CSRFToken": csrf, "Accept": "application/json"},
+        timeout=TIMEOUT,
+    )
+    assert saved.status_code == 200, saved.text[:500]
+    assert saved.json()["ok"] is True
+    assert list(item.selections.values_list("option_id", flat=True)) == [item.option_order[0]]
