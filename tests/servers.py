@@ -206,6 +206,12 @@ PACKAGE_HINT.update(
 )
 
 
+def find_sbin(name: str) -> str | None:
+    """A daemon's binary (pgbouncer, haproxy) from PATH, or Debian's /usr/sbin off PATH."""
+    found = shutil.which(name) or shutil.which(name, path="/usr/local/sbin:/usr/sbin:/sbin")
+    return found
+
+
 def _hand_to_postgres(path: Path) -> None:
     """Let the postgres user (see _demote_cmd) read and write `path` when we run as root."""
     if os.geteuid() == 0:
@@ -259,7 +265,7 @@ class PgBouncerServer:
 
     @classmethod
     def in_front_of(cls, pg: PostgresServer, **kwargs) -> PgBouncerServer:
-        return cls(shutil.which("pgbouncer") or "pgbouncer", "127.0.0.1", pg.port, **kwargs)
+        return cls(find_sbin("pgbouncer") or "pgbouncer", "127.0.0.1", pg.port, **kwargs)
 
     @property
     def url(self) -> str:

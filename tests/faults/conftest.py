@@ -17,7 +17,7 @@ from contextlib import contextmanager
 import pytest
 
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS
-from tests.servers import RedisServer, _demote_cmd
+from tests.servers import RedisServer, _demote_cmd, find_sbin
 
 # Playwright's sync API runs an event loop in its thread; the ORM calls the browser test
 # makes there are still synchronous (as in tests/browser/conftest.py).
@@ -252,7 +252,7 @@ def database_route(request, transactional_db, monkeypatch):
     if request.param == "direct":
         yield None
         return
-    if shutil.which("pgbouncer") is None:
+    if find_sbin("pgbouncer") is None:
         require("pgbouncer", PACKAGE_HINT["pgbouncer"])
     if STATE["pg"] is None:
         require("postgresql", "PostgreSQL was not started by tests/plugin.py (DATABASE_URL given)")

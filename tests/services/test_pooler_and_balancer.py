@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import http.server
 import json
-import shutil
 import threading
 import time
 
@@ -16,14 +15,14 @@ import psycopg2
 import pytest
 import requests
 
-from tests.servers import HAProxyServer, PgBouncerServer
+from tests.servers import HAProxyServer, PgBouncerServer, find_sbin
 
 
 def _require_binary(name: str) -> str:
     from tests.plugin import require
     from tests.servers import PACKAGE_HINT
 
-    binary = shutil.which(name)
+    binary = find_sbin(name)
     if binary is None:
         require(name, PACKAGE_HINT[name])
     return binary

@@ -25,7 +25,7 @@ from tests.factories.accounts import PASSWORD, UserFactory
 from tests.factories.questions import make_bank
 from tests.faults.conftest import short_blueprint
 from tests.faults.test_gunicorn_worker_killed import Gunicorn
-from tests.servers import PACKAGE_HINT, HAProxyServer, PgBouncerServer, RedisServer
+from tests.servers import PACKAGE_HINT, HAProxyServer, PgBouncerServer, RedisServer, find_sbin
 
 pytestmark = [
     pytest.mark.services("postgresql", "redis"),  # redis: the binary, for a Redis of its own
@@ -39,7 +39,7 @@ TIMEOUT = 15
 def pgbouncer(transactional_db):
     from tests.plugin import STATE, require
 
-    if shutil.which("pgbouncer") is None:
+    if find_sbin("pgbouncer") is None:
         require("pgbouncer", PACKAGE_HINT["pgbouncer"])
     if STATE["pg"] is None:
         require("postgresql", "PostgreSQL was not started by tests/plugin.py (DATABASE_URL given)")
@@ -89,7 +89,7 @@ def nodes(pgbouncer, redis_server):
 def balancer(nodes):
     from tests.plugin import require
 
-    binary = shutil.which("haproxy")
+    binary = find_sbin("haproxy")
     if binary is None:
         require("haproxy", PACKAGE_HINT["haproxy"])
     lb = HAProxyServer(binary, [("127.0.0.1", node.port) for node in nodes]).start()
