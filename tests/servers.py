@@ -1,4 +1,4 @@
-"""Start throwaway PostgreSQL and Redis servers from the installed binaries.
+"""Start throwaway PostgreSQL, Redis, PgBouncer and HAProxy servers from the installed binaries.
 
 The suite never depends on services someone set up by hand: each run gets fresh
 servers in a temporary folder on free ports, and they are stopped at exit.

@@ -3,7 +3,8 @@
 The page shows its retrying state while the database is gone, keeps the newest answer
 queued, and once PostgreSQL is back it says "All answers saved" and the database holds the
 answer the student chose last. The live server opens a new connection per request, so it
-reconnects by itself.
+reconnects by itself. Run twice (`database_route`): straight to PostgreSQL, and through
+PgBouncer, which keeps the app's connections while PostgreSQL is away.
 """
 
 import time
