@@ -21,6 +21,7 @@ urlpatterns = [
     path("exams/text-size/", views.text_size_set, name="text_size"),
     path("attempts/<int:attempt_id>/review/", views.attempt_review, name="review"),
     path("attempts/<int:attempt_id>/submit/", views.attempt_submit, name="submit"),
+    path("attempts/<int:attempt_id>/submitted/", views.attempt_submitted, name="submitted"),
     path("attempts/<int:attempt_id>/results/", views.attempt_results, name="results"),
     path("staff/audit/", views.audit_log, name="audit"),
     path("blueprints/", views.blueprint_list, name="blueprints"),

@@ -98,7 +98,7 @@ def attempt_resume(request, attempt_id: int):
 
 def _closed_redirect(request, attempt: Attempt):
     messages.info(request, "This attempt has been submitted.")
-    return redirect("exams:results", attempt_id=attempt.pk)
+    return redirect("exams:submitted", attempt_id=attempt.pk)
 
 
 # Practice and drills are not exams: their finish button says what it finishes.
@@ -152,23 +152,46 @@ def attempt_question(request, attempt_id: int, position: int):
     )
 
 
-def _target(go: str, position: int, total: int, attempt: Attempt):
+def _target(go: str, position: int, total: int, attempt_id: int):
     if go == "prev":
-        return redirect("exams:question", attempt_id=attempt.pk, position=max(1, position - 1))
+        return redirect("exams:question", attempt_id=attempt_id, position=max(1, position - 1))
     if go == "next":
-        return redirect("exams:question", attempt_id=attempt.pk, position=min(total, position + 1))
+        return redirect("exams:question", attempt_id=attempt_id, position=min(total, position + 1))
     if go == "review":
-        return redirect("exams:review", attempt_id=attempt.pk)
+        return redirect("exams:review", attempt_id=attempt_id)
     if go == "submit":
-        return redirect("exams:submit", attempt_id=attempt.pk)
+        return redirect("exams:submit", attempt_id=attempt_id)
     if go.isdigit() and 1 <= int(go) <= total:
-        return redirect("exams:question", attempt_id=attempt.pk, position=int(go))
-    return redirect("exams:question", attempt_id=attempt.pk, position=position)
+        return redirect("exams:question", attempt_id=attempt_id, position=int(go))
+    return redirect("exams:question", attempt_id=attempt_id, position=position)
 
 
-def _item_or_404(attempt: Attempt, position: int) -> None:
-    if not attempt.items.filter(position=position).exists():
+def _item_or_404(request, attempt_id: int, position: int) -> None:
+    """404 unless the user's own attempt has an item at `position` (one query)."""
+    if not AttemptItem.objects.filter(
+        attempt_id=attempt_id, attempt__user=request.user, position=position
+    ).exists():
         raise Http404("No such question in this attempt.")
+
+
+def _own_state_or_404(request, attempt_id: int) -> str:
+    """The state of the user's own attempt, read alone; anyone else's attempt is a 404."""
+    state = (
+        Attempt.objects.filter(pk=attempt_id, user=request.user)
+        .values_list("state", flat=True)
+        .first()
+    )
+    if state is None:
+        raise Http404("No such attempt.")
+    return state
+
+
+def _item_count_or_404(request, attempt_id: int) -> int:
+    """How many items the user's own attempt has (for the page's Next and navigator jumps)."""
+    total = AttemptItem.objects.filter(attempt_id=attempt_id, attempt__user=request.user).count()
+    if not total:
+        raise Http404("No such attempt.")
+    return total
 
 
 def _json_error(message: str, status: int = 400) -> JsonResponse:
@@ -178,11 +201,16 @@ def _json_error(message: str, status: int = 400) -> JsonResponse:
 def item_endpoint(*, form_class, limit_key: str, limit_setting: str, busy: str):
     """Wrap a POST endpoint for one item of the owner's attempt with the steps all share.
 
-    The owner's attempt or 404; a per-user rate limit (429, which the page's client treats as
-    "retry later", so nothing is lost by slowing down); the form (ids and save numbers are never
-    typed by a person, so a bad one is a JSON 400 whatever the client, and an unknown question a
-    404); then the view, whose refusals are answered as everywhere (`core.middleware`), pages
-    going back to the question, or to the results once the attempt has closed.
+    A per-user rate limit (429, which the page's client treats as "retry later", so nothing is
+    lost by slowing down); the form (ids and save numbers are never typed by a person, so a bad
+    one is a JSON 400 whatever the client, and an unknown question a 404); then the view, whose
+    refusals are answered as everywhere (`core.middleware`), pages going back to the question,
+    or to the submitted page once the attempt has closed.
+
+    The attempt is not read here: the service's one locked read is scoped to the user, and its
+    `Attempt.DoesNotExist` (another student's attempt, or none) is the 404. The rare paths that
+    answer without calling the service (rate limited, a malformed post) check ownership first,
+    so a foreign attempt gets the same 404 on every path.
     """
 
     def decorate(view):
@@ -190,33 +218,34 @@ def item_endpoint(*, form_class, limit_key: str, limit_setting: str, busy: str):
         @require_POST
         @wraps(view)
         def wrapped(request, attempt_id: int, position: int):
-            attempt = _own_attempt(request, attempt_id)
             limit = getattr(settings, limit_setting)
             if not ratelimit.allow(
                 f"{limit_key}:{request.user.pk}", limit=limit, window_seconds=10
             ):
+                _own_state_or_404(request, attempt_id)
                 if wants_json(request):
                     return _json_error(busy, status=429)
                 # A page's own button: say so on the question instead of showing raw JSON.
                 messages.error(request, "Too many changes at once; wait a moment, then try again.")
-                return redirect("exams:question", attempt_id=attempt.pk, position=position)
+                return redirect("exams:question", attempt_id=attempt_id, position=position)
             form = form_class(request.POST)
             if not form.is_valid():
-                _item_or_404(attempt, position)  # a question that does not exist stays a 404
+                _item_or_404(request, attempt_id, position)  # an unknown question stays a 404
                 return _json_error(form.error_message())
             try:
-                return view(request, attempt, position, form)
+                return view(request, attempt_id, position, form)
             except services.AttemptClosed as exc:
                 if wants_json(request):
                     raise  # answered 409 {"ok": false, "closed": true, "error": ...}
                 messages.error(request, str(exc))
-                attempt.refresh_from_db(fields=["state"])
-                if attempt.state != Attempt.State.IN_PROGRESS:
-                    return redirect("exams:results", attempt_id=attempt.pk)
-                return redirect("exams:submit", attempt.pk)
+                if _own_state_or_404(request, attempt_id) != Attempt.State.IN_PROGRESS:
+                    return redirect("exams:submitted", attempt_id=attempt_id)
+                return redirect("exams:submit", attempt_id)
             except ValidationError as exc:
-                back = reverse("exams:question", args=[attempt.pk, position])
+                back = reverse("exams:question", args=[attempt_id, position])
                 return refusal_response(request, exc, to=back)
+            except Attempt.DoesNotExist as exc:
+                raise Http404("No such attempt.") from exc
             except AttemptItem.DoesNotExist as exc:
                 raise Http404("No such question in this attempt.") from exc
 
@@ -231,26 +260,26 @@ def item_endpoint(*, form_class, limit_key: str, limit_setting: str, busy: str):
     limit_setting="AUTOSAVE_RATE_LIMIT",
     busy="Too many saves at once; retrying.",
 )
-def answer_save(request, attempt: Attempt, position: int, form: AnswerForm):
+def answer_save(request, attempt_id: int, position: int, form: AnswerForm):
     """Save one item's answer: JSON for autosave, a redirect for the page's own buttons."""
     option_ids, seq = form.cleaned_data["option"], form.cleaned_data["seq"]
     go = form.cleaned_data["go"]
     if form.cleaned_data["nav_only"] and not wants_json(request):
         # A checked practice item is locked: its page's buttons only navigate.
-        return _target(go, position, attempt.items.count(), attempt)
+        return _target(go, position, _item_count_or_404(request, attempt_id), attempt_id)
     item = services.answer_save(
         user=request.user,
-        attempt_id=attempt.pk,
+        attempt_id=attempt_id,
         position=position,
         option_ids=option_ids,
         seq=seq,
         ip=_ip(request),
     )
     if go == "check":
-        services.item_check(user=request.user, attempt_id=attempt.pk, position=position)
+        services.item_check(user=request.user, attempt_id=attempt_id, position=position)
     if wants_json(request):
         return JsonResponse({"ok": True, "seq": item.answer_seq, "position": position})
-    return _target(go, position, attempt.items.count(), attempt)
+    return _target(go, position, _item_count_or_404(request, attempt_id), attempt_id)
 
 
 # Each flag change is an audit row: a loop of toggles must not flood the log. The page's client
@@ -261,17 +290,17 @@ def answer_save(request, attempt: Attempt, position: int, form: AnswerForm):
     limit_setting="FLAG_RATE_LIMIT",
     busy="Too many flag changes at once; retrying.",
 )
-def flag_toggle(request, attempt: Attempt, position: int, form: FlagForm):
+def flag_toggle(request, attempt_id: int, position: int, form: FlagForm):
     item = services.item_flag_set(
         user=request.user,
-        attempt_id=attempt.pk,
+        attempt_id=attempt_id,
         position=position,
         flagged=form.cleaned_data["flagged"] == "true",
         ip=_ip(request),
     )
     if wants_json(request):
         return JsonResponse({"ok": True, "flagged": item.flagged})
-    return redirect("exams:question", attempt_id=attempt.pk, position=position)
+    return redirect("exams:question", attempt_id=attempt_id, position=position)
 
 
 @item_endpoint(
@@ -280,18 +309,18 @@ def flag_toggle(request, attempt: Attempt, position: int, form: FlagForm):
     limit_setting="AUTOSAVE_RATE_LIMIT",
     busy="Too many changes at once; retrying.",
 )
-def eliminate_toggle(request, attempt: Attempt, position: int, form: EliminateForm):
+def eliminate_toggle(request, attempt_id: int, position: int, form: EliminateForm):
     """Strike an option out (or back in) on the owner's open attempt: JSON or a redirect."""
     item = item_eliminate_set(
         user=request.user,
-        attempt_id=attempt.pk,
+        attempt_id=attempt_id,
         position=position,
         option_id=form.cleaned_data["option"],
         eliminated=form.cleaned_data["eliminated"],
     )
     if wants_json(request):
         return JsonResponse({"ok": True, "eliminated": item.eliminated})
-    return redirect("exams:question", attempt_id=attempt.pk, position=position)
+    return redirect("exams:question", attempt_id=attempt_id, position=position)
 
 
 @login_required
@@ -358,15 +387,20 @@ def attempt_review(request, attempt_id: int):
 
 @login_required
 def attempt_submit(request, attempt_id: int):
-    attempt = _own_attempt(request, attempt_id)
     if request.method == "POST":
-        attempt = services.attempt_submit(
-            user=request.user,
-            attempt_id=attempt.pk,
-            ip=_ip(request),
-            auto=request.POST.get("auto") == "1",
-        )
-        return redirect("exams:results", attempt_id=attempt.pk)
+        # The service's locked read is scoped to the user: no read of the attempt before it.
+        try:
+            attempt = services.attempt_submit(
+                user=request.user,
+                attempt_id=attempt_id,
+                ip=_ip(request),
+                auto=request.POST.get("auto") == "1",
+            )
+        except Attempt.DoesNotExist as exc:
+            raise Http404("No such attempt.") from exc
+        # The light page (score, domains, time); the full review loads only when asked for.
+        return redirect("exams:submitted", attempt_id=attempt.pk)
+    attempt = _own_attempt(request, attempt_id)
     if attempt.state != Attempt.State.IN_PROGRESS:
         return _closed_redirect(request, attempt)
     navigator = selectors.attempt_navigator(attempt=attempt)
@@ -379,6 +413,33 @@ def attempt_submit(request, attempt_id: int):
             "remaining": selectors.remaining_seconds(attempt),
             "unanswered_count": sum(1 for n in navigator if not n.answered),
             "flagged_count": sum(1 for n in navigator if n.flagged),
+        },
+    )
+
+
+@login_required
+@require_GET
+def attempt_submitted(request, attempt_id: int):
+    """Where a submit lands: the score, the domains and the time, from the attempt's row alone.
+
+    Light on purpose (a deadline brings every student here at once): no items, no keys, no
+    analytics panels; the full review is the results page, one click away.
+    """
+    attempt = _own_attempt(request, attempt_id)
+    if attempt.state == Attempt.State.IN_PROGRESS:
+        messages.info(request, "Your score appears once the attempt is submitted.")
+        return redirect("exams:question", attempt_id=attempt.pk, position=attempt.current_position)
+    return render(
+        request,
+        "exams/submitted.html",
+        {
+            "attempt": attempt,
+            "domain_rows": _domain_rows(attempt.domain_results),
+            "is_exam": attempt.mode == Blueprint.Mode.EXAM,
+            "auto_submitted": attempt.state == Attempt.State.EXPIRED,
+            "time_used": (attempt.finished_at - attempt.started_at)
+            if attempt.finished_at
+            else None,
         },
     )
 

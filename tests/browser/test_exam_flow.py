@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 from exams.models import Attempt, AttemptItem, Blueprint
 from exams.scoring import scaled_score
 from questions.bank import load_seed_bank
-from tests.browser.conftest import log_in, screenshot
+from tests.browser.conftest import assert_accessible, log_in, screenshot
 from tests.factories.accounts import UserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -105,8 +105,16 @@ def test_full_65_question_exam_with_flags_reload_resume_and_results(page, browse
     expect(page.get_by_text("6 unanswered questions")).to_be_visible()
     page.get_by_role("button", name="Submit exam").click()
 
-    expect(page.get_by_role("heading", name=re.compile("results"))).to_be_visible()
+    # The submit lands on the light page: score, domains, time; the full review is a click away.
+    expect(page.get_by_role("heading", name="Submitted — your score")).to_be_visible()
     expected = scaled_score(correct_answers, 65)
+    expect(page.locator("#scaled-score")).to_have_text(str(expected))
+    expect(page.get_by_role("row", name=re.compile("^Security"))).to_be_visible()
+    expect(page.locator("#auto-submitted")).to_have_count(0)
+    assert_accessible(page)
+    screenshot(page, "submitted")
+    page.get_by_role("link", name="See the full review").click()
+    expect(page.get_by_role("heading", name=re.compile("results"))).to_be_visible()
     expect(page.locator("#scaled-score")).to_have_text(str(expected))
     expect(page.get_by_role("heading", name="Results by domain")).to_be_visible()
     expect(page.get_by_role("row", name=re.compile("^Security"))).to_be_visible()
@@ -130,7 +138,8 @@ def test_the_open_page_submits_itself_at_the_deadline(page):
     # Shorten the server's deadline to a few seconds from now, then reload the page.
     Attempt.objects.filter(pk=attempt.pk).update(deadline=timezone.now() + timedelta(seconds=4))
     page.reload()
-    expect(page.get_by_role("heading", name=re.compile("results"))).to_be_visible(timeout=20_000)
+    expect(page.get_by_role("heading", name="Submitted — your score")).to_be_visible(timeout=20_000)
+    expect(page.locator("#auto-submitted")).to_be_visible()
     attempt.refresh_from_db()
     assert attempt.state == Attempt.State.EXPIRED
     assert attempt.finished_at == attempt.deadline
@@ -167,6 +176,11 @@ def test_a_short_exam_is_completed_with_the_keyboard_alone(page):
         page.keyboard.press("Enter")
     expect(page.get_by_role("heading", name="Submit your exam?")).to_be_visible()
     page.get_by_role("button", name="Submit exam").focus()
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", name="Submitted — your score")).to_be_visible()
+    # The full review is reachable from the keyboard too.
+    review = page.get_by_role("link", name="See the full review")
+    review.focus()
     page.keyboard.press("Enter")
     expect(page.get_by_role("heading", name=re.compile("results"))).to_be_visible()
     attempt = Attempt.objects.get(user=student)

@@ -267,3 +267,29 @@ def test_practice_and_drill_results_give_percent_correct(page, live_server, mode
         expect(page.get_by_role("heading", name="Results by domain")).to_be_visible()
 
     at_both_widths(page, f"results-{mode}", percent_not_pass_fail)
+
+
+@pytest.mark.parametrize("mode", ["exam", "practice"])
+def test_the_submitted_page_is_light_accessible_and_fits_a_phone(page, live_server, mode):
+    load_seed_bank()
+    student = UserFactory(role="Student")
+    blueprint = (
+        Blueprint.objects.get(slug="quick-practice")
+        if mode == "practice"
+        else Blueprint.objects.filter(mode="exam", is_active=True).order_by("pk").first()
+    )
+    attempt = sit(student, blueprint, correct_every=2)
+    log_in(page, live_server, student)
+    page.goto(f"/attempts/{attempt.pk}/submitted/")
+
+    def score_and_link():
+        expect(page.get_by_role("heading", name="Submitted — your score")).to_be_visible()
+        if mode == "exam":
+            expect(page.locator("#scaled-score")).to_have_text(str(attempt.scaled_score))
+        else:
+            expect(page.locator("#percent-correct")).to_have_text(f"{attempt.percent:.0f}%")
+            expect(page.locator("#scaled-score")).to_have_count(0)
+        expect(page.get_by_role("link", name="See the full review")).to_be_visible()
+        expect(page.locator(".result-question")).to_have_count(0)
+
+    at_both_widths(page, f"submitted-{mode}", score_and_link)

@@ -64,9 +64,14 @@ def _sit_through_http(client, blueprint, durations: dict) -> Attempt:
         assert stored == set(chosen), (item.position, stored, chosen)
     submitted = _timed(durations, "submit", client.post, reverse("exams:submit", args=[attempt.pk]))
     assert submitted.status_code == 302, submitted
-    assert submitted["Location"] == reverse("exams:results", args=[attempt.pk])
+    assert submitted["Location"] == reverse("exams:submitted", args=[attempt.pk])
     attempt.refresh_from_db()
-    results = _timed(durations, "results page", client.get, submitted["Location"])
+    landed = _timed(durations, "submitted page", client.get, submitted["Location"])
+    assert landed.status_code == 200
+    assert f'id="scaled-score">{attempt.scaled_score}</p>' in landed.content.decode()
+    results = _timed(
+        durations, "results page", client.get, reverse("exams:results", args=[attempt.pk])
+    )
     assert results.status_code == 200
     assert f'id="scaled-score">{attempt.scaled_score}</p>' in results.content.decode()
     return attempt

@@ -89,6 +89,7 @@ QUERY_PARAMS: dict[str, tuple[str, ...]] = {
     "exams:state": (),
     "exams:review": ("show",),
     "exams:submit": (),
+    "exams:submitted": (),
     "exams:results": ("show", "domain"),
     "exams:eliminate": (),
     "exams:text_size": (),

@@ -158,7 +158,7 @@ def test_late_submit_with_forged_fields_is_scored_at_the_deadline(student_client
         reverse("exams:submit", args=[attempt.pk]), {**FORGED, "auto": auto}, **FORGED_HEADERS
     )
     assert response.status_code == 302
-    assert response.url == reverse("exams:results", args=[attempt.pk])
+    assert response.url == reverse("exams:submitted", args=[attempt.pk])
     attempt.refresh_from_db()
     assert attempt.state == Attempt.State.EXPIRED
     assert attempt.finished_at == deadline

@@ -149,6 +149,7 @@ MATRIX: dict[str, Route] = {
     "exams:text_size": Route(get=LOGGED_IN_POST_ONLY, post=by_role(LOGIN, 400, 400, 400, 400, 400)),
     "exams:review": Route(get=OWNER, kwargs=_attempt),
     "exams:submit": Route(get=OWNER, post=OWNER_REDIRECT, kwargs=_attempt),
+    "exams:submitted": Route(get=OWNER, kwargs=lambda w: {"attempt_id": w.finished_attempt.pk}),
     "exams:results": Route(get=OWNER, kwargs=lambda w: {"attempt_id": w.finished_attempt.pk}),
     "analytics:retry_missed": Route(get=LOGGED_IN_POST_ONLY, post=LOGGED_IN_REDIRECT),
     "exams:audit": Route(get=ADMIN_ONLY),

@@ -1,0 +1,154 @@
+"""Server CPU and statements per submit against the floor endpoint, in one process, in a minute.
+
+    .venv/bin/python -m bench.submit_cpu --students 100
+
+As `bench.autosave_cpu` does: a throwaway PostgreSQL (production durability) and Redis, Django
+with the benchmark's settings, `--students` students each with a full mock in progress and every
+item answered (set-based, through the selections table). Then every student submits once
+through the whole Django stack (the test client), next to a POST to the floor endpoint; then
+the page the submit lands on is fetched once, so its cost is printed too. CPU is this process
+(Django) and its PostgreSQL backend, per kind of request; statements are counted per request.
+Analytics are not in these figures: Celery is not running, so their tasks wait in Redis.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import io
+import json
+import os
+import pstats
+import random
+import time
+from pathlib import Path
+
+from bench.stack import Stack, create_students, log, new_out_dir, prepare_database
+
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def _backend_cpu(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICK  # utime + stime
+
+
+def main(argv=None) -> dict:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    p.add_argument("--students", type=int, default=100)
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--profile", action="store_true", help="cProfile the submits (profile.txt)")
+    p.add_argument("--out", help="output folder (default bench/out/submit-cpu-<timestamp>)")
+    args = p.parse_args(argv)
+    out = new_out_dir("submit-cpu", args.out)
+    with Stack(out) as stack:
+        stack.start_postgres({"fsync": "on", "synchronous_commit": "on", "full_page_writes": "on"})
+        stack.start_redis()
+        stack.setup_django(CONN_MAX_AGE="600")
+        prepare_database(collectstatic=True)  # the landing page renders
+        return _measure(args, out)
+
+
+def _answer_everything(attempt_ids: list[int], rng: random.Random) -> None:
+    """One option per item (about half of them right), written in bulk as the saves would."""
+    from exams.models import AttemptItem, ItemSelection
+
+    rows = []
+    for item_id, order in AttemptItem.objects.filter(attempt_id__in=attempt_ids).values_list(
+        "pk", "option_order"
+    ):
+        rows.append(ItemSelection(item_id=item_id, option_id=rng.choice(order)))
+    ItemSelection.objects.bulk_create(rows, batch_size=5000)
+
+
+def _measure(args, out: Path) -> dict:
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    from accounts.models import User
+    from exams.models import Blueprint
+    from exams.services import attempt_start
+
+    rng = random.Random(args.seed)
+    create_students(args.students)
+    blueprint = Blueprint.objects.filter(is_active=True, mode=Blueprint.Mode.EXAM).first()
+    students = []
+    for user in User.objects.filter(username__startswith="bench").order_by("pk"):
+        attempt = attempt_start(user=user, blueprint=blueprint, rng=random.Random(user.pk))
+        client = Client(SERVER_NAME="127.0.0.1")
+        client.force_login(user)
+        # Each test client loads the middleware on its first request (WhiteNoise scans the
+        # static files then): a worker does that once at start, so it is left out of the figures.
+        client.get("/healthz")
+        students.append({"client": client, "attempt": attempt.pk})
+    _answer_everything([s["attempt"] for s in students], rng)
+    log(f"{len(students)} students with {blueprint.slug} answered in full")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        backend = cursor.fetchone()[0]
+
+    kinds = ("submit", "floor", "landing")
+    spent = {k: {"django": 0.0, "postgres": 0.0, "n": 0, "wall": 0.0, "sql": 0} for k in kinds}
+    profiler = cProfile.Profile() if args.profile else None
+
+    def timed(kind: str, call, *call_args, status: int):
+        if profiler and kind == "submit":
+            profiler.enable()
+        django0, pg0, wall0 = time.process_time(), _backend_cpu(backend), time.perf_counter()
+        with CaptureQueriesContext(connection) as queries:
+            response = call(*call_args)
+        spent[kind]["wall"] += time.perf_counter() - wall0
+        spent[kind]["django"] += time.process_time() - django0
+        spent[kind]["postgres"] += _backend_cpu(backend) - pg0
+        if profiler:
+            profiler.disable()
+        spent[kind]["n"] += 1
+        spent[kind]["sql"] += len(queries)
+        if response.status_code != status:
+            raise SystemExit(f"{kind}: HTTP {response.status_code} {response.content[:200]!r}")
+        return response
+
+    landings = []
+    for student in students:
+        client = student["client"]
+        response = timed(
+            "submit", client.post, f"/attempts/{student['attempt']}/submit/", status=302
+        )
+        landings.append((client, response["Location"]))
+        timed("floor", client.post, "/bench/floor/", status=200)
+    for client, location in landings:
+        timed("landing", client.get, location, status=200)
+    connection.close_if_unusable_or_obsolete()
+
+    figures = {"landing_page": landings[0][1] if landings else None}
+    for kind, s in spent.items():
+        figures[kind] = {
+            "requests": s["n"],
+            "statements": s["sql"] / s["n"],
+            "django_cpu_ms": 1000 * s["django"] / s["n"],
+            "postgres_cpu_ms": 1000 * s["postgres"] / s["n"],
+            "cpu_ms": 1000 * (s["django"] + s["postgres"]) / s["n"],
+            "wall_ms": 1000 * s["wall"] / s["n"],
+        }
+    figures["ratio_cpu_submit_to_floor"] = figures["submit"]["cpu_ms"] / figures["floor"]["cpu_ms"]
+    if profiler:
+        text = io.StringIO()
+        stats = pstats.Stats(profiler, stream=text)
+        stats.sort_stats("tottime").print_stats(40)
+        stats.sort_stats("cumulative").print_stats(80)
+        (out / "profile.txt").write_text(text.getvalue())
+    (out / "summary.json").write_text(json.dumps(figures, indent=2))
+    for kind in kinds:
+        f = figures[kind]
+        log(
+            f"{kind:7}: {f['requests']} requests, {f['statements']:.1f} statements, CPU "
+            f"{f['cpu_ms']:.2f} ms each (Django {f['django_cpu_ms']:.2f}, PostgreSQL "
+            f"{f['postgres_cpu_ms']:.2f}), wall {f['wall_ms']:.2f} ms"
+        )
+    log(f"submit CPU / floor CPU: {figures['ratio_cpu_submit_to_floor']:.2f}; {out}")
+    return figures
+
+
+if __name__ == "__main__":
+    main()
