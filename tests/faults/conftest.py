@@ -228,3 +228,55 @@ def suite_postgres(transactional_db):
         if not pg_running(pg):
             pg_start(pg, original)
         connections.close_all()  # this thread's connection died with the old server
+
+
+# --- The same faults with PgBouncer between the app and PostgreSQL --------------------------------
+
+
+@pytest.fixture(params=["direct", "pgbouncer"])
+def database_route(request, transactional_db, monkeypatch):
+    """Run the test twice: the app talks to PostgreSQL directly, then through PgBouncer.
+
+    The "pgbouncer" run starts PgBouncer (transaction pooling, tests/servers.py) in front of
+    the suite's PostgreSQL and points the test database's connection settings at it, so this
+    process (the test client, the live server's threads) and every process started from
+    `_db_url_for_current_test_database()` afterwards (gunicorn, Celery workers) go through it,
+    with server-side cursors off as production behind PgBouncer runs. Request it before the
+    fixtures that start those processes. Yields the PgBouncerServer, or None for "direct".
+    """
+    from django.db import connections
+
+    from tests.plugin import STATE, require
+    from tests.servers import PACKAGE_HINT, PgBouncerServer
+
+    if request.param == "direct":
+        yield None
+        return
+    if shutil.which("pgbouncer") is None:
+        require("pgbouncer", PACKAGE_HINT["pgbouncer"])
+    if STATE["pg"] is None:
+        require("postgresql", "PostgreSQL was not started by tests/plugin.py (DATABASE_URL given)")
+    bouncer = PgBouncerServer.in_front_of(STATE["pg"]).start()
+    settings_dict = connections["default"].settings_dict  # shared by every thread's connection
+    saved = {key: settings_dict.get(key) for key in ("HOST", "PORT", "DISABLE_SERVER_SIDE_CURSORS")}
+    connections.close_all()
+    settings_dict.update({"HOST": "127.0.0.1", "PORT": bouncer.port})
+    settings_dict["DISABLE_SERVER_SIDE_CURSORS"] = True
+    monkeypatch.setenv("DISABLE_SERVER_SIDE_CURSORS", "true")
+    try:
+        yield bouncer
+    finally:
+        connections.close_all()
+        settings_dict.update(saved)
+        connections.close_all()
+        bouncer.cleanup()
+
+
+def assert_went_through_pgbouncer(bouncer) -> None:
+    """With `database_route` on "pgbouncer", check the test's traffic was pooled by it."""
+    if bouncer is None:
+        return
+    from django.db import connection
+
+    served = bouncer.transactions_served(connection.settings_dict["NAME"])
+    assert served > 0, bouncer.log()

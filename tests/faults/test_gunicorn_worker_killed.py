@@ -28,7 +28,12 @@ import requests
 from exams.models import AttemptEvent, ItemSelection
 from tests.conftest import REPO_ROOT, _db_url_for_current_test_database
 from tests.factories.accounts import PASSWORD, UserFactory
-from tests.faults.conftest import child_pids, started_attempt, wait_for
+from tests.faults.conftest import (
+    assert_went_through_pgbouncer,
+    child_pids,
+    started_attempt,
+    wait_for,
+)
 from tests.servers import free_port
 
 pytestmark = [
@@ -124,7 +129,8 @@ class Gunicorn:
 
 
 @pytest.fixture
-def gunicorn(transactional_db):
+def gunicorn(database_route, transactional_db):
+    """gunicorn on the test database, directly and (database_route) through PgBouncer."""
     server = Gunicorn(_db_url_for_current_test_database()).start()
     try:
         yield server
@@ -227,7 +233,7 @@ def client_thread(index, session, base_url, attempt_id, items, ledger, stop_at):
         )
 
 
-def test_killed_gunicorn_workers_lose_no_acknowledged_answer(gunicorn):
+def test_killed_gunicorn_workers_lose_no_acknowledged_answer(database_route, gunicorn):
     student = UserFactory(role="Student")
     attempt = started_attempt(student, slug="gunicorn-kill")
     items = [
@@ -296,3 +302,4 @@ def test_killed_gunicorn_workers_lose_no_acknowledged_answer(gunicorn):
     assert applied, "no save event was logged"
     assert max(applied.values()) == 1, [k for k, n in applied.items() if n > 1]
     assert all(ledger.sent[seq][0] == position for position, seq in applied)
+    assert_went_through_pgbouncer(database_route)

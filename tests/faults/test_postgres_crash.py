@@ -19,7 +19,14 @@ from django.urls import reverse
 
 from exams.models import AttemptItem, ItemSelection
 from tests.factories.accounts import UserFactory
-from tests.faults.conftest import pg_ctl, pg_options, pg_running, pg_start, started_attempt
+from tests.faults.conftest import (
+    assert_went_through_pgbouncer,
+    pg_ctl,
+    pg_options,
+    pg_running,
+    pg_start,
+    started_attempt,
+)
 
 pytestmark = [pytest.mark.services("postgresql"), pytest.mark.django_db(transaction=True)]
 
@@ -60,7 +67,9 @@ def _server_setting(name: str) -> str:
         return cursor.fetchone()[0]
 
 
-def test_every_acknowledged_answer_survives_a_postgres_crash(suite_postgres, settings):
+def test_every_acknowledged_answer_survives_a_postgres_crash(
+    database_route, suite_postgres, settings
+):
     pg = suite_postgres
     settings.AUTOSAVE_RATE_LIMIT = 10_000  # the loop saves faster than a student clicks
     connections.close_all()
@@ -130,3 +139,4 @@ def test_every_acknowledged_answer_survives_a_postgres_crash(suite_postgres, set
             lost.append(f"item {item.position}: {chosen} is not what seq {stored.answer_seq} sent")
     assert len(acked) == len(items)
     assert not lost, "\n".join(lost)
+    assert_went_through_pgbouncer(database_route)

@@ -14,7 +14,7 @@ from playwright.sync_api import expect
 from exams.models import ItemSelection
 from tests.browser.conftest import log_in
 from tests.factories.accounts import UserFactory
-from tests.faults.conftest import pg_start, started_attempt
+from tests.faults.conftest import assert_went_through_pgbouncer, pg_start, started_attempt
 
 pytestmark = [
     pytest.mark.browser,
@@ -27,7 +27,7 @@ SAVED = "All answers saved"
 
 
 def test_answers_changed_while_postgres_is_down_are_saved_once_it_is_back(
-    run_in_chromium, suite_postgres
+    database_route, run_in_chromium, suite_postgres
 ):
     student = UserFactory(role="Student")
     attempt = started_attempt(student, slug="postgres-restart")
@@ -50,7 +50,9 @@ def test_answers_changed_while_postgres_is_down_are_saved_once_it_is_back(
 
         suite_postgres.stop()  # fast shutdown: every open connection is cut
         page.locator(f"#opt-{second}").check()
-        expect(status).to_have_text(OFFLINE)
+        # Direct, the save fails at once; through PgBouncer it waits in its queue for a server
+        # connection until query_wait_timeout (10 s, tests/servers.py) and then fails.
+        expect(status).to_have_text(OFFLINE, timeout=30_000)
         expect(status).to_have_attribute("data-state", "offline")
         page.locator(f"#opt-{last}").check()  # the student changes their mind while it is down
         time.sleep(1)
@@ -75,3 +77,4 @@ def test_answers_changed_while_postgres_is_down_are_saved_once_it_is_back(
         expect(page.locator(f"#opt-{second}")).not_to_be_checked()
 
     run_in_chromium(scenario)
+    assert_went_through_pgbouncer(database_route)

@@ -15,7 +15,7 @@ from tests.conftest import WorkerProcess, _db_url_for_current_test_database
 from tests.factories.accounts import UserFactory
 from tests.factories.exams import reported_domain_rows, stored_domain_rows
 from tests.factories.questions import make_bank
-from tests.faults.conftest import short_blueprint, wait_for
+from tests.faults.conftest import assert_went_through_pgbouncer, short_blueprint, wait_for
 
 pytestmark = [
     pytest.mark.services("postgresql", "redis"),
@@ -73,7 +73,7 @@ def _sit_through_http(client, blueprint, durations: dict) -> Attempt:
 
 
 def test_an_exam_is_sat_with_redis_down_and_analytics_catch_up_when_it_returns(
-    celery_app_on_private_redis, private_redis, client
+    database_route, celery_app_on_private_redis, private_redis, client
 ):
     make_bank(per_domain=6)
     blueprint = short_blueprint(slug="redis-down")
@@ -115,10 +115,11 @@ def test_an_exam_is_sat_with_redis_down_and_analytics_catch_up_when_it_returns(
     # may wait long on a Redis that is down (the page would look frozen).
     slow = {step: round(s, 1) for step, s in durations.items() if s > MAX_REQUEST_SECONDS}
     assert not slow, f"requests that waited on the stopped Redis (seconds): {slow}"
+    assert_went_through_pgbouncer(database_route)
 
 
 def test_answers_are_saved_while_the_cache_on_redis_is_down(
-    celery_app_on_private_redis, private_redis, settings
+    database_route, celery_app_on_private_redis, private_redis, settings
 ):
     """Production wiring: REDIS_URL is the broker, the result store and the Django cache.
 
@@ -159,3 +160,4 @@ def test_answers_are_saved_while_the_cache_on_redis_is_down(
     assert list(item.selections.values_list("option_id", flat=True)) == item.option_order[1:2]
     item.refresh_from_db()
     assert item.answer_seq == 2
+    assert_went_through_pgbouncer(database_route)

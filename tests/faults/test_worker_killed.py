@@ -22,7 +22,12 @@ from exams.services import answer_save, attempt_submit
 from tests.conftest import REPO_ROOT
 from tests.factories.accounts import UserFactory
 from tests.factories.exams import reported_domain_rows, stored_domain_rows
-from tests.faults.conftest import child_pids, started_attempt, wait_for
+from tests.faults.conftest import (
+    assert_went_through_pgbouncer,
+    child_pids,
+    started_attempt,
+    wait_for,
+)
 
 pytestmark = pytest.mark.services("postgresql", "redis")
 
@@ -82,7 +87,9 @@ def _submitted_attempt(student):
     return attempt_submit(user=student, attempt_id=attempt.pk)  # queues attempt_analytics
 
 
-def test_a_new_worker_gets_the_task_of_a_whole_worker_killed_mid_task(start_worker, redis_url):
+def test_a_new_worker_gets_the_task_of_a_whole_worker_killed_mid_task(
+    database_route, start_worker, redis_url
+):
     short_visibility = SHORT_VISIBILITY
     import redis
 
@@ -123,3 +130,4 @@ def test_a_new_worker_gets_the_task_of_a_whole_worker_killed_mid_task(start_work
     # Acknowledged this time (what stays unacked is the statistics run it scheduled, an ETA
     # task a worker holds until its countdown ends).
     assert wait_for(lambda: "analytics.tasks.attempt_analytics" not in _unacked_tasks(broker))
+    assert_went_through_pgbouncer(database_route)
