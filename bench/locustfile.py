@@ -213,6 +213,7 @@ class Student(FastHttpUser):
         self.position = 1
         self.seq = 0
         self.submitted = False
+        self.submit_at = float("inf")
         self.saves = Group()  # autosaves in flight
         self.others = Group()  # everything else in flight
         # Production marks the session and CSRF cookies Secure; behind its TLS proxy a browser
@@ -449,6 +450,9 @@ class Student(FastHttpUser):
     def later(self, group: Group, at: float, action, *args) -> None:
         """Run `action(at, *args)` at `at` in its own greenlet."""
 
+        if group is self.others and at >= self.submit_at - 0.5:
+            return  # by then the student is on the submit, not on a question
+
         def run():
             _sleep_until(at)
             action(at, *args)
@@ -481,7 +485,7 @@ class Student(FastHttpUser):
             return
         tick = CONFIG["tick"]
         self.floor_phase = random.randrange(CONFIG["floor_every"])
-        submit_at = Shared.exam_end - CONFIG["submit_window"] * (1 - share)
+        submit_at = self.submit_at = Shared.exam_end - CONFIG["submit_window"] * (1 - share)
         first = start_at + random.uniform(0, tick)
         # Ticks stop one tick before the submit; ticks that fell while the page was still
         # loading are skipped (the page's script was not running yet).
