@@ -21,8 +21,9 @@ Every simulated student, once:
    endpoint (the cheapest logged-in write) goes out next to the autosave; sometimes a flag;
    the timer's state poll every third tick; now and then the next question's page;
 4. at its scheduled moment in the last `submit_window` seconds before the shared deadline
-   (submits spread evenly over the window), saves once more, waits for its saves in flight
-   (as the page's form waits for its queue), submits, and opens its results page.
+   (submits spread evenly over the window), saves once more, waits for its saves, flags and
+   page loads in flight (as the page's form waits for its queue), submits, and opens its
+   results page.
 
 Recorded per request: (scheduled time, name, ms from scheduled time to the answer, status,
 ok, ms the server took once the request was sent). Per autosave also the end-to-end save
@@ -214,7 +215,7 @@ class Student(FastHttpUser):
         self.seq = 0
         self.submitted = False
         self.submit_at = float("inf")
-        self.saves = Group()  # autosaves in flight
+        self.pending = Group()  # saves, flags and page loads in flight
         self.others = Group()  # everything else in flight
         # Production marks the session and CSRF cookies Secure; behind its TLS proxy a browser
         # sends them back. Locust's cookie jar (like python's) keeps Secure cookies off plain
@@ -354,14 +355,18 @@ class Student(FastHttpUser):
         fields = [("seq", str(seq))] + [("option", str(o)) for o in options]
         url = f"/attempts/{self.attempt}/q/{position}/answer/"
 
+        answer = {}
+
         def confirmed(r, status):
+            # The server answers with the item's stored seq: a newer one means a later save of
+            # this question (sent concurrently, open loop) landed first; this one is superseded.
             if status != 200:
                 return False
             try:
-                data = r.json()
+                answer.update(r.json())
             except ValueError:
                 return False
-            return bool(data.get("ok")) and data.get("seq") == seq
+            return bool(answer.get("ok")) and (answer.get("seq") or 0) >= seq
 
         send_at = scheduled
         for delay in retry_delays():  # the page's queue: retry what the server did not confirm
@@ -369,6 +374,9 @@ class Student(FastHttpUser):
                 url, fields, "POST answer (autosave)", confirmed, send_at
             )
             entry[2] = status
+            if good and answer["seq"] > seq:
+                Shared.counters["saves_superseded"] += 1
+                return
             if good:
                 if Shared.acked.get(key, [0])[0] < seq:
                     Shared.acked[key] = [seq, options]
@@ -447,10 +455,9 @@ class Student(FastHttpUser):
         )
 
     # --- The sitting ---------------------------------------------------------------------------
-    def later(self, group: Group, at: float, action, *args) -> None:
+    def later(self, group: Group, at: float, action, *args, final: bool = False) -> None:
         """Run `action(at, *args)` at `at` in its own greenlet."""
-
-        if group is self.others and at >= self.submit_at - 0.5:
+        if not final and at >= self.submit_at - 0.5:
             return  # by then the student is on the submit, not on a question
 
         def run():
@@ -465,17 +472,19 @@ class Student(FastHttpUser):
             self.open_question(self.position % self.page.total + 1, scheduled)
 
     def tick(self, at: float, n: int) -> None:
-        self.later(self.saves, at, self.do_autosave)
+        self.later(self.pending, at, self.do_autosave)
         # The floor shares the tick (same student, same moment) on every n-th tick, so the
         # probe adds less load than the behaviour it measures.
         if (n + self.floor_phase) % CONFIG["floor_every"] == 0:
             self.later(self.others, at + random.uniform(-1.5, 1.5), self.do_floor)
+        # Saves, flags and page loads are the student's own actions, which the page finishes
+        # before it submits (self.pending); the floor and the timer's poll are not.
         if random.random() < CONFIG["flag_probability"]:
-            self.later(self.others, at + random.uniform(0.2, 2), self.do_flag)
+            self.later(self.pending, at + random.uniform(0.2, 2), self.do_flag)
         if n % 3 == 2:
             self.later(self.others, at + random.uniform(0, 1), self.do_state)
         if random.random() < CONFIG["navigate_probability"]:
-            self.later(self.others, at + random.uniform(2, 4), self.navigate)
+            self.later(self.pending, at + random.uniform(2, 4), self.navigate)
 
     def sit(self, share: float) -> None:
         start_at = Shared.t0 + share * CONFIG["start_window"]
@@ -501,11 +510,11 @@ class Student(FastHttpUser):
             self.tick(at, n - 1)
         _sleep_until(submit_at)
         # The last answer, changed in the final seconds; the form waits for the queue.
-        self.later(self.saves, submit_at, self.do_autosave)
-        self.saves.join(timeout=30)
+        self.later(self.pending, submit_at, self.do_autosave, final=True)
+        self.pending.join(timeout=30)
         self.do_submit(submit_at)
         self.submitted = True
         self.others.join(timeout=10)
-        self.saves.kill(block=False)
+        self.pending.kill(block=False)
         self.others.kill(block=False)
         Shared.completed += 1
