@@ -491,6 +491,7 @@ class Student(FastHttpUser):
         if not self.do_start(start_at):
             return
         if self.open_question(1) is None:
+            problem(f"{self.username}: question 1 did not load after the start")
             return
         tick = CONFIG["tick"]
         self.floor_phase = random.randrange(CONFIG["floor_every"])
@@ -515,6 +516,8 @@ class Student(FastHttpUser):
         self.do_submit(submit_at)
         self.submitted = True
         self.others.join(timeout=10)
+        if len(self.pending):
+            problem(f"{self.username}: {len(self.pending)} saves/page loads still open at submit")
         self.pending.kill(block=False)
         self.others.kill(block=False)
         Shared.completed += 1
