@@ -156,3 +156,58 @@ class CpuSampler(threading.Thread):
             if before is not None and value >= before > 0:
                 used[name] = (value - before) / span
         return used
+
+
+# The request log's (method, view) -> the load benchmark's endpoint names.
+VIEW_NAMES = {
+    ("GET", "login"): "GET login",
+    ("POST", "login"): "POST login",
+    ("GET", "exams:list"): "GET exams",
+    ("POST", "exams:start"): "POST start",
+    ("GET", "exams:question"): "GET question",
+    ("POST", "exams:answer"): "POST answer (autosave)",
+    ("POST", "bench_floor"): "POST floor",
+    ("POST", "exams:flag"): "POST flag",
+    ("GET", "exams:state"): "GET state",
+    ("POST", "exams:submit"): "POST submit",
+    ("GET", "exams:results"): "GET results",
+}
+FLOOR = "POST floor"
+
+
+def request_cpu(log_paths: list[Path]) -> dict[str, dict]:
+    """CPU per request of each endpoint, from the JSON request lines (`cpu_ms`) in the logs.
+
+    `cpu_ms` is the serving thread's CPU time (core/request_log.py): the web process's share
+    of a request, not PostgreSQL's or Redis's. The ratio is the mean against the floor's mean.
+    """
+    import json
+    import statistics
+
+    spent: dict[str, list[float]] = {}
+    for path in log_paths:
+        with open(path, encoding="utf-8", errors="replace") as lines:
+            for line in lines:
+                if not line.startswith('{"request_id"'):
+                    continue
+                try:
+                    row = json.loads(line)
+                except ValueError:
+                    continue
+                if "cpu_ms" not in row:
+                    continue
+                key = (row.get("method"), row.get("view"))
+                name = VIEW_NAMES.get(key, f"{key[0]} {key[1]}")
+                spent.setdefault(name, []).append(float(row["cpu_ms"]))
+    floor = statistics.fmean(spent[FLOOR]) if spent.get(FLOOR) else None
+    out = {}
+    for name, values in spent.items():
+        mean = statistics.fmean(values)
+        out[name] = {
+            "requests": len(values),
+            "median_cpu_ms": statistics.median(values),
+            "mean_cpu_ms": mean,
+            "p95_cpu_ms": percentile(values, 95),
+            "ratio_to_floor": mean / floor if floor else None,
+        }
+    return out

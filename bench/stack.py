@@ -1,8 +1,10 @@
 """The system under test, started from scratch on this machine and stopped afterwards.
 
 PostgreSQL and Redis come from tests/servers.py (throwaway servers on free ports, as the
-postgres user when run as root); gunicorn and a Celery worker are started the way the
-Dockerfile and docker-compose.yml run them in production.
+postgres user when run as root), PostgreSQL switched back to production durability (the test
+servers run without fsync); gunicorn and a Celery worker are started the way the Dockerfile
+and docker-compose.yml run them in production; optionally PgBouncer (transaction pooling) in
+front of PostgreSQL and HAProxy in front of several gunicorn nodes (tests/servers.py too).
 """
 
 from __future__ import annotations
@@ -26,6 +28,20 @@ REPO = Path(__file__).resolve().parent.parent
 OUT_ROOT = REPO / "bench" / "out"
 SETTINGS = "bench.settings"  # config.settings.prod with STATIC_ROOT under bench/out
 PASSWORD = "bench-student-pass-2026"  # noqa: S105 - throwaway accounts on a throwaway database
+# What production runs with; the throwaway test servers turn these off for speed.
+DURABLE = {"fsync": "on", "synchronous_commit": "on", "full_page_writes": "on"}
+# Read back with SHOW after the start, and stated in every summary.
+SHOWN_SETTINGS = (
+    "server_version",
+    "fsync",
+    "synchronous_commit",
+    "full_page_writes",
+    "wal_level",
+    "shared_buffers",
+    "max_connections",
+    "checkpoint_timeout",
+    "max_wal_size",
+)
 
 
 def new_out_dir(kind: str, out: str | None = None) -> Path:
@@ -46,6 +62,8 @@ class Stack(contextlib.ExitStack):
         self.out = out
         self.pg: PostgresServer | None = None
         self.redis: RedisServer | None = None
+        self.pgbouncer = None  # tests.servers.PgBouncerServer when --pgbouncer
+        self.haproxy = None  # tests.servers.HAProxyServer when --nodes > 1
         self.processes: dict[str, subprocess.Popen] = {}
         self.secret_key = secrets.token_urlsafe(50)
 
@@ -57,15 +75,86 @@ class Stack(contextlib.ExitStack):
         self.pg = PostgresServer(bin_dir).start()
         self.callback(self.pg.cleanup)
         if settings:
-            import psycopg2
-
-            with contextlib.closing(psycopg2.connect(self.pg.url)) as conn:
-                conn.autocommit = True
-                with conn.cursor() as cur:
-                    for name, value in settings.items():
-                        cur.execute(f"ALTER SYSTEM SET {name} = %s", [value])
-                    cur.execute("SELECT pg_reload_conf()")
+            self._restart_postgres_with(bin_dir, settings)
         return self.pg
+
+    def _restart_postgres_with(self, bin_dir: Path, settings: dict[str, str]) -> None:
+        """Restart with `settings` on the command line instead of the test servers' options.
+
+        tests/servers.py starts PostgreSQL with `-c fsync=off -c synchronous_commit=off
+        -c full_page_writes=off`; command-line options beat ALTER SYSTEM, so the settings are
+        given the same way. pg_ctl records them in postmaster.opts, so a later restart keeps
+        them.
+        """
+        from tests.servers import _demote_cmd
+
+        pg = self.pg
+        opts = " ".join(
+            [
+                f"-p {pg.port} -k {pg.root} -h 127.0.0.1 -c max_connections=200",
+                *(f"-c {name}={value}" for name, value in settings.items()),
+            ]
+        )
+        subprocess.run(
+            _demote_cmd(
+                [
+                    str(bin_dir / "pg_ctl"),
+                    "-D",
+                    str(pg.root / "data"),
+                    "-o",
+                    opts,
+                    "-l",
+                    str(pg.root / "log"),
+                    "-m",
+                    "fast",
+                    "-w",
+                    "-t",
+                    "60",
+                    "restart",
+                ]
+            ),
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
+
+    def postgres_settings(self) -> dict[str, str]:
+        """The settings the running PostgreSQL reports (SHOW), for the summary."""
+        import psycopg2
+
+        with contextlib.closing(psycopg2.connect(self.pg.url)) as conn, conn.cursor() as cur:
+            shown = {}
+            for name in SHOWN_SETTINGS:
+                cur.execute(f"SHOW {name}")
+                shown[name] = cur.fetchone()[0]
+        return shown
+
+    def start_pgbouncer(self):
+        """PgBouncer in transaction pooling mode in front of the PostgreSQL (after it started)."""
+        from tests import servers
+
+        if not hasattr(servers, "PgBouncerServer"):
+            raise SystemExit("tests/servers.py has no PgBouncerServer (branch h-pgbouncer)")
+        if shutil.which("pgbouncer") is None:
+            raise SystemExit("pgbouncer not found: apt-get install pgbouncer")
+        self.pgbouncer = servers.PgBouncerServer.in_front_of(self.pg).start()
+        self.callback(self.pgbouncer.cleanup)
+        return self.pgbouncer
+
+    def start_haproxy(self, backends: list[str]):
+        """HAProxy balancing round-robin over the gunicorn nodes (their http://host:port)."""
+        from tests import servers
+
+        if not hasattr(servers, "HAProxyServer"):
+            raise SystemExit("tests/servers.py has no HAProxyServer (branch h-pgbouncer)")
+        binary = shutil.which("haproxy") or (
+            "/usr/sbin/haproxy" if Path("/usr/sbin/haproxy").exists() else None
+        )
+        if binary is None:
+            raise SystemExit("haproxy not found: apt-get install haproxy")
+        pairs = [(u.split("//")[1].split(":")[0], int(u.rsplit(":", 1)[1])) for u in backends]
+        self.haproxy = servers.HAProxyServer(binary, pairs).start()
+        self.callback(self.haproxy.cleanup)
+        return self.haproxy
 
     def start_redis(self) -> RedisServer:
         binary = shutil.which("redis-server")
@@ -87,11 +176,17 @@ class Stack(contextlib.ExitStack):
             "SECURE_SSL_REDIRECT": "false",
             "BENCH_ENDPOINTS": "true",
             "LOG_LEVEL": "WARNING",
-            "DATABASE_URL": self.pg.url if self.pg else "",
+            "DATABASE_URL": self.database_url(),
             "REDIS_URL": self.redis.url if self.redis else "",
         }
         env.update(extra)
         return env
+
+    def database_url(self) -> str:
+        """Through PgBouncer when it runs (then no server-side cursors), else PostgreSQL's."""
+        if self.pgbouncer is not None:
+            return self.pgbouncer.url_for(self.pg.url.rsplit("/", 1)[1])
+        return self.pg.url if self.pg else ""
 
     def setup_django(self, **extra: str) -> None:
         """Configure Django in this process with the same settings as the servers."""
@@ -128,7 +223,10 @@ class Stack(contextlib.ExitStack):
         self.callback(stop)
         return process
 
-    def start_gunicorn(self, *, workers: int, threads: int, env: dict[str, str]) -> str:
+    def start_gunicorn(
+        self, *, workers: int, threads: int, env: dict[str, str], name: str = "gunicorn"
+    ) -> str:
+        """gunicorn on a free port; its log (`<name>.log`) holds the JSON request lines."""
         port = free_port()
         cmd = [
             str(Path(sys.executable).parent / "gunicorn"),
@@ -144,12 +242,12 @@ class Stack(contextlib.ExitStack):
         ]
         if threads > 1:
             cmd += ["--threads", str(threads)]
-        process = self.spawn("gunicorn", cmd, env)
+        process = self.spawn(name, cmd, env)
         url = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             if process.poll() is not None:
-                raise RuntimeError(f"gunicorn exited:\n{(self.out / 'gunicorn.log').read_text()}")
+                raise RuntimeError(f"gunicorn exited:\n{(self.out / f'{name}.log').read_text()}")
             try:
                 with urllib.request.urlopen(f"{url}/healthz", timeout=5) as response:  # noqa: S310
                     if response.status == 200:

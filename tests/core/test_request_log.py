@@ -31,6 +31,7 @@ def test_a_request_gets_a_new_id_on_the_response_and_in_its_json_line(client, re
     assert line["status"] == response.status_code
     assert line["user_id"] is None
     assert isinstance(line["duration_ms"], float) and line["duration_ms"] >= 0
+    assert isinstance(line["cpu_ms"], float) and line["cpu_ms"] >= 0
     assert client.get(reverse("healthz")).headers[HEADER] != request_id
 
 
@@ -60,13 +61,14 @@ def test_the_line_names_the_logged_in_user_the_view_and_the_status(
 
 def test_an_unknown_path_is_logged_without_a_view(client, request_lines, db):
     client.get("/no-such-page/")
-    assert request_lines()[-1] | {"duration_ms": 0, "request_id": ""} == {
+    assert request_lines()[-1] | {"duration_ms": 0, "cpu_ms": 0, "request_id": ""} == {
         "request_id": "",
         "method": "GET",
         "path": "/no-such-page/",
         "view": None,
         "status": 404,
         "duration_ms": 0,
+        "cpu_ms": 0,
         "user_id": None,
     }
 
@@ -117,3 +119,10 @@ def test_no_query_is_spent_on_the_log_line(db, settings):
     assert _queries_for_login_page_with(with_log, settings) == _queries_for_login_page_with(
         without, settings
     )
+
+
+def test_cpu_ms_counts_the_serving_threads_cpu_not_its_waiting(student_client, request_lines):
+    """A page that renders costs measurable CPU; the figure never exceeds the wall time."""
+    student_client.get(reverse("exams:list"))
+    line = request_lines()[-1]
+    assert 0 < line["cpu_ms"] <= line["duration_ms"] + 1
