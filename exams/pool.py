@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from django.core.cache import cache
 from django.db import connection
 
-from questions.models import Option, Question
+from questions.models import Domain, Option, Question
 
 from .models import Blueprint
 
@@ -119,7 +119,8 @@ def _weights(blueprint: Blueprint) -> tuple[tuple[PoolDomain, float], ...]:
         if w.weight > 0
     ]
     return tuple(own) or tuple(
-        (PoolDomain(d.pk, d.name), float(d.weight)) for d in blueprint.guide.domains.all()
+        (PoolDomain(d.pk, d.name), float(d.weight))
+        for d in Domain.objects.filter(guide_id=blueprint.guide_id)  # as guide.domains.all()
     )
 
 
