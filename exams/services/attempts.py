@@ -97,6 +97,19 @@ def _insert_sql(model, exclude: tuple[str, ...]) -> tuple[list, str]:
     return fields, ", ".join(connection.ops.quote_name(f.column) for f in fields)
 
 
+# Field types whose Python value is what the database stores (no conversion by the field).
+_PLAIN_COLUMNS = {
+    "BigIntegerField",
+    "BooleanField",
+    "ForeignKey",
+    "IntegerField",
+    "PositiveBigIntegerField",
+    "PositiveIntegerField",
+    "PositiveSmallIntegerField",
+    "SmallIntegerField",
+}
+
+
 def _start_writes(*, attempt: Attempt, items: list[AttemptItem], event: AttemptEvent) -> bool:
     """Write the attempt, its items and the START event in one statement (PostgreSQL).
 
@@ -112,9 +125,13 @@ def _start_writes(*, attempt: Attempt, items: list[AttemptItem], event: AttemptE
     params = [f.get_db_prep_save(f.pre_save(attempt, True), connection) for f in a_fields]
     unnest = []
     for field in i_fields:
-        params.append(
-            [field.get_db_prep_save(field.pre_save(item, True), connection) for item in items]
-        )
+        if field.get_internal_type() in _PLAIN_COLUMNS:
+            # Ints and booleans go to the driver as they are (65 × a dozen fields per start).
+            params.append([getattr(item, field.attname) for item in items])
+        else:
+            params.append(
+                [field.get_db_prep_save(field.pre_save(item, True), connection) for item in items]
+            )
         unnest.append(f"%s::{field.db_type(connection)}[]")
     params += [f.get_db_prep_save(f.pre_save(event, True), connection) for f in e_fields]
     # Columns and casts come from the models; every value is a parameter.
