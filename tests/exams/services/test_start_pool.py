@@ -12,9 +12,11 @@ import subprocess
 import sys
 
 import pytest
+from django.core.cache import cache
 from django.db import connection
 from django.urls import reverse
 
+from exams import pool as pool_module
 from exams.models import AttemptItem, BlueprintDomainWeight
 from exams.pool import blueprint_pool
 from exams.services import attempt_start
@@ -178,16 +180,14 @@ def test_a_start_with_a_warm_pool_sends_seven_statements(exam, django_assert_num
 def test_a_start_with_a_cold_pool_reads_the_bank_once(exam, django_assert_num_queries):
     # Not in the cache: the pool's five reads come on top (the blueprint's own weights, the
     # guide's, the candidates, their enemies, their options).
-    blueprint_pool.__globals__["_local"].clear()
-    from django.core.cache import cache
-
+    pool_module._local.clear()
     cache.clear()
     first, second = _student(), _student()
     with django_assert_num_queries(12):
         attempt = _start(exam, first)
     assert attempt.items.count() == 65
     # The next start reads the pool from the cache (process memo emptied: Redis it is).
-    blueprint_pool.__globals__["_local"].clear()
+    pool_module._local.clear()
     with django_assert_num_queries(7):
         _start(exam, second)
 
@@ -208,3 +208,18 @@ def test_the_first_question_page_after_a_start_needs_a_handful_of_queries(
         page = client.get(response["Location"])
     assert page.status_code == 200
     assert page.context["position"] == 1
+
+
+@pytest.mark.django_db
+def test_a_start_builds_the_pool_itself_when_the_cache_is_down(settings):
+    make_bank(per_domain=6)
+    blueprint = short_blueprint()
+    pool_module._local.clear()
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:1/0",  # nothing listens there
+        }
+    }
+    attempt = attempt_start(user=UserFactory(role="Student"), blueprint=blueprint)
+    assert attempt.items.count() == 10
