@@ -177,11 +177,12 @@ def draw_form(
         excluded_question_ids=excluded_question_ids,
     )
     pretest_ids = {qid for qid, _vid, _did in pretest}
-    # The enemies of a drawn pretest item stay out of the rest of the form.
+    # The enemies of a drawn pretest item stay out of the rest of the form (all of them: the
+    # bank read before the pool looked for them among the pretest items only).
     excluded_question_ids = (
         set(excluded_question_ids)
         | pretest_ids
-        | {e for enemies in _among(pool.enemies, pretest_ids).values() for e in enemies}
+        | {e for qid in pretest_ids for e in pool.enemies.get(qid, ())}
         if pretest
         else excluded_question_ids
     )

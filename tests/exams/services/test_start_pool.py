@@ -223,3 +223,22 @@ def test_a_start_builds_the_pool_itself_when_the_cache_is_down(settings):
     }
     attempt = attempt_start(user=UserFactory(role="Student"), blueprint=blueprint)
     assert attempt.items.count() == 10
+
+
+@pytest.mark.django_db
+def test_a_pretest_item_and_its_scored_enemy_never_share_a_form():
+    make_bank(per_domain=3)
+    deployment = Domain.objects.get(guide__code="DVA-C01", name="Deployment")
+    blueprint = short_blueprint(
+        question_count=3, unscored_count=1, mode="drill", drill_domain=deployment
+    )
+    scored = sorted(_scored(blueprint))
+    pretest = make_question(domain="Deployment")
+    Question.objects.filter(pk=pretest.pk).update(is_pretest=True)
+    question_set_enemies(question=pretest, keys=[Question.objects.get(pk=scored[0]).key])
+    for seed in range(10):
+        attempt = attempt_start(
+            user=UserFactory(role="Student"), blueprint=blueprint, rng=random.Random(seed)
+        )
+        drawn = set(attempt.items.values_list("question_id", flat=True))
+        assert drawn == {pretest.pk, *scored[1:]}
