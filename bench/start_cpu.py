@@ -40,7 +40,11 @@ def main(argv=None) -> dict:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     p.add_argument("--students", type=int, default=200)
     p.add_argument("--blueprint", help="slug (default: the first active exam blueprint)")
-    p.add_argument("--profile", action="store_true", help="cProfile the starts (profile.txt)")
+    p.add_argument(
+        "--profile",
+        choices=("start", "page"),
+        help="cProfile the starts or the first pages (profile.txt)",
+    )
     p.add_argument("--out", help="output folder (default bench/out/start-cpu-<timestamp>)")
     args = p.parse_args(argv)
     out = new_out_dir("start-cpu", args.out)
@@ -87,7 +91,7 @@ def _measure(args, out: Path) -> dict:
 
     def timed(kind: str, call, *call_args, expect: int):
         reset_queries()
-        if profiler and kind != "first_page":
+        if profiler and (kind == "first_page") == (args.profile == "page"):
             profiler.enable()
         django0, pg0, wall0 = time.process_time(), _backend_cpu(backend), time.perf_counter()
         response = call(*call_args)

@@ -67,6 +67,12 @@ class NavEntry:
     answered: bool
     flagged: bool
 
+    @property
+    def label(self) -> str:
+        """The position as text: a template localizes an int each time it shows it (four
+        times per cell, 65 cells per question page)."""
+        return str(self.position)
+
 
 def _items_in_order(attempt: Attempt) -> QuerySet[AttemptItem]:
     """The attempt's items in position order, each annotated with whether it has an answer."""
