@@ -67,6 +67,12 @@ class NavEntry:
     answered: bool
     flagged: bool
 
+    @property
+    def label(self) -> str:
+        """The position as text: a template localizes an int each time it shows it (four
+        times per cell, 65 cells per question page)."""
+        return str(self.position)
+
 
 def _items_in_order(attempt: Attempt) -> QuerySet[AttemptItem]:
     """The attempt's items in position order, each annotated with whether it has an answer."""
@@ -94,23 +100,30 @@ class DisplayItem:
         return self.item.version
 
 
-def _display(item: AttemptItem) -> DisplayItem:
+def _display(item: AttemptItem, *, answered: bool = True) -> DisplayItem:
     by_id = {o.pk: o for o in item.version.options.all()}
     return DisplayItem(
         item=item,
         options=[by_id[i] for i in item.option_order if i in by_id],
-        selected={s.option_id for s in item.selections.all()},
+        selected={s.option_id for s in item.selections.all()} if answered else set(),
     )
 
 
-def attempt_item_for_display(*, attempt: Attempt, position: int) -> DisplayItem:
-    """One item with its options in the order this attempt froze, and the current answer."""
+def attempt_item_for_display(
+    *, attempt: Attempt, position: int, answered: bool | None = None
+) -> DisplayItem:
+    """One item with its options in the order this attempt froze, and the current answer.
+
+    `answered=False` (the navigator, read just before, found no selection) skips reading the
+    selection: most question pages, and every first page after a start, show unanswered items.
+    """
+    prefetch = ["version__options"] if answered is False else ["version__options", "selections"]
     item = (
         AttemptItem.objects.select_related("version", "domain")
-        .prefetch_related("version__options", "selections")
+        .prefetch_related(*prefetch)
         .get(attempt=attempt, position=position)
     )
-    return _display(item)
+    return _display(item, answered=answered is not False)
 
 
 class ReviewNotOpen(ApplicationError):

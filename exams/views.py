@@ -132,8 +132,11 @@ def attempt_question(request, attempt_id: int, position: int):
     navigator = selectors.attempt_navigator(attempt=attempt)
     if not 1 <= position <= len(navigator):
         raise Http404("No such question in this attempt.")
-    services.attempt_visit(user=request.user, attempt_id=attempt.pk, position=position)
-    shown = selectors.attempt_item_for_display(attempt=attempt, position=position)
+    if attempt.current_position != position:  # the first page after a start writes nothing
+        services.attempt_visit(user=request.user, attempt_id=attempt.pk, position=position)
+    shown = selectors.attempt_item_for_display(
+        attempt=attempt, position=position, answered=navigator[position - 1].answered
+    )
     return render(
         request,
         "exams/question.html",

@@ -10,6 +10,7 @@ from questions.allocation import allocate_by_largest_remainder
 from questions.models import Domain, Option, Question
 
 from ..models import Blueprint
+from ..pool import BlueprintPool, PoolDomain, blueprint_pool
 
 
 class BankTooSmall(ApplicationError):
@@ -124,6 +125,29 @@ def _pick_without_enemies(
     return best
 
 
+def _pool_counts(pool: BlueprintPool, blueprint: Blueprint, total: int) -> dict[PoolDomain, int]:
+    """`blueprint_domain_counts` from the pool's weights (no query)."""
+    if blueprint.mode == Blueprint.Mode.DRILL:
+        return {pool.weights[0][0]: total}
+    by_name = {domain.name: domain for domain, _weight in pool.weights}
+    counts = allocate_by_largest_remainder(
+        total, {domain.name: weight for domain, weight in pool.weights}
+    )
+    return {by_name[name]: n for name, n in counts.items() if n > 0}
+
+
+def _among(enemies: dict[int, frozenset[int]], ids: set[int]) -> dict[int, set[int]]:
+    """The pool's enemy pairs restricted to `ids`, as `enemy_pairs(ids)` reads them."""
+    found = {}
+    for qid in ids:
+        among = enemies.get(qid)
+        if among:
+            among = among & ids
+            if among:
+                found[qid] = set(among)
+    return found
+
+
 def draw_form(
     *,
     blueprint: Blueprint,
@@ -139,37 +163,33 @@ def draw_form(
     Pretest questions (`Question.is_pretest`) are never scored: they are drawn only into the
     blueprint's unscored slots, which they fill first (spread by domain weight where the
     pretest pool allows); the remaining unscored slots are random drawn questions, as before.
+
+    The candidates come from the blueprint's pool (`exams.pool`: cached per bank generation),
+    so a draw reads one row of the database instead of the bank.
     """
+    pool = blueprint_pool(blueprint)
     held_back = bool(excluded_question_ids)
     pretest = _draw_pretest(
         blueprint=blueprint,
+        pool=pool,
         seen_question_ids=seen_question_ids,
         rng=rng,
         excluded_question_ids=excluded_question_ids,
     )
     pretest_ids = {qid for qid, _vid, _did in pretest}
-    # The enemies of a drawn pretest item stay out of the rest of the form.
+    # The enemies of a drawn pretest item stay out of the rest of the form (all of them: the
+    # bank read before the pool looked for them among the pretest items only).
     excluded_question_ids = (
         set(excluded_question_ids)
         | pretest_ids
-        | {e for enemies in enemy_pairs(pretest_ids).values() for e in enemies}
+        | {e for qid in pretest_ids for e in pool.enemies.get(qid, ())}
         if pretest
         else excluded_question_ids
     )
-    counts = blueprint_domain_counts(blueprint, blueprint.question_count - len(pretest))
+    counts = _pool_counts(pool, blueprint, blueprint.question_count - len(pretest))
     pools = {domain.pk: [] for domain in counts}
-    links = {"domain_links__domain__in": list(counts)}
-    if blueprint.mode == Blueprint.Mode.DRILL and blueprint.drill_task_statement_id:
-        # In the same filter() call, so both conditions hold on one domain link.
-        links["domain_links__task_statement_id"] = blueprint.drill_task_statement_id
-    published = (
-        Question.objects.published()
-        .filter(current_version__isnull=False, is_pretest=False, **links)
-        .exclude(pk__in=excluded_question_ids)
-        .values_list("pk", "current_version_id", "domain_links__domain_id")
-    )
-    for question_id, version_id, domain_id in published:
-        if domain_id in pools:
+    for question_id, version_id, domain_id in pool.scored:
+        if domain_id in pools and question_id not in excluded_question_ids:
             pools[domain_id].append((question_id, version_id))
     shortfalls = [
         (domain.name, len(pools[domain.pk]), need)
@@ -179,7 +199,7 @@ def draw_form(
     if shortfalls:
         raise BankTooSmall(blueprint, shortfalls, held_back=held_back)
 
-    enemies = enemy_pairs([qid for pool in pools.values() for qid, _vid in pool])
+    enemies = _among(pool.enemies, {qid for candidates in pools.values() for qid, _ in candidates})
     chosen, shortfalls = _pick_without_enemies(counts, pools, enemies, seen_question_ids, rng)
     if shortfalls:
         raise BankTooSmall(blueprint, shortfalls, held_back=held_back, enemies=True)
@@ -189,12 +209,13 @@ def draw_form(
     positions = [i for i, row in enumerate(chosen) if row[0] not in pretest_ids]
     unscored = {i for i, row in enumerate(chosen) if row[0] in pretest_ids}
     unscored |= set(rng.sample(positions, random_unscored))
-    return _with_shuffled_options(chosen, rng, unscored=unscored)
+    return _with_shuffled_options(chosen, rng, unscored=unscored, options=pool.options)
 
 
 def _draw_pretest(
     *,
     blueprint: Blueprint,
+    pool: BlueprintPool,
     seen_question_ids: set[int],
     rng: random.Random,
     excluded_question_ids: set[int],
@@ -203,28 +224,19 @@ def _draw_pretest(
     domains), unseen first, spread over the domains by weight, no two enemies."""
     if not blueprint.unscored_count:
         return []
-    counts = blueprint_domain_counts(blueprint)
+    counts = _pool_counts(pool, blueprint, blueprint.question_count)
     by_domain: dict[int, list[tuple[int, int]]] = {d.pk: [] for d in counts}
-    for qid, vid, did in (
-        Question.objects.published()
-        .filter(
-            is_pretest=True,
-            current_version__isnull=False,
-            domain_links__guide_id=blueprint.guide_id,
-            domain_links__domain__in=list(counts),
-        )
-        .exclude(pk__in=excluded_question_ids)
-        .values_list("pk", "current_version_id", "domain_links__domain_id")
-    ):
-        by_domain[did].append((qid, vid))
+    for qid, vid, did in pool.pretest:
+        if did in by_domain and qid not in excluded_question_ids:
+            by_domain[did].append((qid, vid))
     if not any(by_domain.values()):
         return []
-    for pool in by_domain.values():
-        rng.shuffle(pool)
-        pool.sort(key=lambda pair: pair[0] in seen_question_ids)
+    for candidates in by_domain.values():
+        rng.shuffle(candidates)
+        candidates.sort(key=lambda pair: pair[0] in seen_question_ids)
     need = blueprint.unscored_count
     quota = allocate_by_largest_remainder(need, {d.pk: n for d, n in counts.items()})
-    enemies = enemy_pairs([qid for pool in by_domain.values() for qid, _vid in pool])
+    enemies = _among(pool.enemies, {qid for c in by_domain.values() for qid, _vid in c})
     picked: list[tuple[int, int, int]] = []
     taken: set[int] = set()
 
@@ -246,14 +258,20 @@ def _draw_pretest(
 
 
 def _with_shuffled_options(
-    chosen: list[tuple[int, int, int]], rng: random.Random, *, unscored: set[int]
+    chosen: list[tuple[int, int, int]],
+    rng: random.Random,
+    *,
+    unscored: set[int],
+    options: dict[int, tuple[int, ...]] | None = None,
 ) -> list[DrawnItem]:
-    """Freeze each chosen (question, version, domain) with its options in a random order."""
-    options: dict[int, list[int]] = {}
-    for version_id, option_id in Option.objects.filter(
-        version_id__in=[vid for _, vid, _ in chosen]
-    ).values_list("version_id", "pk"):
-        options.setdefault(version_id, []).append(option_id)
+    """Freeze each chosen (question, version, domain) with its options in a random order
+    (`options`, each version's option ids, is read from the database when not given)."""
+    if options is None:
+        options = {}
+        for version_id, option_id in Option.objects.filter(
+            version_id__in=[vid for _, vid, _ in chosen]
+        ).values_list("version_id", "pk"):
+            options.setdefault(version_id, []).append(option_id)
     items = []
     for index, (question_id, version_id, domain_id) in enumerate(chosen):
         option_ids = sorted(options[version_id])

@@ -66,18 +66,101 @@ def attempt_open_for(*, user, blueprint: Blueprint) -> Attempt | None:
     return Attempt.objects.in_progress().filter(user=user, blueprint=blueprint).first()
 
 
-def _held_question_ids(*, user, mode: str) -> set[int]:
-    """Return the questions a new attempt of `mode` must not draw while others are open.
+def _seen_and_held(*, user, mode: str) -> tuple[set[int], set[int]]:
+    """Return the questions the student has seen, and those a new attempt of `mode` must not
+    draw while others are open (one query).
 
     Practice and drills show keys right after each answer, and any submitted attempt shows
     them on its results page. So while an exam-mode attempt is open its questions stay out
     of every other form, and a new exam leaves out the questions of every open attempt (a
     practice started earlier must not hand out the new exam's keys either).
     """
-    items = AttemptItem.objects.filter(attempt__user=user, attempt__state=Attempt.State.IN_PROGRESS)
-    if mode != Blueprint.Mode.EXAM:
-        items = items.filter(attempt__mode=Blueprint.Mode.EXAM)
-    return set(items.values_list("question_id", flat=True))
+    seen: set[int] = set()
+    held: set[int] = set()
+    rows = (
+        AttemptItem.objects.filter(attempt__user=user)
+        .order_by()
+        .values_list("question_id", "attempt__state", "attempt__mode")
+    )
+    for question_id, state, attempt_mode in rows:
+        seen.add(question_id)
+        if state == Attempt.State.IN_PROGRESS and (
+            mode == Blueprint.Mode.EXAM or attempt_mode == Blueprint.Mode.EXAM
+        ):
+            held.add(question_id)
+    return seen, held
+
+
+def _insert_sql(model, exclude: tuple[str, ...]) -> tuple[list, str]:
+    """The concrete fields of `model` but the primary key and `exclude`, and their columns."""
+    fields = [f for f in model._meta.concrete_fields if not f.primary_key and f.name not in exclude]
+    return fields, ", ".join(connection.ops.quote_name(f.column) for f in fields)
+
+
+# Field types whose Python value is what the database stores (no conversion by the field).
+_PLAIN_COLUMNS = {
+    "BigIntegerField",
+    "BooleanField",
+    "ForeignKey",
+    "IntegerField",
+    "PositiveBigIntegerField",
+    "PositiveIntegerField",
+    "PositiveSmallIntegerField",
+    "SmallIntegerField",
+}
+
+
+def _start_writes(*, attempt: Attempt, items: list[AttemptItem], event: AttemptEvent) -> bool:
+    """Write the attempt, its items and the START event in one statement (PostgreSQL).
+
+    The attempt is inserted with ON CONFLICT DO NOTHING on the one-open-attempt index, and the
+    items and the event are inserted from what that insert returned, so a lost race between
+    two tabs writes nothing and returns False. Columns come from the models, so a new field
+    is written too (its Python default applied as by save()).
+    """
+    ops = connection.ops
+    a_fields, a_columns = _insert_sql(Attempt, ())
+    i_fields, i_columns = _insert_sql(AttemptItem, ("attempt",))
+    e_fields, e_columns = _insert_sql(AttemptEvent, ("attempt",))
+    params = [f.get_db_prep_save(f.pre_save(attempt, True), connection) for f in a_fields]
+    unnest = []
+    for field in i_fields:
+        if field.get_internal_type() in _PLAIN_COLUMNS:
+            # Ints and booleans go to the driver as they are (65 × a dozen fields per start).
+            params.append([getattr(item, field.attname) for item in items])
+        else:
+            params.append(
+                [field.get_db_prep_save(field.pre_save(item, True), connection) for item in items]
+            )
+        unnest.append(f"%s::{field.db_type(connection)}[]")
+    params += [f.get_db_prep_save(f.pre_save(event, True), connection) for f in e_fields]
+    # Columns and casts come from the models; every value is a parameter.
+    sql = f"""
+        WITH attempt AS (
+            INSERT INTO exams_attempt ({a_columns}) VALUES ({", ".join(["%s"] * len(a_fields))})
+            ON CONFLICT (user_id, blueprint_id) WHERE state = %s DO NOTHING
+            RETURNING id
+        ), items AS (
+            INSERT INTO exams_attemptitem ({ops.quote_name("attempt_id")}, {i_columns})
+            SELECT attempt.id, item.* FROM attempt, unnest({", ".join(unnest)}) AS item
+        ), logged AS (
+            INSERT INTO exams_attemptevent ({ops.quote_name("attempt_id")}, {e_columns})
+            SELECT attempt.id, {", ".join(f"%s::{f.db_type(connection)}" for f in e_fields)}
+            FROM attempt
+        )
+        SELECT id FROM attempt
+    """  # noqa: S608
+    a_count = len(a_fields)
+    params = [*params[:a_count], Attempt.State.IN_PROGRESS, *params[a_count:]]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    if row is None:
+        return False
+    attempt.pk = row[0]
+    attempt._state.adding = False
+    attempt._state.db = connection.alias
+    return True
 
 
 @transaction.atomic
@@ -110,8 +193,7 @@ def attempt_start(
         return existing
     now = now or timezone.now()
     rng = rng or random.SystemRandom()
-    seen = set(AttemptItem.objects.filter(attempt__user=user).values_list("question_id", flat=True))
-    held = _held_question_ids(user=user, mode=blueprint.mode)
+    seen, held = _seen_and_held(user=user, mode=blueprint.mode)
     if question_ids is not None:
         drawn = form_from_questions(question_ids=question_ids, rng=rng, excluded_question_ids=held)
         if not drawn:
@@ -141,15 +223,9 @@ def attempt_start(
     )
     # The one-open-attempt rule is left to the database's unique index, which also settles
     # races between tabs; validating it here too would turn a race into an error message.
-    attempt.full_clean(validate_constraints=False)
-    try:
-        # A savepoint, so that losing a race to a second tab leaves this transaction usable.
-        with transaction.atomic():
-            attempt.save()
-    except IntegrityError:
-        # Two tabs pressed Start together: the unique constraint let only one through.
-        return Attempt.objects.in_progress().get(user=user, blueprint=blueprint)
-    AttemptItem.objects.bulk_create(
+    # The user's row is locked above and the blueprint was just read: no need to look them up.
+    attempt.full_clean(exclude=["user", "blueprint"], validate_constraints=False)
+    items = [
         AttemptItem(
             attempt=attempt,
             position=index,
@@ -160,8 +236,32 @@ def attempt_start(
             scored=d.scored,
         )
         for index, d in enumerate(drawn, start=1)
+    ]
+    event = AttemptEvent(
+        attempt=attempt,
+        kind=AttemptEvent.Kind.START,
+        actor=user,
+        ip=ip,
+        detail={"items": len(drawn)},
     )
-    _log(attempt, AttemptEvent.Kind.START, actor=user, ip=ip, items=len(drawn))
+    if connection.vendor == "postgresql":
+        # One round-trip for the attempt, its items and the START event.
+        if not _start_writes(attempt=attempt, items=items, event=event):
+            # Two tabs pressed Start together: the unique index let only one through.
+            return Attempt.objects.in_progress().get(user=user, blueprint=blueprint)
+        return attempt
+    try:
+        # A savepoint, so that losing a race to a second tab leaves this transaction usable.
+        with transaction.atomic():
+            attempt.save()
+    except IntegrityError:
+        # Two tabs pressed Start together: the unique constraint let only one through.
+        return Attempt.objects.in_progress().get(user=user, blueprint=blueprint)
+    for item in items:
+        item.attempt = attempt
+    AttemptItem.objects.bulk_create(items)
+    event.attempt = attempt
+    event.save()
     return attempt
 
 
