@@ -89,10 +89,12 @@ def attempt_start(
     rng: random.Random | None = None,
     now: datetime | None = None,
     question_ids: list[int] | None = None,
+    drawn: list | None = None,
 ) -> Attempt:
     """Start a new attempt, or return the one in progress for this blueprint (resume).
 
-    `question_ids` replaces the random draw with those questions (practising missed ones).
+    `question_ids` replaces the random draw with those questions (practising missed ones);
+    `drawn` (the assembler's items, drawn ahead for a scheduled sitting) replaces the draw.
     """
     if not user.has_perm("exams.take_exam"):
         raise ApplicationError("Your role cannot sit exams.", status=403)
@@ -112,7 +114,9 @@ def attempt_start(
     rng = rng or random.SystemRandom()
     seen = set(AttemptItem.objects.filter(attempt__user=user).values_list("question_id", flat=True))
     held = _held_question_ids(user=user, mode=blueprint.mode)
-    if question_ids is not None:
+    if drawn is not None:
+        pass  # drawn ahead: exams.services.sittings checked it against the bank and held items
+    elif question_ids is not None:
         drawn = form_from_questions(question_ids=question_ids, rng=rng, excluded_question_ids=held)
         if not drawn:
             if held & set(question_ids):
