@@ -112,8 +112,11 @@ def attempt_start(
         return existing
     now = now or timezone.now()
     rng = rng or random.SystemRandom()
-    seen = set(AttemptItem.objects.filter(attempt__user=user).values_list("question_id", flat=True))
-    held = _held_question_ids(user=user, mode=blueprint.mode)
+    if drawn is None:
+        seen = set(
+            AttemptItem.objects.filter(attempt__user=user).values_list("question_id", flat=True)
+        )
+        held = _held_question_ids(user=user, mode=blueprint.mode)
     if drawn is not None:
         pass  # drawn ahead: exams.services.sittings checked it against the bank and held items
     elif question_ids is not None:

@@ -218,10 +218,18 @@ def _prepared_still_fits(items: list[DrawnItem], *, user, blueprint: Blueprint) 
         for pk, version_id, held in Question.objects.published()
         .filter(pk__in=[d.question_id for d in items])
         .annotate(held=Exists(open_items))
+        .order_by()
         .values_list("pk", "current_version_id", "held")
         if not held
     }
     return all(current.get(d.question_id) == d.version_id for d in items)
+
+
+def _member(user, cohort_field: str) -> Exists:
+    """True when `user` is a student of the cohort named by `cohort_field` (an outer column)."""
+    return Exists(
+        Cohort.students.through.objects.filter(cohort_id=OuterRef(cohort_field), user_id=user.pk)
+    )
 
 
 @transaction.atomic
@@ -241,18 +249,25 @@ def sitting_start(
     member who joined after preparation, a form is drawn now as for any start.
     """
     now = now or timezone.now()
-    sitting = (
-        Sitting.objects.select_related("blueprint")
-        .annotate(
-            is_member=Exists(
-                Cohort.students.through.objects.filter(
-                    cohort_id=OuterRef("cohort_id"), user_id=user.pk
-                )
-            )
-        )
-        .filter(pk=sitting_id)
+    # One query when the form was drawn ahead: the form, its sitting, blueprint and attempt.
+    prepared = (
+        PreparedForm.objects.select_related("sitting__blueprint", "attempt")
+        .annotate(is_member=_member(user, "sitting__cohort_id"))
+        .filter(sitting_id=sitting_id, user=user)
+        .order_by()
         .first()
     )
+    if prepared is not None:
+        sitting = prepared.sitting
+        sitting.is_member = prepared.is_member
+    else:
+        sitting = (
+            Sitting.objects.select_related("blueprint")
+            .annotate(is_member=_member(user, "cohort_id"))
+            .filter(pk=sitting_id)
+            .order_by()
+            .first()
+        )
     if sitting is None or not sitting.is_member:
         raise ApplicationError(
             "This sitting is not for you: you are not in its cohort.", status=403
@@ -260,9 +275,6 @@ def sitting_start(
     if sitting.cancelled_at is not None:
         raise ApplicationError("This sitting was cancelled.")
     blueprint = sitting.blueprint
-    prepared = (
-        PreparedForm.objects.select_related("attempt").filter(sitting=sitting, user=user).first()
-    )
     if prepared is not None and prepared.attempt is not None:
         if prepared.attempt.state != Attempt.State.IN_PROGRESS:
             raise ApplicationError("You have already sat this sitting.")
