@@ -37,7 +37,8 @@ def queue_sitting_prepare(sitting_id: int, opens_at: datetime, *, now: datetime 
 
     A Redis broker redelivers a task held longer than its visibility timeout, so a sitting
     further ahead than half of it is left to the beat sweep (every minute), as is any sitting
-    whose task could not be queued because the broker was down.
+    whose task could not be queued because the broker was down. Without a broker (tasks
+    eager, no beat) the forms are drawn at once.
     """
     now = now or timezone.now()
     eta = opens_at - prepare_lead()
@@ -45,7 +46,8 @@ def queue_sitting_prepare(sitting_id: int, opens_at: datetime, *, now: datetime 
         seconds=settings.CELERY_BROKER_TRANSPORT_OPTIONS.get("visibility_timeout", 3600) / 2
     )
     try:
-        if eta <= now:
+        # Without a broker (`make run`) tasks run in process and no beat runs: prepare now.
+        if eta <= now or sitting_prepare_task.app.conf.task_always_eager:
             return sitting_prepare_task.apply_async(args=[sitting_id])
         if eta - now <= horizon:
             return sitting_prepare_task.apply_async(args=[sitting_id], eta=eta)
