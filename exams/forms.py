@@ -204,3 +204,37 @@ class ResultsFilterForm(forms.Form):
             "show": self.cleaned_data["show"] or "all",
             "domain_id": self.cleaned_data["domain"],
         }
+
+
+class SittingForm(forms.Form):
+    """Schedule a sitting: an active blueprint, when it opens and (optionally) closes, in the
+    user's time zone."""
+
+    blueprint = forms.ModelChoiceField(
+        queryset=Blueprint.objects.active().select_related("guide"), empty_label=None
+    )
+    opens_at = forms.DateTimeField(
+        label="Opens at",
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+    )
+    closes_at = forms.DateTimeField(
+        label="Closes at",
+        required=False,
+        help_text="Optional: nobody can start after this time.",
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+    )
+
+    def __init__(self, *args, time_zone_name: str = "", **kwargs):
+        super().__init__(*args, **kwargs)
+        if time_zone_name:
+            self.fields["opens_at"].help_text = f"In your time zone ({time_zone_name})."
+        self.helper = FormHelper()
+        self.helper.attrs = {"aria-label": "Schedule a sitting"}
+        self.helper.add_input(Submit("submit", "Schedule sitting"))
+
+    def clean(self):
+        data = super().clean()
+        opens_at, closes_at = data.get("opens_at"), data.get("closes_at")
+        if opens_at and closes_at and closes_at <= opens_at:
+            self.add_error("closes_at", "The closing time must be after the opening time.")
+        return data

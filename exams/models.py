@@ -303,3 +303,75 @@ class AttemptEvent(models.Model):
 
     def __str__(self):
         return f"{self.attempt_id} {self.kind} {self.at:%H:%M:%S}"
+
+
+class Sitting(models.Model):
+    """A blueprint scheduled for one cohort at a time; forms are drawn before it opens."""
+
+    cohort = models.ForeignKey("accounts.Cohort", on_delete=models.PROTECT, related_name="sittings")
+    blueprint = models.ForeignKey(Blueprint, on_delete=models.PROTECT, related_name="sittings")
+    opens_at = models.DateTimeField()
+    closes_at = models.DateTimeField(
+        null=True, blank=True, help_text="Optional: no start after this time."
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["opens_at", "pk"]
+        indexes = [
+            models.Index(fields=["cohort", "opens_at"]),
+            models.Index(
+                fields=["opens_at"],
+                condition=Q(cancelled_at__isnull=True),
+                name="sitting_scheduled_opens",
+            ),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(closes_at__isnull=True) | Q(closes_at__gt=F("opens_at")),
+                name="sitting_closes_after_opening",
+                violation_error_message="The closing time must be after the opening time.",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.blueprint} · {self.cohort} · {self.opens_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def is_cancelled(self) -> bool:
+        return self.cancelled_at is not None
+
+
+class PreparedForm(models.Model):
+    """One member's form for a sitting, drawn ahead: the assembler's items as data.
+
+    `items` is a list of {"question_id", "version_id", "domain_id", "option_ids", "scored"}
+    (exams.services.assembly.DrawnItem); `attempt` is set when the student starts with it.
+    """
+
+    sitting = models.ForeignKey(Sitting, on_delete=models.PROTECT, related_name="forms")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="prepared_forms"
+    )
+    items = models.JSONField()
+    prepared_at = models.DateTimeField()
+    attempt = models.OneToOneField(
+        Attempt,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="prepared_form",
+    )
+
+    class Meta:
+        ordering = ["sitting", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["sitting", "user"], name="prepared_form_once_per_user"),
+        ]
+
+    def __str__(self):
+        return f"{self.sitting_id}:{self.user_id}"

@@ -27,4 +27,11 @@ urlpatterns = [
     path("blueprints/", views.blueprint_list, name="blueprints"),
     path("blueprints/new/", views.blueprint_edit, name="blueprint_new"),
     path("blueprints/<int:blueprint_id>/", views.blueprint_edit, name="blueprint_edit"),
+    path("cohorts/<int:cohort_id>/sittings/", views.cohort_sittings, name="cohort_sittings"),
+    path(
+        "cohorts/<int:cohort_id>/sittings/<int:sitting_id>/cancel/",
+        views.sitting_cancel,
+        name="sitting_cancel",
+    ),
+    path("sittings/<int:sitting_id>/start/", views.sitting_start, name="sitting_start"),
 ]

@@ -12,15 +12,18 @@ from django.core.paginator import Paginator
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from accounts.models import Cohort
+from accounts.selectors import cohort_get_for_user
 from core import ratelimit
 from core.client_ip import client_ip
 from core.forms import apply_validation_error
 from core.middleware import on_refusal, refusal_response, wants_json
 
-from . import selectors, services
+from . import selectors, services, sitting_selectors
 from .filters import AuditLogFilter
 from .forms import (
     AnswerForm,
@@ -29,13 +32,16 @@ from .forms import (
     FlagForm,
     ResultsFilterForm,
     ReviewFilterForm,
+    SittingForm,
     TextSizeForm,
 )
-from .models import Attempt, AttemptEvent, AttemptItem, Blueprint
+from .models import Attempt, AttemptEvent, AttemptItem, Blueprint, Sitting
 from .scoring import FEW_DOMAIN_ITEMS, proportion_band
 from .services.assembly import check_fill
 from .services.exam_page import item_eliminate_set, user_text_size_set
+from .services.sittings import local_time_text, prepare_lead
 from .signals import blueprint_panels, collect_panels, results_panels
+from .tasks import queue_sitting_prepare
 
 take_exam_required = permission_required("exams.take_exam", raise_exception=True)
 
@@ -64,7 +70,8 @@ def exam_list(request):
         )
     ]
     groups.append(("Task statement drills", [b for b in blueprints if b.drill_task_statement_id]))
-    return render(request, "exams/exam_list.html", {"groups": groups})
+    sittings = sitting_selectors.sitting_list_for_student(user=request.user)
+    return render(request, "exams/exam_list.html", {"groups": groups, "sittings": sittings})
 
 
 @login_required
@@ -557,3 +564,76 @@ def audit_log(request):
         },
         status=200 if valid else 400,
     )
+
+
+# --- Scheduled sittings (exams.services.sittings) ----------------------------------------
+
+
+def _taught_cohort(request, cohort_id: int) -> Cohort:
+    """The cohort if the user teaches it (or is an admin); anyone else's is a 404."""
+    try:
+        return cohort_get_for_user(user=request.user, cohort_id=cohort_id, with_students=False)
+    except Cohort.DoesNotExist as exc:
+        raise Http404("No such cohort.") from exc
+
+
+@login_required
+@permission_required("accounts.view_own_cohorts", raise_exception=True)
+@require_http_methods(["GET", "POST"])
+def cohort_sittings(request, cohort_id: int):
+    """A cohort's scheduled sittings with their counts, and the form to schedule one."""
+    cohort = _taught_cohort(request, cohort_id)
+    form = SittingForm(request.POST or None, time_zone_name=timezone.get_current_timezone_name())
+    if request.method == "POST" and form.is_valid():
+        try:
+            sitting = services.sitting_schedule(
+                actor=request.user,
+                cohort=cohort,
+                blueprint=form.cleaned_data["blueprint"],
+                opens_at=form.cleaned_data["opens_at"],
+                closes_at=form.cleaned_data["closes_at"],
+                dispatch=queue_sitting_prepare,
+            )
+        except ValidationError as exc:
+            apply_validation_error(form, exc)
+        else:
+            messages.success(
+                request,
+                f"Scheduled “{sitting.blueprint.title}” for {cohort.name}, opening "
+                f"{local_time_text(sitting.opens_at)}.",
+            )
+            return redirect("exams:cohort_sittings", cohort_id=cohort.pk)
+    return render(
+        request,
+        "exams/cohort_sittings.html",
+        {
+            "cohort": cohort,
+            "form": form,
+            "sittings": sitting_selectors.sitting_list_for_cohort(cohort=cohort),
+            "lead_minutes": int(prepare_lead().total_seconds() // 60),
+        },
+        status=400 if form.errors else 200,
+    )
+
+
+@login_required
+@permission_required("accounts.view_own_cohorts", raise_exception=True)
+@require_POST
+@on_refusal(
+    lambda request, cohort_id, sitting_id: reverse("exams:cohort_sittings", args=[cohort_id])
+)
+def sitting_cancel(request, cohort_id: int, sitting_id: int):
+    cohort = _taught_cohort(request, cohort_id)
+    sitting = get_object_or_404(Sitting, pk=sitting_id, cohort=cohort)
+    services.sitting_cancel(actor=request.user, sitting_id=sitting.pk)
+    messages.success(request, f"Cancelled the sitting of “{sitting.blueprint.title}”.")
+    return redirect("exams:cohort_sittings", cohort_id=cohort.pk)
+
+
+@login_required
+@take_exam_required
+@require_POST
+@on_refusal(lambda request, sitting_id: reverse("exams:list"))
+def sitting_start(request, sitting_id: int):
+    attempt = services.sitting_start(user=request.user, sitting_id=sitting_id, ip=_ip(request))
+    return redirect("exams:question", attempt_id=attempt.pk, position=attempt.current_position)

@@ -1,5 +1,6 @@
 """Settings shared by every environment; everything comes from the environment."""
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -250,6 +251,10 @@ CELERY_BEAT_SCHEDULE["calibrate-items-nightly"] = {
     "task": "analytics.tasks.calibrate_items_nightly",
     "schedule": crontab(hour=3, minute=45),
 }
+CELERY_BEAT_SCHEDULE["prepare-due-sittings"] = {
+    "task": "exams.tasks.prepare_due_sittings",
+    "schedule": 60.0,
+}
 CELERY_BEAT_SCHEDULE["catch-up-missing-analytics"] = {
     "task": "analytics.tasks.catch_up_missing_analytics",
     "schedule": 300.0,
@@ -263,12 +268,16 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {
     "interval_max": 0.5,
 }
 
+# Scheduled sittings: forms are drawn this long before a sitting opens (exams.tasks).
+SITTING_PREPARE_LEAD = timedelta(minutes=env.int("SITTING_PREPARE_LEAD_MINUTES", default=15))
+
 # --- Celery queues (docs/operations.md) -------------------------------------------------
 # Exam-critical work (auto-submit of overdue attempts, anything in exams/tasks.py, the worker
 # heartbeat) on "exams"; analytics (statistics, recompute, calibration, equating) on
 # "analytics". Production runs one worker per queue so a recompute never delays an
 # auto-submit; tests/services/test_celery_queues.py checks that every task has a route.
 CELERY_TASK_ROUTES = {
+    "exams.tasks.sitting_prepare_task": {"queue": "exams"},
     "exams.tasks.*": {"queue": "exams"},
     "core.tasks.*": {"queue": "exams"},
     "analytics.tasks.*": {"queue": "analytics"},

@@ -33,3 +33,19 @@ __all__ = [
 from .blueprints import blueprint_save  # noqa: E402
 
 __all__ += ["blueprint_save"]
+
+from .sittings import (  # noqa: E402
+    sitting_cancel,
+    sitting_prepare,
+    sitting_schedule,
+    sitting_start,
+    sittings_prepare_due,
+)
+
+__all__ += [
+    "sitting_cancel",
+    "sitting_prepare",
+    "sitting_schedule",
+    "sitting_start",
+    "sittings_prepare_due",
+]

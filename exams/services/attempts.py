@@ -172,10 +172,12 @@ def attempt_start(
     rng: random.Random | None = None,
     now: datetime | None = None,
     question_ids: list[int] | None = None,
+    drawn: list | None = None,
 ) -> Attempt:
     """Start a new attempt, or return the one in progress for this blueprint (resume).
 
-    `question_ids` replaces the random draw with those questions (practising missed ones).
+    `question_ids` replaces the random draw with those questions (practising missed ones);
+    `drawn` (the assembler's items, drawn ahead for a scheduled sitting) replaces the draw.
     """
     if not user.has_perm("exams.take_exam"):
         raise ApplicationError("Your role cannot sit exams.", status=403)
@@ -193,8 +195,11 @@ def attempt_start(
         return existing
     now = now or timezone.now()
     rng = rng or random.SystemRandom()
-    seen, held = _seen_and_held(user=user, mode=blueprint.mode)
-    if question_ids is not None:
+    if drawn is None:
+        seen, held = _seen_and_held(user=user, mode=blueprint.mode)
+    if drawn is not None:
+        pass  # drawn ahead: exams.services.sittings checked it against the bank and held items
+    elif question_ids is not None:
         drawn = form_from_questions(question_ids=question_ids, rng=rng, excluded_question_ids=held)
         if not drawn:
             if held & set(question_ids):

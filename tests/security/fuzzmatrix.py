@@ -98,6 +98,9 @@ QUERY_PARAMS: dict[str, tuple[str, ...]] = {
     "exams:blueprints": (),
     "exams:blueprint_new": (),
     "exams:blueprint_edit": (),
+    "exams:cohort_sittings": (),
+    "exams:sitting_cancel": (),
+    "exams:sitting_start": (),
     "analytics:dashboard": ("guide",),
     "analytics:item_index": (),
     "analytics:items": ("show",),
@@ -134,6 +137,8 @@ POST_FIELDS: dict[str, tuple[str, ...]] = {
 FORM_PAGES: dict[str, tuple[str, ...]] = {
     "logout": ("home",),  # and on every page of a logged-in user (ON_EVERY_PAGE)
     "exams:start": ("exams:list",),
+    "exams:sitting_start": ("exams:list",),
+    "exams:sitting_cancel": ("exams:cohort_sittings",),
     "exams:answer": ("exams:question",),
     "exams:flag": ("exams:question",),
     "exams:submit": ("exams:submit", "exams:question", "exams:review"),

@@ -83,6 +83,25 @@ def _cohort(w: World) -> dict:
     return {"cohort_id": w.cohort.pk}
 
 
+def _sitting(w: World):
+    """A sitting of the student's cohort opening tomorrow (made on first use)."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from exams.models import Sitting
+
+    sitting, _ = Sitting.objects.get_or_create(
+        cohort=w.cohort,
+        blueprint=w.blueprint,
+        defaults={
+            "opens_at": timezone.now() + timedelta(days=1),
+            "created_by": w.users["instructor"],
+        },
+    )
+    return sitting
+
+
 MATRIX: dict[str, Route] = {
     # --- core ----------------------------------------------------------------------------
     "home": Route(get=EVERYONE),
@@ -156,6 +175,19 @@ MATRIX: dict[str, Route] = {
     "exams:blueprints": Route(get=STAFF),
     "exams:blueprint_new": Route(get=STAFF, post=STAFF),
     "exams:blueprint_edit": Route(get=STAFF, post=STAFF, kwargs=_blueprint),
+    # Scheduled sittings: the cohort's instructors and admins (an empty post shows the form).
+    "exams:cohort_sittings": Route(get=COHORT_REPORT, post=COHORT_REPORT, kwargs=_cohort),
+    "exams:sitting_cancel": Route(
+        get=STAFF_POST_ONLY,
+        post=by_role(LOGIN, 403, 403, REDIRECT, 404, REDIRECT),
+        kwargs=lambda w: {"cohort_id": w.cohort.pk, "sitting_id": _sitting(w).pk},
+    ),
+    # Refused (not open yet, or not a member) with a redirect to the Exams page.
+    "exams:sitting_start": Route(
+        get=LOGGED_IN_POST_ONLY,
+        post=LOGGED_IN_REDIRECT,
+        kwargs=lambda w: {"sitting_id": _sitting(w).pk},
+    ),
     # --- analytics -----------------------------------------------------------------------------
     "analytics:dashboard": Route(get=LOGGED_IN),
     "analytics:item_index": Route(get=STAFF),
