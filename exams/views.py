@@ -635,5 +635,8 @@ def sitting_cancel(request, cohort_id: int, sitting_id: int):
 @require_POST
 @on_refusal(lambda request, sitting_id: reverse("exams:list"))
 def sitting_start(request, sitting_id: int):
-    attempt = services.sitting_start(user=request.user, sitting_id=sitting_id, ip=_ip(request))
+    try:
+        attempt = services.sitting_start(user=request.user, sitting_id=sitting_id, ip=_ip(request))
+    except Sitting.DoesNotExist as missing:
+        raise Http404("No such sitting.") from missing
     return redirect("exams:question", attempt_id=attempt.pk, position=attempt.current_position)

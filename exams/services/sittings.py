@@ -268,7 +268,9 @@ def sitting_start(
             .order_by()
             .first()
         )
-    if sitting is None or not sitting.is_member:
+    if sitting is None:
+        raise Sitting.DoesNotExist(f"No sitting {sitting_id}.")
+    if not sitting.is_member:
         raise ApplicationError(
             "This sitting is not for you: you are not in its cohort.", status=403
         )
