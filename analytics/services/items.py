@@ -17,13 +17,17 @@ from ..models import BlueprintStatistics, ItemStatistic
 from .planner import planner_statistics_refresh
 
 
-def blueprint_statistics_compute(*, blueprint_id: int, progress=None) -> BlueprintStatistics:
+def blueprint_statistics_compute(
+    *, blueprint_id: int, progress=None, refresh_planner: bool = True
+) -> BlueprintStatistics:
     """Recompute a blueprint's test and item statistics from its submitted attempts.
 
-    `progress(percent, message)` is called along the way so a page can show it.
+    `progress(percent, message)` is called along the way so a page can show it;
+    `refresh_planner=False` skips the ANALYZE when the caller has just run it (the nightly).
     """
     report = progress or (lambda percent, message: None)
-    planner_statistics_refresh()
+    if refresh_planner:
+        planner_statistics_refresh()
     blueprint = Blueprint.objects.get(pk=blueprint_id)
     finished = Attempt.objects.finished().filter(blueprint=blueprint)
     report(5, "Reading answers")
