@@ -450,7 +450,7 @@ def test_pass_probability_band_and_extremes():
 # ---------------------------------------------------------------- many persons at once
 
 
-def _random_forms(seed: int, persons: int = 300, bank: int = 40, form: int = 15):
+def _uneven_forms(seed: int, persons: int = 300, bank: int = 40, form: int = 15):
     rng = np.random.default_rng(seed)
     a_items = np.exp(rng.normal(0, 0.4, bank))
     b_items = rng.normal(0, 1.2, bank)
@@ -478,7 +478,7 @@ def _random_forms(seed: int, persons: int = 300, bank: int = 40, form: int = 15)
 
 
 def test_eap_many_agrees_with_eap_person_by_person():
-    a, b, c, y, person = _random_forms(7)
+    a, b, c, y, person = _uneven_forms(7)
     n = int(person.max()) + 1
     theta, sd = irt.eap_many(a, b, c, y, person, n, chunk=64)
     for p in range(n):
@@ -489,7 +489,7 @@ def test_eap_many_agrees_with_eap_person_by_person():
 
 
 def test_theta_for_true_scores_agrees_with_the_per_form_root():
-    a, b, c, y, person = _random_forms(8)
+    a, b, c, y, person = _uneven_forms(8)
     n = int(person.max()) + 1
     counts = np.bincount(person, minlength=n)
     # Every kind of true score: at and below the guessing floor, inside, at the maximum.
