@@ -2,16 +2,18 @@
 
     python -m bench.analytics [--attempts 100000] [--students N] [--samples 50] [--repeat 2]
 
-Starts a throwaway PostgreSQL (and Redis, where the per-attempt task queues the debounced
-blueprint statistics, as in production), migrates, loads the seed question bank, and loads
-`--attempts` submitted attempts of the DVA-C01 full mock (65 answers each, drawn at the
-blueprint's domain weights, with selections consistent with the stored grading) with COPY.
-Then it times, each against a floor of one raw SQL aggregate over the same rows:
+Starts a throwaway PostgreSQL with production durability (fsync, synchronous_commit and
+full_page_writes on, read back with SHOW) and Redis, migrates, loads the seed question bank and
+`--attempts` submitted DVA-C01 full mocks (65 answers each, selections consistent with the
+stored grading) with COPY. Then:
 
-- analytics.services.recompute_everything() (the nightly rebuild) against
-  SELECT attempt_id, domain_id, sum(..), count(*) FROM exams_attemptitem GROUP BY 1, 2;
-- analytics.tasks.attempt_analytics for one attempt, run in-process (median of --samples
-  attempts) against the same aggregate restricted to that attempt.
+- the nightly task's service, `analytics.services.nightly_recompute`, once into empty derived
+  tables and `--repeat` more nights, each step timed against its own floor (the bare SQL
+  aggregate reading the same rows, measured just before and after the night: the better one);
+- the agreement of every stored derived row and item statistic with the raw answers, row by
+  row (mismatches counted; the run fails unless 0);
+- `analytics.tasks.attempt_analytics` in-process, cold: PostgreSQL restarted and (as root) the
+  kernel page cache dropped, then floor queries and tasks alternating on disjoint samples.
 """
 
 from __future__ import annotations
