@@ -59,6 +59,7 @@ from its domain, slots allocated to domains by largest remainder) reaches the cu
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass, field, replace
 
@@ -609,7 +610,13 @@ def _scale(percent: float, cut_percent: float) -> int:
     """A reference percent through exams' piecewise map (0 → 100, cut → 720, 100 → 1000)."""
     steps = round(percent / 100.0 * _SCALE_RESOLUTION)
     steps = min(max(steps, 0), _SCALE_RESOLUTION)
-    return scaled_score(steps, _SCALE_RESOLUTION, cut_fraction=round(cut_percent / 100.0, 6))
+    return _scaled_steps(steps, round(cut_percent / 100.0, 6))
+
+
+@functools.lru_cache(maxsize=65_536)
+def _scaled_steps(steps: int, cut_fraction: float) -> int:
+    # Pure and exact (Fractions inside), so cached: equating 100,000 attempts asks it 300,000 times.
+    return scaled_score(steps, _SCALE_RESOLUTION, cut_fraction=cut_fraction)
 
 
 def _form(form_items: list[Item]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -760,3 +767,109 @@ def pass_probability(
         np.array([low_theta, high_theta]), domains, cut_percent=cut_percent, n_items=n_items
     )
     return p, float(min(low, p)), float(max(high, p))
+
+
+# ---------------------------------------------------------------------------- many persons at once
+# The equating of every attempt after a calibration, vectorised over persons. Each function is
+# the per-person one above applied to every person (tests/analytics/test_irt.py checks the
+# agreement person by person to 1e-9); only the order of summation differs, and the roots are
+# found by a bisection run for all persons together instead of one brentq each.
+
+
+def _by_person(person: np.ndarray, n_persons: int) -> np.ndarray:
+    person = np.asarray(person, dtype=np.int64)
+    if len(person) and (person.min() < 0 or person.max() >= n_persons):
+        raise ValueError(f"person indices must be within 0..{n_persons - 1}")
+    return person
+
+
+def eap_many(
+    a, b, c, correct, person, n_persons: int, *, chunk: int = 2048
+) -> tuple[np.ndarray, np.ndarray]:
+    """`eap` (N(0, 1) prior, unweighted) for every person: arrays of θ and of its SD.
+
+    `a`, `b`, `c` and `correct` are per response, as for `eap`, and `person` (0..n_persons-1)
+    says whose response each is. Persons are taken `chunk` at a time (bounded memory).
+    """
+    a, b, c = (np.asarray(x, dtype=float).ravel() for x in (a, b, c))
+    y = np.asarray(correct, dtype=float).ravel()
+    person = _by_person(person, n_persons)
+    if not (len(a) == len(b) == len(c) == len(y) == len(person)):
+        raise ValueError("a, b, c, correct and person must have the same length")
+    grid = np.linspace(-EAP_GRID_HALF_WIDTH, EAP_GRID_HALF_WIDTH, EAP_GRID_POINTS)
+    prior = -0.5 * grid**2
+    # Distinct items (a, b, c): log P and log(1 - P) once per item, not once per response.
+    params = np.stack([a, b, c], axis=1)
+    items, item = np.unique(params, axis=0, return_inverse=True)
+    item = item.ravel()
+    log_p, log_q, _ = _log_p(grid, items[:, 0], items[:, 1], items[:, 2])
+    order = np.argsort(person, kind="stable")
+    person, item, y = person[order], item[order], y[order]
+    theta = np.zeros(n_persons)
+    sd = np.zeros(n_persons)
+    for start in range(0, n_persons, chunk):
+        stop = min(start + chunk, n_persons)
+        lo, hi = np.searchsorted(person, [start, stop])
+        rows = person[lo:hi] - start
+        right = np.zeros((stop - start, len(items)))
+        wrong = np.zeros((stop - start, len(items)))
+        np.add.at(right, (rows, item[lo:hi]), y[lo:hi])
+        np.add.at(wrong, (rows, item[lo:hi]), 1 - y[lo:hi])
+        log_post = prior + right @ log_p + wrong @ log_q
+        post = np.exp(log_post - log_post.max(axis=1, keepdims=True))
+        post /= post.sum(axis=1, keepdims=True)
+        mean = post @ grid
+        theta[start:stop] = mean
+        sd[start:stop] = np.sqrt(np.maximum(post @ grid**2 - mean**2, 0.0))
+    return theta, sd
+
+
+def theta_for_true_scores(true_scores, a, b, c, person, n_persons: int) -> np.ndarray:
+    """`theta_for_true_score` for every person's form: θ solving TCC_person(θ) = X_person.
+
+    `a`, `b`, `c` per response (the person's items), `true_scores` per person. -inf at or
+    below a form's guessing floor, +inf at or above its number of items; else the root of the
+    form's TCC, bracketed as `theta_for_true_score` does and bisected to 1e-12.
+    """
+    a, b, c = (np.asarray(x, dtype=float).ravel() for x in (a, b, c))
+    person = _by_person(person, n_persons)
+    x = np.asarray(true_scores, dtype=float).ravel()
+    if len(x) != n_persons:
+        raise ValueError("true_scores must have one value per person")
+    n = np.bincount(person, minlength=n_persons).astype(float)
+    floor = np.bincount(person, weights=c, minlength=n_persons)
+
+    def gap(theta: np.ndarray) -> np.ndarray:
+        p = c + (1.0 - c) * expit(a * (theta[person] - b))
+        return np.bincount(person, weights=p, minlength=n_persons) - x
+
+    out = np.full(n_persons, np.nan)
+    out[x <= floor + 1e-12] = -math.inf
+    out[(x >= n) & np.isnan(out)] = math.inf
+    todo = np.isnan(out)
+    lo = np.where(todo, -10.0, 0.0)
+    hi = np.where(todo, 10.0, 0.0)
+    while True:
+        widen = todo & (gap(lo) > 0)
+        if not widen.any():
+            break
+        lo[widen] *= 2
+        gone = widen & (lo < -1e4)
+        out[gone], todo[gone] = -math.inf, False
+    while True:
+        widen = todo & (gap(hi) < 0)
+        if not widen.any():
+            break
+        hi[widen] *= 2
+        gone = widen & (hi > 1e4)
+        out[gone], todo[gone] = math.inf, False
+    # Bisection: the sign of gap at lo is <= 0 and at hi >= 0 for every person still to do.
+    for _ in range(200):
+        if not todo.any() or (hi[todo] - lo[todo]).max() <= 1e-12:
+            break
+        mid = 0.5 * (lo + hi)
+        below = gap(mid) < 0
+        lo = np.where(todo & below, mid, lo)
+        hi = np.where(todo & ~below, mid, hi)
+    out[todo] = 0.5 * (lo[todo] + hi[todo])
+    return out

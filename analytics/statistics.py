@@ -97,6 +97,16 @@ def _finite(value: float) -> float | None:
     return value if math.isfinite(value) else None
 
 
+def _dot(u: np.ndarray, v: np.ndarray) -> float:
+    """The dot product of two vectors, without BLAS.
+
+    OpenBLAS runs a dot of more than ~10,000 elements on several threads; called once per item
+    and figure that cost ~20 ms per item on a busy 2-core machine (9 s for 437 items over
+    100,000 attempts) against well under 1 ms single-threaded.
+    """
+    return float(np.einsum("i,i->", u, v))
+
+
 def finite_or_none(value: float | None) -> float | None:
     """Return the value as a float, or None when it is missing, NaN or infinite."""
     return None if value is None else _finite(value)
@@ -293,7 +303,7 @@ def item_statistics(
 
     presented = ~np.isnan(matrix)
     totals = np.nansum(matrix, axis=1)
-    form_max = presented.astype(float) @ marks
+    form_max = np.einsum("ij,j->i", presented, marks)
 
     partial: list[dict] = []
     for j in range(n_items):
@@ -353,25 +363,23 @@ def _moments(x: np.ndarray, rest: np.ndarray, total: np.ndarray, max_mark: float
     figures: dict = {
         # A constant item co-varies with nothing; say so exactly rather than with the
         # 1e-17 residue of an inexact mean, which could flip the sign test below.
-        "covariance_with_total": 0.0
-        if item_constant
-        else float(dx @ (total - total.mean())) / (s - 1),
+        "covariance_with_total": 0.0 if item_constant else _dot(dx, total - total.mean()) / (s - 1),
     }
     if max_mark > 0:
-        sd = 0.0 if item_constant else math.sqrt(float(dx @ dx) / (s - 1))
+        sd = 0.0 if item_constant else math.sqrt(_dot(dx, dx) / (s - 1))
         figures["sd"] = 100 * sd / max_mark
     if item_constant or rest_constant:
         return figures
 
-    covariance = float(dx @ drest) / (s - 1)
-    item_variance = float(dx @ dx) / (s - 1)
-    rest_variance = float(drest @ drest) / (s - 1)
+    covariance = _dot(dx, drest) / (s - 1)
+    item_variance = _dot(dx, dx) / (s - 1)
+    rest_variance = _dot(drest, drest) / (s - 1)
     correlation = covariance / math.sqrt(item_variance * rest_variance)
     figures["discrimination_index"] = 100 * min(1.0, max(-1.0, correlation))
 
     # The largest covariance the two marginal distributions allow pairs them both sorted;
     # it is > 0 whenever neither is constant (Chebyshev's sum inequality).
-    max_covariance = float((np.sort(x) - x.mean()) @ (np.sort(rest) - rest.mean())) / (s - 1)
+    max_covariance = _dot(np.sort(x) - x.mean(), np.sort(rest) - rest.mean()) / (s - 1)
     if max_covariance > 0:
         figures["discriminative_efficiency"] = _finite(100 * covariance / max_covariance)
     return figures

@@ -9,13 +9,13 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 
-from exams.models import Attempt, Blueprint
+from exams.models import Attempt
 
 from .services import (
     attempt_results_compute,
     blueprint_statistics_compute,
     calibration,
-    recompute_everything,
+    nightly_recompute,
     standings_compute,
 )
 from .services.runs import run_progress
@@ -89,10 +89,7 @@ def blueprint_statistics(blueprint_id: int, run_id: int | None = None) -> int:
 @shared_task(**TASK_OPTIONS)
 def recompute_all_analytics() -> dict:
     """Nightly: rebuild every derived number from the raw answers."""
-    summary = recompute_everything()
-    for blueprint_id in Blueprint.objects.values_list("pk", flat=True):
-        blueprint_statistics_compute(blueprint_id=blueprint_id)
-    return summary
+    return nightly_recompute()
 
 
 @shared_task(**TASK_OPTIONS)

@@ -406,42 +406,92 @@ def equate_attempts(*, run: CalibrationRun, attempt_ids: list[int] | None = None
 
 
 def _equate_batch(*, run, params, meta, domains_by_blueprint) -> int:
-    """Equate one batch of attempts: one query for their scored items, one bulk insert."""
-    responses: dict[int, list[tuple[int, int]]] = defaultdict(list)
-    rows = (
+    """Equate one batch of attempts: one query for their scored items, numpy over all of them
+    at once (`irt.eap_many`, `irt.theta_for_true_scores`: the per-attempt `irt.eap` and
+    `irt.true_score_equate` for every attempt together), one bulk insert."""
+    rows = list(
         AttemptItem.objects.filter(attempt_id__in=list(meta), scored=True)
         .order_by()
         .values_list("attempt_id", "version_id", "is_correct")
         .iterator(chunk_size=CHUNK)
     )
-    for attempt_id, version_id, ok in rows:
-        responses[attempt_id].append((version_id, 1 if ok else 0))
-    new = []
-    for attempt_id, (blueprint_id, percent, cut, _passing) in meta.items():
-        domains = domains_by_blueprint.get(blueprint_id)
-        answered = responses.get(attempt_id, [])
-        known = [(params.items[v], ok) for v, ok in answered if params.calibrated(v)]
-        if domains is None or not answered or len(known) < FORM_CALIBRATED_SHARE * len(answered):
-            continue
-        a = np.array([p[0] for p, _ in known])
-        b = np.array([p[1] for p, _ in known])
-        c = np.array([p[2] for p, _ in known])
-        x = np.array([ok for _, ok in known])
-        theta, sd = irt.eap(a, b, c, x)
-        # The score: IRT true-score equating of the number correct on the calibrated scored
-        # items; θ (EAP) and its SD stay the reported ability, the band is θ ± SD.
-        score = int(
-            irt.true_score_equate(int(x.sum()), [p[:3] for p, _ in known], domains, cut_percent=cut)
+    order = list(meta)  # the batch's attempts in their order (the rows are stored in it)
+    index = {attempt_id: i for i, attempt_id in enumerate(order)}
+    n = len(rows)
+    who = np.fromiter((index[r[0]] for r in rows), dtype=np.int64, count=n)
+    version = np.fromiter((r[1] for r in rows), dtype=np.int64, count=n)
+    x = np.fromiter((1 if r[2] else 0 for r in rows), dtype=np.int64, count=n)
+    versions, inverse = np.unique(version, return_inverse=True)
+    table = np.array(
+        [params.items[v][:3] if params.calibrated(v) else (np.nan,) * 3 for v in versions.tolist()]
+    ).reshape(-1, 3)
+    known = ~np.isnan(table[inverse.ravel(), 0])
+    answered = np.bincount(who, minlength=len(order))
+    calibrated = np.bincount(who[known], minlength=len(order))
+    eligible = np.array(
+        [
+            meta[attempt_id][0] in domains_by_blueprint
+            and answered[i] > 0
+            and calibrated[i] >= FORM_CALIBRATED_SHARE * answered[i]
+            for i, attempt_id in enumerate(order)
+        ],
+        dtype=bool,
+    )
+    if not eligible.any():
+        return 0
+    person_of = np.cumsum(eligible) - 1  # batch index → index among the eligible
+    keep = known & eligible[who]
+    person = person_of[who[keep]]
+    a, b, c = table[inverse.ravel()[keep]].T
+    y = x[keep]
+    m = int(eligible.sum())
+    theta, sd = irt.eap_many(a, b, c, y, person, m)
+    # The score: IRT true-score equating of the number correct on the calibrated scored items
+    # (`irt.true_score_equate`); θ (EAP) and its SD stay the reported ability, the band θ ± SD.
+    correct = np.bincount(person, weights=y, minlength=m)
+    items = np.bincount(person, minlength=m)
+    floor = np.bincount(person, weights=c, minlength=m)
+    theta_x = irt.theta_for_true_scores(correct, a, b, c, person, m)
+    attempts = [attempt_id for i, attempt_id in enumerate(order) if eligible[i]]
+    by_blueprint: dict[int, list[int]] = defaultdict(list)
+    for k, attempt_id in enumerate(attempts):
+        by_blueprint[meta[attempt_id][0]].append(k)
+    percent = np.empty(m)
+    low_percent = np.empty(m)
+    high_percent = np.empty(m)
+    for blueprint_id, ks in by_blueprint.items():
+        domains = domains_by_blueprint[blueprint_id]
+        ks = np.array(ks)
+        reference_floor = irt._reference_floor(domains)
+        solved = irt.reference_percent(theta_x[ks], domains)
+        percent[ks] = np.where(
+            correct[ks] >= items[ks],
+            100.0,
+            np.where(
+                correct[ks] <= floor[ks],
+                np.where(
+                    floor[ks] <= 0,
+                    0.0,
+                    reference_floor * correct[ks] / np.where(floor[ks] > 0, floor[ks], 1.0),
+                ),
+                solved,
+            ),
         )
-        low = int(irt.equated_score(theta - sd, domains, cut_percent=cut))
-        high = int(irt.equated_score(theta + sd, domains, cut_percent=cut))
+        low_percent[ks] = irt.reference_percent(theta[ks] - sd[ks], domains)
+        high_percent[ks] = irt.reference_percent(theta[ks] + sd[ks], domains)
+    new = []
+    for k, attempt_id in enumerate(attempts):
+        _blueprint_id, raw_percent, cut, _passing = meta[attempt_id]
+        score = irt._scale(float(percent[k]), cut)
+        low = irt._scale(float(low_percent[k]), cut)
+        high = irt._scale(float(high_percent[k]), cut)
         new.append(
             AttemptEquating(
                 attempt_id=attempt_id,
                 run=run,
-                theta=float(theta),
-                theta_sd=float(sd),
-                raw_percent=percent,
+                theta=float(theta[k]),
+                theta_sd=float(sd[k]),
+                raw_percent=raw_percent,
                 equated_score=score,
                 low=min(low, score),
                 high=max(high, score),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import random
 
+import numpy as np
 import pytest
 from django.urls import reverse
 
@@ -228,3 +229,35 @@ def test_readiness_pages_cost_the_same_queries_for_5_and_40_students(cohort_sat,
         ("analytics:cohort", {"blueprint": blueprint.pk}),
     ):
         assert count(small, name, query) == count(large, name, query), name
+
+
+def test_vectorised_equating_agrees_with_the_per_attempt_functions(cohort_sat):
+    """Every stored equating equals irt.eap / true_score_equate / equated_score per attempt."""
+    from analytics import irt
+    from exams.models import AttemptItem
+
+    blueprint, _students, attempts = cohort_sat
+    run = run_calibration()
+    params = calibration.run_params(run)
+    domains = calibration.reference_domains(blueprint=blueprint, params=params)
+    rows = {r.attempt_id: r for r in AttemptEquating.objects.filter(run=run)}
+    assert len(rows) == len(attempts)
+    for attempt in attempts:
+        known = [
+            (params.items[v][:3], 1 if ok else 0)
+            for v, ok in AttemptItem.objects.filter(attempt=attempt, scored=True).values_list(
+                "version_id", "is_correct"
+            )
+            if params.calibrated(v)
+        ]
+        a, b, c = (np.array([p[i] for p, _ in known]) for i in range(3))
+        x = np.array([ok for _, ok in known])
+        theta, sd = irt.eap(a, b, c, x)
+        cut = float(attempt.cut_percent)
+        score = irt.true_score_equate(int(x.sum()), [p for p, _ in known], domains, cut_percent=cut)
+        low = irt.equated_score(theta - sd, domains, cut_percent=cut)
+        high = irt.equated_score(theta + sd, domains, cut_percent=cut)
+        row = rows[attempt.pk]
+        assert row.theta == pytest.approx(theta, abs=1e-9)
+        assert row.theta_sd == pytest.approx(sd, abs=1e-9)
+        assert (row.equated_score, row.low, row.high) == (score, min(low, score), max(high, score))

@@ -445,3 +445,66 @@ def test_pass_probability_band_and_extremes():
     assert low < 0.05 and high > 0.5 and low < p < high  # the prior alone: a wide band
     with pytest.raises(ValueError, match="same length"):
         irt.pass_probability([0.0, 1.0], [1.0], reference, cut_percent=CUT)
+
+
+# ---------------------------------------------------------------- many persons at once
+
+
+def _uneven_forms(seed: int, persons: int = 300, bank: int = 40, form: int = 15):
+    rng = np.random.default_rng(seed)
+    a_items = np.exp(rng.normal(0, 0.4, bank))
+    b_items = rng.normal(0, 1.2, bank)
+    c_items = np.where(rng.random(bank) < 0.5, 0.25, 0.0)
+    person, item = [], []
+    for p in range(persons):
+        size = int(rng.integers(1, form + 1))  # forms of different lengths, one item at least
+        person += [p] * size
+        item += list(rng.choice(bank, size, replace=False))
+    person, item = np.array(person), np.array(item)
+    theta = rng.normal(0, 1.5, persons)
+    correct = (
+        rng.random(len(person))
+        < irt.prob(theta[person], *(v[item] for v in (a_items, b_items, c_items)))
+    ).astype(int)
+    # Shuffle the responses: the batch functions must not rely on their order.
+    order = rng.permutation(len(person))
+    return (
+        a_items[item][order],
+        b_items[item][order],
+        c_items[item][order],
+        correct[order],
+        person[order],
+    )
+
+
+def test_eap_many_agrees_with_eap_person_by_person():
+    a, b, c, y, person = _uneven_forms(7)
+    n = int(person.max()) + 1
+    theta, sd = irt.eap_many(a, b, c, y, person, n, chunk=64)
+    for p in range(n):
+        mine = person == p
+        expected = irt.eap(a[mine], b[mine], c[mine], y[mine])
+        assert theta[p] == pytest.approx(expected[0], abs=1e-9)
+        assert sd[p] == pytest.approx(expected[1], abs=1e-9)
+
+
+def test_theta_for_true_scores_agrees_with_the_per_form_root():
+    a, b, c, y, person = _uneven_forms(8)
+    n = int(person.max()) + 1
+    counts = np.bincount(person, minlength=n)
+    # Every kind of true score: at and below the guessing floor, inside, at the maximum.
+    rng = np.random.default_rng(3)
+    scores = np.bincount(person, weights=y, minlength=n).astype(float)
+    scores[::7] = counts[::7]
+    scores[1::7] = 0.0
+    scores[2::7] = rng.uniform(0, counts[2::7])
+    theta = irt.theta_for_true_scores(scores, a, b, c, person, n)
+    for p in range(n):
+        mine = person == p
+        expected = irt.theta_for_true_score(
+            scores[p], list(zip(a[mine], b[mine], c[mine], strict=True))
+        )
+        if math.isinf(expected):
+            assert theta[p] == expected
+        else:
+            assert theta[p] == pytest.approx(expected, abs=1e-9)
