@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 
 import pytest
 from django.contrib.auth.tokens import default_token_generator
@@ -17,19 +18,20 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.middleware.csrf import _get_new_csrf_string
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
 from accounts.models import Cohort, User
 from analytics.models import AnalyticsRun, CalibrationRun
-from exams.models import Attempt, AttemptItem, Blueprint
+from exams.models import Attempt, AttemptItem, Blueprint, Sitting
 from questions.models import Question
 from questions.services import question_as_data
 from tests.factories.accounts import PASSWORD
 from tests.factories.questions import question_data, question_form_post
 
 from .conftest import World
-from .urlmatrix import STATE_CHANGING
+from .urlmatrix import STATE_CHANGING, _sitting
 
 pytestmark = pytest.mark.django_db
 
@@ -53,6 +55,24 @@ def blueprint_form(blueprint: Blueprint | None, **extra) -> dict:
         post.update(title=blueprint.title, slug=blueprint.slug, guide=blueprint.guide_id)
     post.update(extra)
     return post
+
+
+def _open_sitting(world: World) -> Sitting:
+    """A sitting of the student's cohort that opened a minute ago, of a mock they never sat."""
+    blueprint = Blueprint.objects.create(
+        title="CSRF sitting mock",
+        slug="csrf-sitting-mock",
+        # Small: the student's exam in progress holds most of the little bank.
+        question_count=1,
+        duration_minutes=30,
+        guide=world.blueprint.guide,
+    )
+    return Sitting.objects.create(
+        cohort=world.cohort,
+        blueprint=blueprint,
+        opens_at=timezone.now() - timedelta(minutes=1),
+        created_by=world.users["instructor"],
+    )
 
 
 def _item(world: World) -> AttemptItem:
@@ -240,6 +260,27 @@ CASES: dict[str, Callable[[World], Case]] = {
         reverse("exams:submit", args=[w.attempt.pk]),
         dict,
         lambda c: Attempt.objects.get(pk=w.attempt.pk).state,
+    ),
+    "exams:cohort_sittings": lambda w: Case(
+        "instructor",
+        reverse("exams:cohort_sittings", args=[w.cohort.pk]),
+        lambda: {
+            "blueprint": w.blueprint.pk,
+            "opens_at": (timezone.now() + timedelta(days=2)).strftime("%Y-%m-%dT%H:%M"),
+        },
+        lambda c: Sitting.objects.count(),
+    ),
+    "exams:sitting_cancel": lambda w: Case(
+        "instructor",
+        reverse("exams:sitting_cancel", args=[w.cohort.pk, _sitting(w).pk]),
+        dict,
+        lambda c: Sitting.objects.get(pk=_sitting(w).pk).cancelled_at,
+    ),
+    "exams:sitting_start": lambda w: Case(
+        "student",
+        reverse("exams:sitting_start", args=[_open_sitting(w).pk]),
+        dict,
+        lambda c: Attempt.objects.filter(user=w.student).count(),
     ),
     "analytics:retry_missed": lambda w: Case(
         "student",
