@@ -293,6 +293,20 @@ def answer_save(
 ) -> AttemptItem:
     """Replace the selection of one item; stale retries (seq not newer) change nothing."""
     now = now or timezone.now()
+    if connection.vendor == "postgresql":
+        item = _answer_save_at_once(
+            user=user,
+            attempt_id=attempt_id,
+            position=position,
+            option_ids=option_ids,
+            seq=seq,
+            ip=ip,
+            now=now,
+        )
+        if item is not None:
+            return item
+    # Everything the one statement did not accept: refusals (which this path words and logs),
+    # the save that found the item changed while it waited for the lock, SQLite.
     try:
         with transaction.atomic():
             return _answer_save_locked(
@@ -314,6 +328,144 @@ def answer_save(
             detail={"position": position},
         )
         raise
+
+
+# An autosave in ONE statement, in autocommit (no BEGIN/COMMIT round trips): the hottest path.
+#
+# `d` locks the user's attempt (FOR UPDATE OF a, as every writer of an attempt does) and reads the
+# item with it, then decides: 'refused' (closed, past the deadline and its grace, a checked item,
+# an option not on the item, too many options, a seq too far ahead; nothing is written and
+# `answer_save` takes its other path, which words the refusal and logs it), 'stale' (seq not
+# newer: only the position may move), or 'apply'. Under READ COMMITTED a statement that waited for
+# the attempt's lock gets the attempt's newest row (EvalPlanQual) but reads the item and its
+# selection from the snapshot taken before it waited. So the item's UPDATE repeats the check
+# "answer_seq and checked as read": PostgreSQL re-evaluates it on the newest row version, and a
+# save committed meanwhile makes it update nothing. Every other write joins `upd` (its RETURNING),
+# so then nothing at all is written, and `answer_seq`'s growth with every applied save makes an
+# unchanged answer_seq an unchanged selection. A 'stale' verdict needs no such check: a newer
+# save only makes answer_seq larger. A statement returns verdict, stored seq and whether the item
+# was written; 'apply' with nothing written goes to the other path, which holds the lock in a
+# transaction while it reads again.
+_SAVE_AT_ONCE = """
+    WITH d AS MATERIALIZED (
+        SELECT r.id, r.answer_seq, r.current_position, r.stored,
+               CASE WHEN NOT r.valid THEN 'refused'
+                    WHEN %(seq)s <= r.answer_seq THEN 'stale'
+                    WHEN %(seq)s > greatest(r.answer_seq, %(now_ms)s) + %(ahead)s THEN 'refused'
+                    ELSE 'apply' END AS verdict,
+               NOT (r.stored <@ %(chosen)s::bigint[] AND r.stored @> %(chosen)s::bigint[])
+                   AS changed
+        FROM (
+            SELECT i.id, i.answer_seq, a.current_position,
+                   ARRAY(SELECT s.option_id FROM exams_itemselection s WHERE s.item_id = i.id)
+                       AS stored,
+                   a.state = %(open)s AND (a.deadline IS NULL OR a.deadline >= %(cutoff)s)
+                   AND NOT i.checked AND i.option_order @> %(chosen_json)s::jsonb
+                   AND cardinality(%(chosen)s::bigint[]) <= v.select_count AS valid
+            FROM exams_attemptitem i
+            JOIN exams_attempt a ON a.id = i.attempt_id
+            JOIN questions_questionversion v ON v.id = i.version_id
+            WHERE i.attempt_id = %(attempt)s AND a.user_id = %(user)s AND i.position = %(position)s
+            FOR UPDATE OF a
+        ) r
+    ),
+    upd AS (
+        UPDATE exams_attemptitem i
+        SET answer_seq = %(seq)s,
+            answered_at = CASE WHEN d.changed THEN %(answered_at)s::timestamptz
+                               ELSE i.answered_at END
+        FROM d
+        WHERE i.id = d.id AND d.verdict = 'apply' AND i.answer_seq = d.answer_seq
+          AND NOT i.checked
+        RETURNING i.id, d.changed, d.stored
+    ),
+    removed AS (
+        DELETE FROM exams_itemselection s USING upd
+        WHERE s.item_id = upd.id AND upd.changed
+          AND NOT (s.option_id = ANY(%(chosen)s::bigint[]))
+    ),
+    added AS (
+        INSERT INTO exams_itemselection (item_id, option_id)
+        SELECT upd.id, c.option_id
+        FROM upd, unnest(%(chosen)s::bigint[]) WITH ORDINALITY AS c(option_id, n)
+        WHERE upd.changed AND NOT (c.option_id = ANY(upd.stored))
+        ORDER BY c.n
+    ),
+    logged AS (
+        INSERT INTO exams_attemptevent (attempt_id, kind, actor_id, at, ip, detail)
+        SELECT %(attempt)s, %(kind)s, %(user)s, %(at)s, %(ip)s::inet, %(detail)s::jsonb
+        FROM upd WHERE upd.changed
+    ),
+    moved AS (
+        UPDATE exams_attempt a SET current_position = %(position)s
+        FROM d
+        WHERE a.id = %(attempt)s AND d.current_position <> %(position)s
+          AND (d.verdict = 'stale' OR EXISTS (SELECT 1 FROM upd))
+    )
+    SELECT d.id, d.verdict, d.answer_seq, EXISTS (SELECT 1 FROM upd) FROM d
+"""
+
+# What the one statement can take as it is: larger numbers would fail the statement's casts
+# even where no row is written (a position is a smallint, a seq and an id a bigint), and the
+# other path answers them as before.
+_SMALLINT_MAX = 2**15 - 1
+_BIGINT_MAX = 2**63 - 1
+
+
+def _answer_save_at_once(
+    *, user, attempt_id, position, option_ids, seq, ip, now
+) -> AttemptItem | None:
+    """The autosave as one statement (PostgreSQL); None when the other path must answer."""
+    try:
+        chosen = list(dict.fromkeys(int(i) for i in option_ids))
+    except (TypeError, ValueError):
+        return None
+    if not (
+        0 < position <= _SMALLINT_MAX
+        and 0 <= seq <= _BIGINT_MAX
+        and 0 < attempt_id <= _BIGINT_MAX
+        and all(0 < i <= _BIGINT_MAX for i in chosen)
+    ):
+        return None
+    at = timezone.now()
+    params = {
+        "attempt": attempt_id,
+        "user": user.pk,
+        "position": position,
+        "seq": seq,
+        "chosen": chosen,
+        "chosen_json": json.dumps(chosen),
+        "open": Attempt.State.IN_PROGRESS.value,
+        "cutoff": now - SAVE_GRACE,
+        "now_ms": _epoch_ms(now),
+        "ahead": SEQ_AHEAD,
+        "answered_at": now if chosen else None,
+        "kind": AttemptEvent.Kind.SAVE.value,
+        "at": at,
+        "ip": ip,
+        "detail": json.dumps({"position": position, "options": chosen, "seq": seq}),
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(_SAVE_AT_ONCE, params)
+        row = cursor.fetchone()
+    if row is None:
+        return None  # no such attempt or item for this user: the other path says which
+    item_id, verdict, answer_seq, written = row
+    if verdict == "stale":
+        answer_seq_now = answer_seq
+    elif written:
+        answer_seq_now = seq
+    else:
+        return None  # refused, or the item changed while this save waited for the lock
+    return _from_db(
+        AttemptItem,
+        {
+            "id": item_id,
+            "attempt_id": attempt_id,
+            "position": position,
+            "answer_seq": answer_seq_now,
+        },
+    )
 
 
 # The same read as SQL written once: an autosave is the hottest path, and building the ORM query
