@@ -22,8 +22,8 @@ Every simulated student, once:
    the timer's state poll every third tick; now and then the next question's page;
 4. at its scheduled moment in the last `submit_window` seconds before the shared deadline
    (submits spread evenly over the window), saves once more, waits for its saves, flags and
-   page loads in flight (as the page's form waits for its queue), submits, and opens its
-   results page.
+   page loads in flight (as the page's form waits for its queue), submits, and opens the light
+   "Submitted" page it lands on (the full review is not loaded).
 
 Recorded per request: (scheduled time, name, ms from scheduled time to the answer, status,
 ok, ms the server took once the request was sent). Per autosave also the end-to-end save
@@ -431,7 +431,7 @@ class Student(FastHttpUser):
                 f"/attempts/{self.attempt}/submit/",
                 lambda r, s: (
                     s == 302
-                    and f"/attempts/{self.attempt}/results/"
+                    and f"/attempts/{self.attempt}/submitted/"
                     in ((r.headers or {}).get("Location") or "")
                 ),
                 scheduled=send_at,
@@ -448,9 +448,9 @@ class Student(FastHttpUser):
             gevent.sleep(delay)
             send_at = None
         self.call(
-            "GET results",
+            "GET submitted",
             "GET",
-            f"/attempts/{self.attempt}/results/",
+            f"/attempts/{self.attempt}/submitted/",
             lambda r, s: s == 200,
         )
 

@@ -170,7 +170,7 @@ VIEW_NAMES = {
     ("POST", "exams:flag"): "POST flag",
     ("GET", "exams:state"): "GET state",
     ("POST", "exams:submit"): "POST submit",
-    ("GET", "exams:results"): "GET results",
+    ("GET", "exams:submitted"): "GET submitted",
 }
 FLOOR = "POST floor"
 

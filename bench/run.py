@@ -78,7 +78,7 @@ ORDER = [
     "POST flag",
     "GET state",
     "POST submit",
-    "GET results",
+    "GET submitted",
 ]
 
 
