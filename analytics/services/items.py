@@ -118,8 +118,10 @@ _OPTION_COUNTS = """
 
 # The versions the blueprint's finished attempts were given, with their number of options
 # (the latest version of each question wins).
+# Every version the blueprint's finished attempts showed, oldest first per question, so the
+# dict built from the rows keeps each question's newest (portable SQL: `make run` is SQLite).
 _VERSIONS = """
-    SELECT DISTINCT ON (v.question_id) v.question_id, v.select_count,
+    SELECT v.question_id, v.select_count,
            (SELECT COUNT(*) FROM questions_option o WHERE o.version_id = v.id)
     FROM questions_questionversion v
     WHERE v.id IN (
@@ -127,7 +129,7 @@ _VERSIONS = """
         JOIN exams_attempt a ON a.id = i.attempt_id
         WHERE a.blueprint_id = %s AND a.state <> %s
     )
-    ORDER BY v.question_id, v.number DESC
+    ORDER BY v.question_id, v.number
 """
 
 

@@ -82,7 +82,10 @@ def test_simulated_cohort_recovers_parameters_equates_forms_and_predicts_passing
         calibration_attempts=300,
         equating_per_cell=4,
         readiness_students=120,
-        forms=40,
+        # Candidate forms (seeds 0..79) to pick the easiest and hardest from: with 40, the
+        # spread depended on the question ids earlier tests left behind (7.4 points alone,
+        # over 8 after the rest of the suite); seeds 0..39 are among these, so it only widens.
+        forms=80,
         pretest=30,
         seed=12,
         answers="bulk",
