@@ -25,8 +25,8 @@ import random
 import time
 from pathlib import Path
 
-from bench.cpu import CpuMeter, run_on_stack
-from bench.stack import create_students, log
+from bench.cpu import CpuMeter, run_on_stack, students_in_progress
+from bench.stack import log
 
 
 def main(argv=None) -> dict:
@@ -54,23 +54,16 @@ def main(argv=None) -> dict:
 
 def _measure(args, out: Path) -> dict:
     from django.db import connection
-    from django.test import Client
 
-    from accounts.models import User
-    from exams.models import AttemptItem, Blueprint
-    from exams.services import attempt_start
+    from exams.models import AttemptItem
 
     rng = random.Random(args.seed)
-    create_students(args.students)
-    blueprint = Blueprint.objects.filter(is_active=True, mode=Blueprint.Mode.EXAM).first()
+    blueprint, started = students_in_progress(args.students, HTTP_ACCEPT="application/json")
     students = []
-    for user in User.objects.filter(username__startswith="bench").order_by("pk"):
-        attempt = attempt_start(user=user, blueprint=blueprint, rng=random.Random(user.pk))
+    for client, attempt in started:
         options = dict(
             AttemptItem.objects.filter(attempt=attempt).values_list("position", "option_order")
         )
-        client = Client(SERVER_NAME="127.0.0.1", HTTP_ACCEPT="application/json")
-        client.force_login(user)
         students.append({"client": client, "attempt": attempt.pk, "options": options, "at": 1})
     log(f"{len(students)} students with {blueprint.slug} in progress")
     meter = CpuMeter(("save", "floor"))

@@ -15,11 +15,12 @@ from __future__ import annotations
 
 import contextlib
 import os
+import random
 import time
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
-from bench.stack import DURABLE, Stack, log, new_out_dir, prepare_database
+from bench.stack import DURABLE, Stack, create_students, log, new_out_dir, prepare_database
 
 TICK = os.sysconf("SC_CLK_TCK")
 
@@ -113,3 +114,24 @@ class CpuMeter:
                 f"(Django {f['django_cpu_ms']:.2f}, PostgreSQL {f['postgres_cpu_ms']:.2f}), "
                 f"wall {f['wall_ms']:.2f} ms"
             )
+
+
+def students_in_progress(count: int, **client_defaults: str) -> tuple[object, list[tuple]]:
+    """`count` bench students, each with the first active exam blueprint started and a test
+    client logged in (`client_defaults` as Client's); returns the blueprint and the
+    (client, attempt) pairs in student order."""
+    from django.test import Client
+
+    from accounts.models import User
+    from exams.models import Blueprint
+    from exams.services import attempt_start
+
+    create_students(count)
+    blueprint = Blueprint.objects.filter(is_active=True, mode=Blueprint.Mode.EXAM).first()
+    students = []
+    for user in User.objects.filter(username__startswith="bench").order_by("pk"):
+        attempt = attempt_start(user=user, blueprint=blueprint, rng=random.Random(user.pk))
+        client = Client(SERVER_NAME="127.0.0.1", **client_defaults)
+        client.force_login(user)
+        students.append((client, attempt))
+    return blueprint, students

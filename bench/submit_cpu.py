@@ -21,8 +21,8 @@ import pstats
 import random
 from pathlib import Path
 
-from bench.cpu import CpuMeter, run_on_stack
-from bench.stack import create_students, log
+from bench.cpu import CpuMeter, run_on_stack, students_in_progress
+from bench.stack import log
 
 
 def main(argv=None) -> dict:
@@ -50,20 +50,11 @@ def _answer_everything(attempt_ids: list[int], rng: random.Random) -> None:
 
 def _measure(args, out: Path) -> dict:
     from django.db import connection
-    from django.test import Client
-
-    from accounts.models import User
-    from exams.models import Blueprint
-    from exams.services import attempt_start
 
     rng = random.Random(args.seed)
-    create_students(args.students)
-    blueprint = Blueprint.objects.filter(is_active=True, mode=Blueprint.Mode.EXAM).first()
+    blueprint, started = students_in_progress(args.students)
     students = []
-    for user in User.objects.filter(username__startswith="bench").order_by("pk"):
-        attempt = attempt_start(user=user, blueprint=blueprint, rng=random.Random(user.pk))
-        client = Client(SERVER_NAME="127.0.0.1")
-        client.force_login(user)
+    for client, attempt in started:
         # Each test client loads the middleware on its first request (WhiteNoise scans the
         # static files then): a worker does that once at start, so it is left out of the figures.
         client.get("/healthz")
