@@ -26,7 +26,6 @@ import math
 import os
 import random
 import statistics
-import subprocess
 import sys
 import time
 from datetime import UTC, datetime, timedelta
@@ -35,8 +34,7 @@ from pathlib import Path
 import numpy as np
 
 from bench.report import fmt, machine, percentile, table
-from bench.stack import Stack, create_students, log, new_out_dir, prepare_database
-from tests.servers import _demote_cmd
+from bench.stack import DURABLE, Stack, create_students, log, new_out_dir, prepare_database
 
 TARGETS = {"recompute_s": 60.0, "task_ms": 200.0}
 TARGET_RATIO = 3.0  # issue 13: the nightly recompute within 3x its SQL floor
@@ -260,43 +258,8 @@ def load(bank: Bank, args, user_ids: list[int], rng: random.Random) -> dict:
 
 
 # --- The server ------------------------------------------------------------------------------
-PRODUCTION_DURABILITY = ("fsync", "synchronous_commit", "full_page_writes")
+PRODUCTION_DURABILITY = tuple(DURABLE)
 SHOWN_SETTINGS = (*PRODUCTION_DURABILITY, "shared_buffers", "work_mem", "max_wal_size")
-
-
-def restart_postgres(pg, *, django_ready: bool = True) -> None:
-    """Restart PostgreSQL with production durability, its shared buffers empty.
-
-    The test servers start with `-c fsync=off -c synchronous_commit=off -c full_page_writes=off`
-    on the command line, which ALTER SYSTEM cannot override; restart without them (pg_ctl keeps
-    the new options for later restarts).
-    """
-    if django_ready:
-        from django.db import connection
-
-        connection.close()
-    opts = f"-p {pg.port} -k {pg.root} -h 127.0.0.1 -c max_connections=200"
-    subprocess.run(
-        _demote_cmd(
-            [
-                str(pg.bin_dir / "pg_ctl"),
-                "-D",
-                str(pg.root / "data"),
-                "-o",
-                opts,
-                "-l",
-                str(pg.root / "log"),
-                "-m",
-                "fast",
-                "-w",
-                "-t",
-                "300",
-                "restart",
-            ]
-        ),
-        check=True,
-        stdout=subprocess.DEVNULL,
-    )
 
 
 def drop_os_cache() -> bool:
@@ -582,7 +545,7 @@ def time_tasks(floor_sample: list[int], task_sample: list[int]) -> tuple[list[fl
     return task_ms, floor_ms
 
 
-def measure(args, rng: random.Random, pg) -> dict:
+def measure(args, rng: random.Random, stack: Stack) -> dict:
     from django.db import connection
 
     from analytics.tasks import attempt_analytics
@@ -627,7 +590,8 @@ def measure(args, rng: random.Random, pg) -> dict:
     half = len(sample) // 2
     floor_sample, task_sample = sample[:half], sample[half : 2 * half]
     attempt_analytics(top)  # the first call pays imports and connects to Redis
-    restart_postgres(pg)
+    connection.close()
+    stack.restart_postgres()  # its shared buffers empty for the timed tasks
     results["os_cache_dropped"] = drop_os_cache()
     results["task_ms"], results["floor_one_ms"] = time_tasks(floor_sample, task_sample)
     return results
@@ -640,8 +604,7 @@ def main(argv=None) -> int:
     students = args.students or max(1, args.attempts // 10)
     log(f"analytics: {args.attempts:,} attempts by {students:,} students; output in {out}")
     with Stack(out) as stack:
-        pg = stack.start_postgres()
-        restart_postgres(pg, django_ready=False)  # production durability, the load included
+        stack.start_postgres(DURABLE)  # production durability, the load included
         stack.start_redis()
         stack.setup_django()
         settings = server_settings()
@@ -662,7 +625,7 @@ def main(argv=None) -> int:
             f"(generate {loaded['generate']:.1f}, COPY {loaded['copy']:.1f}, "
             f"indexes {loaded['indexes']:.1f}, vacuum {loaded['vacuum_analyze']:.1f})"
         )
-        results = measure(args, rng, pg)
+        results = measure(args, rng, stack)
     results["settings"] = settings
 
     # The worst night: each step's time against its own floor, from the same run.

@@ -20,20 +20,13 @@ import argparse
 import cProfile
 import io
 import json
-import os
 import pstats
 import random
 import time
 from pathlib import Path
 
-from bench.stack import Stack, create_students, log, new_out_dir, prepare_database
-
-TICK = os.sysconf("SC_CLK_TCK")
-
-
-def _backend_cpu(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICK  # utime + stime
+from bench.cpu import CpuMeter, run_on_stack, students_in_progress
+from bench.stack import log
 
 
 def main(argv=None) -> dict:
@@ -50,58 +43,42 @@ def main(argv=None) -> dict:
     )
     p.add_argument("--out", help="output folder (default bench/out/autosave-cpu-<timestamp>)")
     args = p.parse_args(argv)
-    out = new_out_dir("autosave-cpu", args.out)
-    with Stack(out) as stack:
-        # Production durability (the test servers run without fsync).
-        stack.start_postgres({"fsync": "on", "synchronous_commit": "on", "full_page_writes": "on"})
-        stack.start_redis()
-        stack.setup_django(CONN_MAX_AGE="600", AUTOSAVE_RATE_LIMIT="1000")
-        prepare_database(collectstatic=False)
-        return _measure(args, out)
+    return run_on_stack(
+        "autosave-cpu",
+        args.out,
+        lambda out: _measure(args, out),
+        collectstatic=False,
+        AUTOSAVE_RATE_LIMIT="1000",
+    )
 
 
 def _measure(args, out: Path) -> dict:
     from django.db import connection
-    from django.test import Client
 
-    from accounts.models import User
-    from exams.models import AttemptItem, Blueprint
-    from exams.services import attempt_start
+    from exams.models import AttemptItem
 
     rng = random.Random(args.seed)
-    create_students(args.students)
-    blueprint = Blueprint.objects.filter(is_active=True, mode=Blueprint.Mode.EXAM).first()
+    blueprint, started = students_in_progress(args.students, HTTP_ACCEPT="application/json")
     students = []
-    for user in User.objects.filter(username__startswith="bench").order_by("pk"):
-        attempt = attempt_start(user=user, blueprint=blueprint, rng=random.Random(user.pk))
+    for client, attempt in started:
         options = dict(
             AttemptItem.objects.filter(attempt=attempt).values_list("position", "option_order")
         )
-        client = Client(SERVER_NAME="127.0.0.1", HTTP_ACCEPT="application/json")
-        client.force_login(user)
         students.append({"client": client, "attempt": attempt.pk, "options": options, "at": 1})
     log(f"{len(students)} students with {blueprint.slug} in progress")
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_backend_pid()")
-        backend = cursor.fetchone()[0]
-
-    spent = {
-        kind: {"django": 0.0, "postgres": 0.0, "n": 0, "wall": 0.0} for kind in ("save", "floor")
-    }
+    meter = CpuMeter(("save", "floor"))
 
     def timed(kind: str, call, *call_args) -> None:
-        django0, pg0, wall0 = time.process_time(), _backend_cpu(backend), time.perf_counter()
-        response = call(*call_args)
-        spent[kind]["wall"] += time.perf_counter() - wall0
-        spent[kind]["django"] += time.process_time() - django0
-        spent[kind]["postgres"] += _backend_cpu(backend) - pg0
-        spent[kind]["n"] += 1
+        with meter.timing(kind):
+            response = call(*call_args)
         if response.status_code != 200:
             raise SystemExit(f"{kind}: HTTP {response.status_code} {response.content[:200]!r}")
 
     # CPU time, as the figures count it: waiting on PostgreSQL or Redis is not this process's.
     profilers = (
-        {kind: cProfile.Profile(time.process_time) for kind in spent} if args.profile else None
+        {kind: cProfile.Profile(time.process_time) for kind in meter.spent}
+        if args.profile
+        else None
     )
     if profilers:
         plain = timed
@@ -126,15 +103,7 @@ def _measure(args, out: Path) -> dict:
             timed("floor", client.post, "/bench/floor/")
         connection.close_if_unusable_or_obsolete()
 
-    figures = {}
-    for kind, s in spent.items():
-        figures[kind] = {
-            "requests": s["n"],
-            "django_cpu_ms": 1000 * s["django"] / s["n"],
-            "postgres_cpu_ms": 1000 * s["postgres"] / s["n"],
-            "cpu_ms": 1000 * (s["django"] + s["postgres"]) / s["n"],
-            "wall_ms": 1000 * s["wall"] / s["n"],
-        }
+    figures = meter.figures()
     figures["ratio_cpu_save_to_floor"] = figures["save"]["cpu_ms"] / figures["floor"]["cpu_ms"]
     for kind, profiler in (profilers or {}).items():
         text = io.StringIO()
@@ -144,13 +113,7 @@ def _measure(args, out: Path) -> dict:
         (out / f"profile-{kind}.txt").write_text(text.getvalue())
         stats.dump_stats(out / f"profile-{kind}.prof")  # for pstats or snakeviz
     (out / "summary.json").write_text(json.dumps(figures, indent=2))
-    for kind in ("save", "floor"):
-        f = figures[kind]
-        log(
-            f"{kind:5}: {f['requests']} requests, CPU {f['cpu_ms']:.2f} ms each "
-            f"(Django {f['django_cpu_ms']:.2f}, PostgreSQL {f['postgres_cpu_ms']:.2f}), "
-            f"wall {f['wall_ms']:.2f} ms"
-        )
+    meter.log(figures)
     log(f"autosave CPU / floor CPU: {figures['ratio_cpu_save_to_floor']:.2f}; {out}")
     return figures
 

@@ -75,20 +75,22 @@ class Stack(contextlib.ExitStack):
         self.pg = PostgresServer(bin_dir).start()
         self.callback(self.pg.cleanup)
         if settings:
-            self._restart_postgres_with(bin_dir, settings)
+            self.restart_postgres(settings)
         return self.pg
 
-    def _restart_postgres_with(self, bin_dir: Path, settings: dict[str, str]) -> None:
+    def restart_postgres(self, settings: dict[str, str] = DURABLE) -> None:
         """Restart with `settings` on the command line instead of the test servers' options.
 
         tests/servers.py starts PostgreSQL with `-c fsync=off -c synchronous_commit=off
         -c full_page_writes=off`; command-line options beat ALTER SYSTEM, so the settings are
         given the same way. pg_ctl records them in postmaster.opts, so a later restart keeps
-        them.
+        them. The restart also empties PostgreSQL's shared buffers (a cold cache); close this
+        process's Django connection first if it has one.
         """
         from tests.servers import _demote_cmd
 
         pg = self.pg
+        bin_dir = pg.bin_dir
         opts = " ".join(
             [
                 f"-p {pg.port} -k {pg.root} -h 127.0.0.1 -c max_connections=200",
@@ -109,7 +111,7 @@ class Stack(contextlib.ExitStack):
                     "fast",
                     "-w",
                     "-t",
-                    "60",
+                    "300",  # the shutdown checkpoint after a bulk load can take a while
                     "restart",
                 ]
             ),

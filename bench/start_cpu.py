@@ -21,19 +21,11 @@ import argparse
 import cProfile
 import io
 import json
-import os
 import pstats
-import time
 from pathlib import Path
 
-from bench.stack import Stack, create_students, log, new_out_dir, prepare_database
-
-TICK = os.sysconf("SC_CLK_TCK")
-
-
-def _backend_cpu(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICK  # utime + stime
+from bench.cpu import CpuMeter, run_on_stack
+from bench.stack import create_students, log
 
 
 def main(argv=None) -> dict:
@@ -47,18 +39,12 @@ def main(argv=None) -> dict:
     )
     p.add_argument("--out", help="output folder (default bench/out/start-cpu-<timestamp>)")
     args = p.parse_args(argv)
-    out = new_out_dir("start-cpu", args.out)
-    with Stack(out) as stack:
-        stack.start_postgres({"fsync": "on", "synchronous_commit": "on", "full_page_writes": "on"})
-        stack.start_redis()
-        stack.setup_django(CONN_MAX_AGE="600")
-        prepare_database(collectstatic=True)
-        return _measure(args, out)
+    return run_on_stack("start-cpu", args.out, lambda out: _measure(args, out), collectstatic=True)
 
 
 def _measure(args, out: Path) -> dict:
     from django.core.cache import cache
-    from django.db import connection, reset_queries
+    from django.db import connection
     from django.test import Client
 
     from accounts.models import User
@@ -78,30 +64,17 @@ def _measure(args, out: Path) -> dict:
         clients.append(client)
     clients[0].get("/healthz")  # load the middleware once, outside the measurement
     cache.clear()  # nothing left from loading the bank: the first start is a cold one
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_backend_pid()")
-        backend = cursor.fetchone()[0]
-    connection.force_debug_cursor = True  # count queries (connection.queries)
-
-    spent = {
-        kind: {"django": 0.0, "postgres": 0.0, "n": 0, "wall": 0.0, "queries": 0}
-        for kind in ("first_start", "start", "first_page")
-    }
+    meter = CpuMeter(("first_start", "start", "first_page"), count_queries=True)
     profiler = cProfile.Profile() if args.profile else None
 
     def timed(kind: str, call, *call_args, expect: int):
-        reset_queries()
-        if profiler and (kind == "first_page") == (args.profile == "page"):
-            profiler.enable()
-        django0, pg0, wall0 = time.process_time(), _backend_cpu(backend), time.perf_counter()
-        response = call(*call_args)
-        spent[kind]["wall"] += time.perf_counter() - wall0
-        spent[kind]["django"] += time.process_time() - django0
-        spent[kind]["postgres"] += _backend_cpu(backend) - pg0
-        if profiler:
-            profiler.disable()
-        spent[kind]["n"] += 1
-        spent[kind]["queries"] += len(connection.queries)
+        with meter.timing(kind):
+            profiling = profiler and (kind == "first_page") == (args.profile == "page")
+            if profiling:
+                profiler.enable()
+            response = call(*call_args)
+            if profiling:
+                profiler.disable()
         if response.status_code != expect:
             raise SystemExit(f"{kind}: HTTP {response.status_code} {response.content[:300]!r}")
         return response
@@ -111,33 +84,17 @@ def _measure(args, out: Path) -> dict:
         response = timed("first_start" if index == 0 else "start", client.post, url, expect=302)
         timed("first_page", client.get, response["Location"], expect=200)
         connection.close_if_unusable_or_obsolete()
-    connection.force_debug_cursor = False
     started = Attempt.objects.filter(blueprint=blueprint, user__username__startswith="bench")
     if started.count() != len(clients):
         raise SystemExit(f"{started.count()} attempts for {len(clients)} students")
 
-    figures = {"blueprint": blueprint.slug, "items": blueprint.question_count}
-    for kind, s in spent.items():
-        figures[kind] = {
-            "requests": s["n"],
-            "django_cpu_ms": 1000 * s["django"] / s["n"],
-            "postgres_cpu_ms": 1000 * s["postgres"] / s["n"],
-            "cpu_ms": 1000 * (s["django"] + s["postgres"]) / s["n"],
-            "wall_ms": 1000 * s["wall"] / s["n"],
-            "queries": s["queries"] / s["n"],
-        }
+    figures = {"blueprint": blueprint.slug, "items": blueprint.question_count, **meter.figures()}
     if profiler:
         text = io.StringIO()
         pstats.Stats(profiler, stream=text).sort_stats("cumulative").print_stats(60)
         (out / "profile.txt").write_text(text.getvalue())
     (out / "summary.json").write_text(json.dumps(figures, indent=2))
-    for kind in ("first_start", "start", "first_page"):
-        f = figures[kind]
-        log(
-            f"{kind:11}: {f['requests']} requests, CPU {f['cpu_ms']:.2f} ms each "
-            f"(Django {f['django_cpu_ms']:.2f}, PostgreSQL {f['postgres_cpu_ms']:.2f}), "
-            f"{f['queries']:.1f} queries, wall {f['wall_ms']:.2f} ms"
-        )
+    meter.log(figures)
     log(f"{out}")
     return figures
 

@@ -17,20 +17,12 @@ import argparse
 import cProfile
 import io
 import json
-import os
 import pstats
 import random
-import time
 from pathlib import Path
 
-from bench.stack import Stack, create_students, log, new_out_dir, prepare_database
-
-TICK = os.sysconf("SC_CLK_TCK")
-
-
-def _backend_cpu(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICK  # utime + stime
+from bench.cpu import CpuMeter, run_on_stack, students_in_progress
+from bench.stack import log
 
 
 def main(argv=None) -> dict:
@@ -40,13 +32,8 @@ def main(argv=None) -> dict:
     p.add_argument("--profile", action="store_true", help="cProfile the submits (profile.txt)")
     p.add_argument("--out", help="output folder (default bench/out/submit-cpu-<timestamp>)")
     args = p.parse_args(argv)
-    out = new_out_dir("submit-cpu", args.out)
-    with Stack(out) as stack:
-        stack.start_postgres({"fsync": "on", "synchronous_commit": "on", "full_page_writes": "on"})
-        stack.start_redis()
-        stack.setup_django(CONN_MAX_AGE="600")
-        prepare_database(collectstatic=True)  # the landing page renders
-        return _measure(args, out)
+    # collectstatic: the landing page renders.
+    return run_on_stack("submit-cpu", args.out, lambda out: _measure(args, out), collectstatic=True)
 
 
 def _answer_everything(attempt_ids: list[int], rng: random.Random) -> None:
@@ -63,48 +50,28 @@ def _answer_everything(attempt_ids: list[int], rng: random.Random) -> None:
 
 def _measure(args, out: Path) -> dict:
     from django.db import connection
-    from django.test import Client
-    from django.test.utils import CaptureQueriesContext
-
-    from accounts.models import User
-    from exams.models import Blueprint
-    from exams.services import attempt_start
 
     rng = random.Random(args.seed)
-    create_students(args.students)
-    blueprint = Blueprint.objects.filter(is_active=True, mode=Blueprint.Mode.EXAM).first()
+    blueprint, started = students_in_progress(args.students)
     students = []
-    for user in User.objects.filter(username__startswith="bench").order_by("pk"):
-        attempt = attempt_start(user=user, blueprint=blueprint, rng=random.Random(user.pk))
-        client = Client(SERVER_NAME="127.0.0.1")
-        client.force_login(user)
+    for client, attempt in started:
         # Each test client loads the middleware on its first request (WhiteNoise scans the
         # static files then): a worker does that once at start, so it is left out of the figures.
         client.get("/healthz")
         students.append({"client": client, "attempt": attempt.pk})
     _answer_everything([s["attempt"] for s in students], rng)
     log(f"{len(students)} students with {blueprint.slug} answered in full")
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_backend_pid()")
-        backend = cursor.fetchone()[0]
-
     kinds = ("submit", "floor", "landing")
-    spent = {k: {"django": 0.0, "postgres": 0.0, "n": 0, "wall": 0.0, "sql": 0} for k in kinds}
+    meter = CpuMeter(kinds, count_queries=True)
     profiler = cProfile.Profile() if args.profile else None
 
     def timed(kind: str, call, *call_args, status: int):
-        if profiler and kind == "submit":
-            profiler.enable()
-        django0, pg0, wall0 = time.process_time(), _backend_cpu(backend), time.perf_counter()
-        with CaptureQueriesContext(connection) as queries:
+        with meter.timing(kind):
+            if profiler and kind == "submit":
+                profiler.enable()
             response = call(*call_args)
-        spent[kind]["wall"] += time.perf_counter() - wall0
-        spent[kind]["django"] += time.process_time() - django0
-        spent[kind]["postgres"] += _backend_cpu(backend) - pg0
-        if profiler:
-            profiler.disable()
-        spent[kind]["n"] += 1
-        spent[kind]["sql"] += len(queries)
+            if profiler:
+                profiler.disable()
         if response.status_code != status:
             raise SystemExit(f"{kind}: HTTP {response.status_code} {response.content[:200]!r}")
         return response
@@ -121,16 +88,7 @@ def _measure(args, out: Path) -> dict:
         timed("landing", client.get, location, status=200)
     connection.close_if_unusable_or_obsolete()
 
-    figures = {"landing_page": landings[0][1] if landings else None}
-    for kind, s in spent.items():
-        figures[kind] = {
-            "requests": s["n"],
-            "statements": s["sql"] / s["n"],
-            "django_cpu_ms": 1000 * s["django"] / s["n"],
-            "postgres_cpu_ms": 1000 * s["postgres"] / s["n"],
-            "cpu_ms": 1000 * (s["django"] + s["postgres"]) / s["n"],
-            "wall_ms": 1000 * s["wall"] / s["n"],
-        }
+    figures = {"landing_page": landings[0][1] if landings else None, **meter.figures()}
     figures["ratio_cpu_submit_to_floor"] = figures["submit"]["cpu_ms"] / figures["floor"]["cpu_ms"]
     if profiler:
         text = io.StringIO()
@@ -139,13 +97,7 @@ def _measure(args, out: Path) -> dict:
         stats.sort_stats("cumulative").print_stats(80)
         (out / "profile.txt").write_text(text.getvalue())
     (out / "summary.json").write_text(json.dumps(figures, indent=2))
-    for kind in kinds:
-        f = figures[kind]
-        log(
-            f"{kind:7}: {f['requests']} requests, {f['statements']:.1f} statements, CPU "
-            f"{f['cpu_ms']:.2f} ms each (Django {f['django_cpu_ms']:.2f}, PostgreSQL "
-            f"{f['postgres_cpu_ms']:.2f}), wall {f['wall_ms']:.2f} ms"
-        )
+    meter.log(figures)
     log(f"submit CPU / floor CPU: {figures['ratio_cpu_submit_to_floor']:.2f}; {out}")
     return figures
 

@@ -124,6 +124,18 @@ def _weights(blueprint: Blueprint) -> tuple[tuple[PoolDomain, float], ...]:
     )
 
 
+def enemy_pairs(question_ids) -> dict[int, set[int]]:
+    """Return each question's enemies among `question_ids` (both directions)."""
+    enemies: dict[int, set[int]] = {}
+    rows = Question.enemies.through.objects.filter(
+        from_question_id__in=question_ids, to_question_id__in=question_ids
+    ).values_list("from_question_id", "to_question_id")
+    for a, b in rows:
+        enemies.setdefault(a, set()).add(b)
+        enemies.setdefault(b, set()).add(a)
+    return enemies
+
+
 def build_pool(blueprint: Blueprint) -> BlueprintPool:
     """Read the blueprint's pool from the database (a handful of queries)."""
     weights = _weights(blueprint)
@@ -153,14 +165,7 @@ def build_pool(blueprint: Blueprint) -> BlueprintPool:
             .values_list(*columns)
         )
     question_ids = {row[0] for row in scored} | {row[0] for row in pretest}
-    enemies: dict[int, set[int]] = {}
-    if question_ids:
-        rows = Question.enemies.through.objects.filter(
-            from_question_id__in=question_ids, to_question_id__in=question_ids
-        ).values_list("from_question_id", "to_question_id")
-        for a, b in rows:
-            enemies.setdefault(a, set()).add(b)
-            enemies.setdefault(b, set()).add(a)
+    enemies = enemy_pairs(question_ids) if question_ids else {}
     options: dict[int, list[int]] = {}
     version_ids = {row[1] for row in scored} | {row[1] for row in pretest}
     if version_ids:

@@ -10,7 +10,7 @@ from questions.allocation import allocate_by_largest_remainder
 from questions.models import Domain, Option, Question
 
 from ..models import Blueprint
-from ..pool import BlueprintPool, PoolDomain, blueprint_pool
+from ..pool import BlueprintPool, PoolDomain, blueprint_pool, enemy_pairs
 
 
 class BankTooSmall(ApplicationError):
@@ -65,18 +65,6 @@ def blueprint_domain_counts(blueprint: Blueprint, total: int | None = None) -> d
     by_name = {d.name: d for d in weights}
     counts = allocate_by_largest_remainder(total, {d.name: w for d, w in weights.items()})
     return {by_name[name]: n for name, n in counts.items() if n > 0}
-
-
-def enemy_pairs(question_ids) -> dict[int, set[int]]:
-    """Return each question's enemies among `question_ids` (both directions)."""
-    enemies: dict[int, set[int]] = {}
-    rows = Question.enemies.through.objects.filter(
-        from_question_id__in=question_ids, to_question_id__in=question_ids
-    ).values_list("from_question_id", "to_question_id")
-    for a, b in rows:
-        enemies.setdefault(a, set()).add(b)
-        enemies.setdefault(b, set()).add(a)
-    return enemies
 
 
 # A greedy pick can paint itself into a corner with enemies; it tries again in other orders.

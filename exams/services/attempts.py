@@ -292,32 +292,24 @@ def answer_save(
     now: datetime | None = None,
 ) -> AttemptItem:
     """Replace the selection of one item; stale retries (seq not newer) change nothing."""
-    now = now or timezone.now()
+    save = {
+        "user": user,
+        "attempt_id": attempt_id,
+        "position": position,
+        "option_ids": option_ids,
+        "seq": seq,
+        "ip": ip,
+        "now": now or timezone.now(),
+    }
     if connection.vendor == "postgresql":
-        item = _answer_save_at_once(
-            user=user,
-            attempt_id=attempt_id,
-            position=position,
-            option_ids=option_ids,
-            seq=seq,
-            ip=ip,
-            now=now,
-        )
+        item = _answer_save_at_once(**save)
         if item is not None:
             return item
     # Everything the one statement did not accept: refusals (which this path words and logs),
     # the save that found the item changed while it waited for the lock, SQLite.
     try:
         with transaction.atomic():
-            return _answer_save_locked(
-                user=user,
-                attempt_id=attempt_id,
-                position=position,
-                option_ids=option_ids,
-                seq=seq,
-                ip=ip,
-                now=now,
-            )
+            return _answer_save_locked(**save)
     except AttemptClosed:
         # Logged after the rollback, so the refusal itself stays in the audit trail.
         AttemptEvent.objects.create(

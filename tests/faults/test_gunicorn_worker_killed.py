@@ -138,8 +138,11 @@ def gunicorn(database_route, transactional_db):
         server.stop()
 
 
-def log_in(base_url: str, username: str) -> requests.Session:
-    session = requests.Session()
+def log_in(
+    base_url: str, username: str, *, session: requests.Session | None = None
+) -> requests.Session:
+    """Log `username` in through the login form (on `session`, a new one by default)."""
+    session = session or requests.Session()
     session.get(f"{base_url}/accounts/login/", timeout=REQUEST_TIMEOUT).raise_for_status()
     response = session.post(
         f"{base_url}/accounts/login/",

@@ -12,10 +12,9 @@ import threading
 import time
 
 import psycopg2
-import pytest
 import requests
 
-from tests.servers import HAProxyServer, PgBouncerServer, find_sbin
+from tests.servers import HAProxyServer, find_sbin
 
 
 def _require_binary(name: str) -> str:
@@ -26,21 +25,6 @@ def _require_binary(name: str) -> str:
     if binary is None:
         require(name, PACKAGE_HINT[name])
     return binary
-
-
-@pytest.fixture
-def pgbouncer():
-    from tests.plugin import STATE, require
-
-    require("postgresql")
-    _require_binary("pgbouncer")
-    if STATE["pg"] is None:
-        require("postgresql", "PostgreSQL was not started by tests/plugin.py (DATABASE_URL given)")
-    server = PgBouncerServer.in_front_of(STATE["pg"]).start()
-    try:
-        yield server
-    finally:
-        server.cleanup()
 
 
 def test_pgbouncer_pools_transactions_onto_few_server_connections(pgbouncer):

@@ -12,7 +12,6 @@ spread over both nodes.
 from __future__ import annotations
 
 import re
-import shutil
 import time
 from collections import Counter
 
@@ -21,11 +20,11 @@ import requests
 from django.db import connection
 
 from exams.models import Attempt
-from tests.factories.accounts import PASSWORD, UserFactory
+from tests.factories.accounts import UserFactory
 from tests.factories.questions import make_bank
 from tests.faults.conftest import short_blueprint
-from tests.faults.test_gunicorn_worker_killed import Gunicorn
-from tests.servers import PACKAGE_HINT, HAProxyServer, PgBouncerServer, RedisServer, find_sbin
+from tests.faults.test_gunicorn_worker_killed import Gunicorn, log_in
+from tests.servers import PACKAGE_HINT, HAProxyServer, find_sbin
 
 pytestmark = [
     pytest.mark.services("postgresql", "redis"),  # redis: the binary, for a Redis of its own
@@ -35,36 +34,12 @@ pytestmark = [
 TIMEOUT = 15
 
 
-@pytest.fixture
-def pgbouncer(transactional_db):
-    from tests.plugin import STATE, require
-
-    if find_sbin("pgbouncer") is None:
-        require("pgbouncer", PACKAGE_HINT["pgbouncer"])
-    if STATE["pg"] is None:
-        require("postgresql", "PostgreSQL was not started by tests/plugin.py (DATABASE_URL given)")
-    server = PgBouncerServer.in_front_of(STATE["pg"]).start()
-    try:
-        yield server
-    finally:
-        server.cleanup()
+# pgbouncer and private_redis (a Redis of the test's own: the Redis-down test stops it) come
+# from tests/services/conftest.py.
 
 
 @pytest.fixture
-def redis_server():
-    """A Redis of this test's own (the Redis-down test stops it)."""
-    from tests.plugin import require
-
-    require("redis")
-    server = RedisServer(shutil.which("redis-server")).start()
-    try:
-        yield server
-    finally:
-        server.cleanup()
-
-
-@pytest.fixture
-def nodes(pgbouncer, redis_server):
+def nodes(pgbouncer, private_redis):
     """Two gunicorn nodes on the test database through PgBouncer, sharing one Redis."""
     started = []
     try:
@@ -73,7 +48,7 @@ def nodes(pgbouncer, redis_server):
             node.env.update(
                 {
                     # Broker and cache (rate limits, locks) shared by the nodes.
-                    "REDIS_URL": redis_server.url,
+                    "REDIS_URL": private_redis.url,
                     "DISABLE_SERVER_SIDE_CURSORS": "true",
                     "TRUSTED_PROXY_COUNT": "1",
                 }
@@ -99,25 +74,10 @@ def balancer(nodes):
         lb.cleanup()
 
 
-def _log_in(session: requests.Session, base_url: str, username: str) -> requests.Response:
-    session.get(f"{base_url}/accounts/login/", timeout=TIMEOUT).raise_for_status()
-    return session.post(
-        f"{base_url}/accounts/login/",
-        data={
-            "username": username,
-            "password": PASSWORD,
-            "csrfmiddlewaretoken": session.cookies["csrftoken"],
-        },
-        allow_redirects=False,
-        timeout=TIMEOUT,
-    )
-
-
 def test_a_session_made_on_one_node_is_honoured_by_the_other(nodes):
     node_a, node_b = nodes
     student = UserFactory(role="Student")
-    session = requests.Session()
-    assert _log_in(session, node_a.base_url, student.username).status_code == 302
+    session = log_in(node_a.base_url, student.username)
 
     page = session.get(f"{node_b.base_url}/exams/", allow_redirects=False, timeout=TIMEOUT)
     assert page.status_code == 200, (page.status_code, page.headers.get("Location"))
@@ -151,7 +111,7 @@ def test_an_exam_is_sat_through_haproxy_on_two_nodes_and_pgbouncer(balancer, pgb
     )
     base = balancer.url
 
-    assert _log_in(session, base, student.username).status_code == 302
+    log_in(base, student.username, session=session)
     csrf = session.cookies["csrftoken"]
     started = session.post(
         f"{base}/exams/{blueprint.slug}/start/",
@@ -200,22 +160,21 @@ def test_an_exam_is_sat_through_haproxy_on_two_nodes_and_pgbouncer(balancer, pgb
 
 
 def test_nodes_stay_in_rotation_and_serve_exams_while_redis_is_down(
-    balancer, redis_server, pgbouncer
+    balancer, private_redis, pgbouncer
 ):
     """/healthz says 503 without Redis, but the app still serves exams: HAProxy keeps the
     nodes (it checks the database part of /healthz), and a student starts and saves."""
     make_bank(per_domain=6)
     blueprint = short_blueprint(slug="two-nodes-redis-down", question_count=5)
     student = UserFactory(role="Student")
-    redis_server.stop()
+    private_redis.stop()
     health = requests.get(f"{balancer.url}/healthz", timeout=TIMEOUT)
     assert health.status_code == 503
     assert health.json()["database"]["ok"] is True
     time.sleep(3 * balancer.check_interval_ms / 1000)  # a few health checks later
     assert balancer.backend_status() == {"node1": "UP", "node2": "UP"}
 
-    session = requests.Session()
-    assert _log_in(session, balancer.url, student.username).status_code == 302
+    session = log_in(balancer.url, student.username)
     csrf = session.cookies["csrftoken"]
     started = session.post(
         f"{balancer.url}/exams/{blueprint.slug}/start/",
