@@ -97,7 +97,7 @@ def test_every_acknowledged_answer_survives_a_postgres_crash(
     chaos = threading.Thread(target=crash_then_recover, daemon=True)
     sent: dict[int, dict[int, int]] = {item.pk: {} for item in items}  # item -> seq -> option
     acked: dict[int, tuple[int, int]] = {}  # item -> newest acknowledged (seq, option)
-    failures, after_restart, seq = 0, 0, 0
+    failures, after_restart, held_through_crash, seq = 0, 0, 0, 0
     rng = random.Random(3)
     chaos.start()
     deadline = time.monotonic() + 90
@@ -106,6 +106,8 @@ def test_every_acknowledged_answer_survives_a_postgres_crash(
         item = items[seq % len(items)]
         option = rng.choice(item.option_order)
         sent[item.pk][seq] = option
+        sent_during_outage = crashed.is_set() and not restarted.is_set()
+        sent_before_crash = not crashed.is_set()
         response = client.post(
             reverse("exams:answer", args=[attempt.pk, item.position]),
             {"option": option, "seq": seq},
@@ -114,6 +116,10 @@ def test_every_acknowledged_answer_survives_a_postgres_crash(
         if response.status_code == 200 and response.json().get("ok"):
             acked[item.pk] = (seq, option)
             after_restart += restarted.is_set()
+            # Through PgBouncer a save may not fail at all: the pooler holds it until the
+            # server is back. Such a save went out before or during the outage and was
+            # acknowledged only after the restart.
+            held_through_crash += restarted.is_set() and (sent_during_outage or sent_before_crash)
         else:
             failures += 1
             connections.close_all()  # the old connection died with the server
@@ -121,7 +127,7 @@ def test_every_acknowledged_answer_survives_a_postgres_crash(
     chaos.join(60)
 
     assert crashed.is_set() and restarted.is_set() and pg_running(pg)
-    assert failures > 0, "no save hit the crash: the test proved nothing"
+    assert failures > 0 or held_through_crash > 0, "no save hit the crash: the test proved nothing"
     assert after_restart == 30, f"saves did not resume after recovery ({after_restart})"
     connections.close_all()
     lost = []
