@@ -16,6 +16,7 @@ from core.middleware import on_refusal
 from exams.models import Blueprint
 from exams.selectors import missed_items_for_user
 from exams.services import attempt_start
+from exams.signals import collect_panels
 from questions.models import Question
 
 from . import exports, selectors
@@ -23,6 +24,7 @@ from .forms import CohortReportForm, DashboardForm
 from .models import AnalyticsRun, CalibrationRun
 from .services import calibration
 from .services.runs import run_request
+from .signals import dashboard_panels
 from .tasks import blueprint_statistics, calibrate_items
 
 
@@ -52,6 +54,7 @@ def student_dashboard(request):
             "form": form,
             "few_items": selectors.FEW_ITEMS,
             "readiness": calibration.student_readiness(user=request.user, guide_code=guide),
+            "panels": collect_panels(dashboard_panels, user=request.user, guide_code=guide),
         },
         status=200 if valid else 400,
     )

@@ -21,5 +21,6 @@ urlpatterns = [
     path("questions/", include("questions.urls")),
     path("", include("exams.urls")),
     path("", include("analytics.urls")),
+    path("", include("study.urls")),
     path("django-admin/", admin.site.urls),
 ]

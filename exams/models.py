@@ -80,6 +80,10 @@ class Blueprint(models.Model):
         related_name="+",
         help_text="Optional: a drill that draws from this task statement only (of its domain).",
     )
+    ask_confidence = models.BooleanField(
+        default=False,
+        help_text="Ask \u201cHow sure are you?\u201d beside the options (off for exam simulation).",
+    )
     is_active = models.BooleanField(default=True)
     position = models.PositiveSmallIntegerField(default=100)
     created_by = models.ForeignKey(
@@ -186,6 +190,8 @@ class Attempt(models.Model):
     scaled_score = models.PositiveSmallIntegerField(null=True, blank=True)
     passed = models.BooleanField(null=True, blank=True)
     domain_results = models.JSONField(default=list, blank=True)
+    # Frozen from the blueprint at start, like the mode and feedback.
+    ask_confidence = models.BooleanField(default=False, db_default=False)
     is_demo = models.BooleanField(default=False)
 
     objects = AttemptQuerySet.as_manager()
@@ -224,6 +230,14 @@ class Attempt(models.Model):
         return f"{self.user} · {self.blueprint} · {self.started_at:%Y-%m-%d %H:%M}"
 
 
+class Confidence(models.TextChoices):
+    """How sure the student said they were of an answer ("" when not asked or not given)."""
+
+    SURE = "sure", "Sure"
+    UNSURE = "unsure", "Unsure"
+    GUESS = "guess", "Guess"
+
+
 class AttemptItem(models.Model):
     """A question as this attempt showed it: pinned version, domain, option order."""
 
@@ -248,6 +262,9 @@ class AttemptItem(models.Model):
         default=list, blank=True, help_text="Option ids the student struck out."
     )
     is_correct = models.BooleanField(null=True, blank=True)
+    confidence = models.CharField(
+        max_length=6, choices=Confidence.choices, blank=True, default="", db_default=""
+    )
 
     class Meta:
         ordering = ["attempt", "position"]

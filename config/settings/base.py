@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "questions",
     "exams",
     "analytics",
+    "study",  # above analytics: spaced review, custom quizzes, the study plan
     "demo",  # above every app: it may import any of them
 ]
 

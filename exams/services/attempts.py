@@ -223,6 +223,7 @@ def attempt_start(
         accommodation_minutes=accommodation,
         mode=blueprint.mode,
         feedback=blueprint.feedback,
+        ask_confidence=blueprint.ask_confidence,
         passing_score=blueprint.passing_score,
         cut_percent=blueprint.cut_percent,
     )
