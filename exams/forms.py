@@ -9,7 +9,7 @@ from accounts.models import TEXT_SIZE_MAX
 from core.form_fields import DB_BIGINT_MAX, IdField, IdListField
 from questions.models import Domain
 
-from .models import Blueprint
+from .models import Blueprint, Confidence
 
 
 class BlueprintForm(forms.ModelForm):
@@ -29,10 +29,19 @@ class BlueprintForm(forms.ModelForm):
             "cut_percent",
             "drill_domain",
             "drill_task_statement",
+            "ask_confidence",
             "is_active",
         )
         widgets = {"description": forms.Textarea(attrs={"rows": 2})}
-        labels = {"cut_percent": "Raw cut (percent correct that maps to the passing score)"}
+        labels = {
+            "cut_percent": "Raw cut (percent correct that maps to the passing score)",
+            "ask_confidence": "Ask how sure the student is",
+        }
+        help_texts = {
+            "ask_confidence": "Shows \u201cHow sure are you?\u201d (Sure / Unsure / Guess) beside "
+            "the options and a calibration table on the results. Recommended for practice and "
+            "drills; left off for the exam-day simulation.",
+        }
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -50,6 +59,10 @@ class BlueprintForm(forms.ModelForm):
                 initial=current.get(domain.pk),
                 help_text=f"Blank: the guide's {domain.weight:g}%.",
             )
+        if not self.instance.pk and not self.is_bound:
+            # A new blueprint asks in practice and drills, not in the exam-day simulation.
+            mode = self.initial.get("mode", self.fields["mode"].initial or Blueprint.Mode.EXAM)
+            self.initial.setdefault("ask_confidence", mode != Blueprint.Mode.EXAM)
         self.helper = FormHelper()
         self.helper.add_input(Submit("submit", "Save blueprint"))
 
@@ -110,6 +123,15 @@ class AnswerForm(forms.Form):
     seq = forms.CharField(required=False)
     go = forms.CharField(required=False, strip=True)
     nav_only = forms.BooleanField(required=False)
+    # How sure the student is (Sure / Unsure / Guess; "" clears it). Not sent: left as stored.
+    confidence = forms.ChoiceField(
+        required=False,
+        choices=[("", "Not given"), *Confidence.choices],
+        error_messages={"invalid_choice": "Say how sure you are with Sure, Unsure or Guess."},
+    )
+
+    def clean_confidence(self) -> str | None:
+        return self.cleaned_data["confidence"] if "confidence" in self.data else None
 
     def clean_seq(self) -> int:
         # No seq at all is the oldest save there is (0): it changes nothing, only navigates.

@@ -84,7 +84,12 @@ def sync_blueprints(apps, schema_editor=None):
             "description": "The questions you missed most recently, with feedback after each.",
         }
     )
+    # Practice sets and drills ask how sure the student is (once the field exists: migration
+    # 0013 set the rows created before it).
+    asks = any(f.name == "ask_confidence" for f in Blueprint._meta.get_fields())
     for spec in seeded:
+        if asks:
+            spec.setdefault("ask_confidence", spec["mode"] != "exam")
         slug = spec.pop("slug")
         Blueprint.objects.get_or_create(slug=slug, defaults=spec)
 
@@ -93,6 +98,7 @@ def sync_task_statement_drills(apps, schema_editor=None):
     """Create one drill per task statement of the guides that have them (DVA-C02), if missing."""
     Blueprint = apps.get_model("exams", "Blueprint")
     TaskStatement = apps.get_model("questions", "TaskStatement")
+    asks = any(f.name == "ask_confidence" for f in Blueprint._meta.get_fields())
     statements = TaskStatement.objects.select_related("guide", "domain").order_by(
         "guide__position", "position"
     )
@@ -109,6 +115,7 @@ def sync_task_statement_drills(apps, schema_editor=None):
                 "drill_domain": statement.domain,
                 "drill_task_statement": statement,
                 "position": position,
+                **({"ask_confidence": True} if asks else {}),
                 "description": f"{DRILL_SIZE} questions on task statement {statement.code} "
                 f"({statement.domain.name}) only, untimed, with feedback after each answer.",
             },

@@ -284,6 +284,7 @@ def answer_save(request, attempt_id: int, position: int, form: AnswerForm):
         option_ids=option_ids,
         seq=seq,
         ip=_ip(request),
+        confidence=form.cleaned_data["confidence"],
     )
     if go == "check":
         services.item_check(user=request.user, attempt_id=attempt_id, position=position)

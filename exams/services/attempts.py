@@ -20,6 +20,7 @@ from ..models import (
     AttemptEvent,
     AttemptItem,
     Blueprint,
+    Confidence,
     ItemSelection,
 )
 from ..scoring import GRADED_ATTEMPT_ITEMS_SQL, MarkedItem, is_item_correct, score_marked
@@ -291,8 +292,17 @@ def answer_save(
     seq: int,
     ip: str | None = None,
     now: datetime | None = None,
+    confidence: str | None = None,
 ) -> AttemptItem:
-    """Replace the selection of one item; stale retries (seq not newer) change nothing."""
+    """Replace the selection of one item; stale retries (seq not newer) change nothing.
+
+    `confidence` is how sure the student said they were (a `Confidence` value, or "" for not
+    given), saved with the selection under the same seq; None leaves the stored one as it is.
+    Only an attempt that asks for it takes one. A confidence without a selected option is kept
+    too (it counts only once there is an answer).
+    """
+    if confidence is not None and confidence != "" and confidence not in Confidence.values:
+        raise ApplicationError("Say how sure you are with Sure, Unsure or Guess.")
     save = {
         "user": user,
         "attempt_id": attempt_id,
@@ -301,6 +311,7 @@ def answer_save(
         "seq": seq,
         "ip": ip,
         "now": now or timezone.now(),
+        "confidence": confidence,
     }
     if connection.vendor == "postgresql":
         item = _answer_save_at_once(**save)
@@ -347,14 +358,16 @@ _SAVE_AT_ONCE = """
                     WHEN %(seq)s > greatest(r.answer_seq, %(now_ms)s) + %(ahead)s THEN 'refused'
                     ELSE 'apply' END AS verdict,
                NOT (r.stored <@ %(chosen)s::bigint[] AND r.stored @> %(chosen)s::bigint[])
-                   AS changed
+                   AS changed,
+               coalesce(%(confidence)s::varchar <> r.confidence, false) AS conf_changed
         FROM (
-            SELECT i.id, i.answer_seq, a.current_position,
+            SELECT i.id, i.answer_seq, a.current_position, i.confidence,
                    ARRAY(SELECT s.option_id FROM exams_itemselection s WHERE s.item_id = i.id)
                        AS stored,
                    a.state = %(open)s AND (a.deadline IS NULL OR a.deadline >= %(cutoff)s)
                    AND NOT i.checked AND i.option_order @> %(chosen_json)s::jsonb
-                   AND cardinality(%(chosen)s::bigint[]) <= v.select_count AS valid
+                   AND cardinality(%(chosen)s::bigint[]) <= v.select_count
+                   AND (%(confidence)s::varchar IS NULL OR a.ask_confidence) AS valid
             FROM exams_attemptitem i
             JOIN exams_attempt a ON a.id = i.attempt_id
             JOIN questions_questionversion v ON v.id = i.version_id
@@ -366,11 +379,13 @@ _SAVE_AT_ONCE = """
         UPDATE exams_attemptitem i
         SET answer_seq = %(seq)s,
             answered_at = CASE WHEN d.changed THEN %(answered_at)s::timestamptz
-                               ELSE i.answered_at END
+                               ELSE i.answered_at END,
+            confidence = CASE WHEN d.conf_changed THEN %(confidence)s::varchar
+                              ELSE i.confidence END
         FROM d
         WHERE i.id = d.id AND d.verdict = 'apply' AND i.answer_seq = d.answer_seq
           AND NOT i.checked
-        RETURNING i.id, d.changed, d.stored
+        RETURNING i.id, d.changed, d.stored, d.conf_changed
     ),
     removed AS (
         DELETE FROM exams_itemselection s USING upd
@@ -387,7 +402,7 @@ _SAVE_AT_ONCE = """
     logged AS (
         INSERT INTO exams_attemptevent (attempt_id, kind, actor_id, at, ip, detail)
         SELECT %(attempt)s, %(kind)s, %(user)s, %(at)s, %(ip)s::inet, %(detail)s::jsonb
-        FROM upd WHERE upd.changed
+        FROM upd WHERE upd.changed OR upd.conf_changed
     ),
     moved AS (
         UPDATE exams_attempt a SET current_position = %(position)s
@@ -405,8 +420,16 @@ _SMALLINT_MAX = 2**15 - 1
 _BIGINT_MAX = 2**63 - 1
 
 
+def _save_detail(*, position: int, chosen: list[int], seq: int, confidence: str | None) -> str:
+    """The SAVE audit row's detail: the whole answer as saved (with the confidence if sent)."""
+    detail: dict = {"position": position, "options": chosen, "seq": seq}
+    if confidence is not None:
+        detail["confidence"] = confidence
+    return json.dumps(detail)
+
+
 def _answer_save_at_once(
-    *, user, attempt_id, position, option_ids, seq, ip, now
+    *, user, attempt_id, position, option_ids, seq, ip, now, confidence
 ) -> AttemptItem | None:
     """The autosave as one statement (PostgreSQL); None when the other path must answer."""
     try:
@@ -436,7 +459,8 @@ def _answer_save_at_once(
         "kind": AttemptEvent.Kind.SAVE.value,
         "at": at,
         "ip": ip,
-        "detail": json.dumps({"position": position, "options": chosen, "seq": seq}),
+        "detail": _save_detail(position=position, chosen=chosen, seq=seq, confidence=confidence),
+        "confidence": confidence,
     }
     with connection.cursor() as cursor:
         cursor.execute(_SAVE_AT_ONCE, params)
@@ -466,7 +490,8 @@ def _answer_save_at_once(
 _SAVE_READ = """
     SELECT i.id, i.attempt_id, i.position, i.version_id, i.option_order, i.answer_seq,
            i.answered_at, i.checked, a.state, a.deadline, a.current_position, v.select_count,
-           ARRAY(SELECT s.option_id FROM exams_itemselection s WHERE s.item_id = i.id)
+           ARRAY(SELECT s.option_id FROM exams_itemselection s WHERE s.item_id = i.id),
+           i.confidence, a.ask_confidence
     FROM exams_attemptitem i
     JOIN exams_attempt a ON a.id = i.attempt_id
     JOIN questions_questionversion v ON v.id = i.version_id
@@ -495,7 +520,8 @@ def _item_for_save(*, attempt_id: int, user, position: int) -> AttemptItem:
         item = None
         if row is not None:
             (item_id, _, _, version_id, order, answer_seq, answered_at, checked) = row[:8]
-            state, deadline, current_position, select_count, stored_ids = row[8:]
+            state, deadline, current_position, select_count, stored_ids = row[8:13]
+            confidence, ask_confidence = row[13:]
             item = _from_db(
                 AttemptItem,
                 {
@@ -507,6 +533,7 @@ def _item_for_save(*, attempt_id: int, user, position: int) -> AttemptItem:
                     "answer_seq": answer_seq,
                     "answered_at": answered_at,
                     "checked": checked,
+                    "confidence": confidence,
                 },
             )
             item.attempt = _from_db(
@@ -516,6 +543,7 @@ def _item_for_save(*, attempt_id: int, user, position: int) -> AttemptItem:
                     "state": state,
                     "deadline": deadline,
                     "current_position": current_position,
+                    "ask_confidence": ask_confidence,
                 },
             )
             item.version = _from_db(
@@ -570,24 +598,35 @@ _SAVE_LOG = """,
         FROM fresh
     )"""
 _SAVE_ITEM = """
-    UPDATE exams_attemptitem SET answer_seq = %(seq)s{answered}
+    UPDATE exams_attemptitem SET answer_seq = %(seq)s{answered}{confidence}
     FROM fresh WHERE exams_attemptitem.id = fresh.id
     RETURNING exams_attemptitem.id
 """
 
 
-def _answer_save_locked(*, user, attempt_id, position, option_ids, seq, ip, now) -> AttemptItem:
+def _answer_save_locked(
+    *, user, attempt_id, position, option_ids, seq, ip, now, confidence=None
+) -> AttemptItem:
     # At most one re-read: after the first statement the lock is held, so the next read is fresh.
     for _ in range(2):
         item = _item_for_save(attempt_id=attempt_id, user=user, position=position)
         if _answer_apply(
-            item, user=user, position=position, option_ids=option_ids, seq=seq, ip=ip, now=now
+            item,
+            user=user,
+            position=position,
+            option_ids=option_ids,
+            seq=seq,
+            ip=ip,
+            now=now,
+            confidence=confidence,
         ):
             return item
     raise ApplicationError("This answer changed meanwhile; reload the page and answer again.")
 
 
-def _answer_apply(item: AttemptItem, *, user, position, option_ids, seq, ip, now) -> bool:
+def _answer_apply(
+    item: AttemptItem, *, user, position, option_ids, seq, ip, now, confidence=None
+) -> bool:
     """Apply the save to `item` as read; False when the read turned out stale (nothing written)."""
     attempt = item.attempt
     _ensure_open(attempt, now)
@@ -601,6 +640,8 @@ def _answer_apply(item: AttemptItem, *, user, position, option_ids, seq, ip, now
             f"Choose at most {item.version.select_count} option"
             f"{'s' if item.version.select_count > 1 else ''} for this question."
         )
+    if confidence is not None and not attempt.ask_confidence:
+        raise ApplicationError("This attempt does not ask how sure you are.")
     moved = attempt.current_position != position
     attempt.current_position = position
     if seq <= item.answer_seq:
@@ -613,6 +654,7 @@ def _answer_apply(item: AttemptItem, *, user, position, option_ids, seq, ip, now
         raise ApplicationError("This save is out of order; reload the page and answer again.")
     stored = set(item.stored_ids)
     changed = set(chosen) != stored
+    conf_changed = confidence is not None and confidence != item.confidence
     # The page's own buttons post the answer autosave already stored: then only note the newer
     # seq (so older retries stay ignored), rewrite no selection and log nothing.
     removed = sorted(stored - set(chosen))
@@ -622,6 +664,8 @@ def _answer_apply(item: AttemptItem, *, user, position, option_ids, seq, ip, now
     if changed:
         item.answered_at = now if chosen else None
         item.stored_ids = chosen
+    if conf_changed:
+        item.confidence = confidence
     if connection.vendor != "postgresql":
         # Elsewhere (SQLite, `make run`) a transaction holds the database's write lock from its
         # start, so the read is fresh: the same writes, one statement each.
@@ -631,8 +675,12 @@ def _answer_apply(item: AttemptItem, *, user, position, option_ids, seq, ip, now
             ItemSelection.objects.filter(item=item, option_id__in=removed).delete()
         if added:
             ItemSelection.objects.bulk_create(ItemSelection(item=item, option_id=i) for i in added)
-        item.save(update_fields=["answer_seq", "answered_at"] if changed else ["answer_seq"])
-        if changed:
+        fields = ["answer_seq"]
+        fields += ["answered_at"] if changed else []
+        fields += ["confidence"] if conf_changed else []
+        item.save(update_fields=fields)
+        if changed or conf_changed:
+            extra = {} if confidence is None else {"confidence": confidence}
             _log(
                 attempt,
                 AttemptEvent.Kind.SAVE,
@@ -641,6 +689,7 @@ def _answer_apply(item: AttemptItem, *, user, position, option_ids, seq, ip, now
                 position=position,
                 options=chosen,
                 seq=seq,
+                **extra,
             )
         return True
     sql = _SAVE_FRESH
@@ -654,17 +703,23 @@ def _answer_apply(item: AttemptItem, *, user, position, option_ids, seq, ip, now
     if added:
         sql += _SAVE_ADD
         params["added"] = added
-    if changed:
+    if changed or conf_changed:
         sql += _SAVE_LOG
         params.update(
             kind=AttemptEvent.Kind.SAVE.value,
             actor=user.pk,
             at=timezone.now(),
             ip=ip,
-            detail=json.dumps({"position": position, "options": chosen, "seq": seq}),
-            answered_at=item.answered_at,
+            detail=_save_detail(position=position, chosen=chosen, seq=seq, confidence=confidence),
         )
-    sql += _SAVE_ITEM.format(answered=", answered_at = %(answered_at)s" if changed else "")
+    if changed:
+        params["answered_at"] = item.answered_at
+    if conf_changed:
+        params["confidence"] = confidence
+    sql += _SAVE_ITEM.format(
+        answered=", answered_at = %(answered_at)s" if changed else "",
+        confidence=", confidence = %(confidence)s" if conf_changed else "",
+    )
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.fetchone() is not None

@@ -145,6 +145,9 @@
     const seqInput = document.getElementById("seq-input");
     let seq = parseInt(form.dataset.seq, 10) || 0;
     const inputs = Array.prototype.slice.call(form.querySelectorAll("input[name=option]"));
+    // "How sure are you?" (only when the attempt asks): sent with the answer, same seq.
+    const confidenceInputs = Array.prototype.slice.call(
+      form.querySelectorAll("input[name=confidence]:not([disabled])"));
     const counter = form.querySelector(".select-count");
     const checkMessage = document.getElementById("check-message");
     const answeredCount = document.getElementById("answered-count");
@@ -179,6 +182,8 @@
       seqInput.value = String(seq + 1);
       const fields = [["seq", String(seq)]];
       selected().forEach(function (v) { fields.push(["option", v]); });
+      const given = confidenceInputs.filter(function (i) { return i.checked; })[0];
+      if (given) fields.push(["confidence", given.value]);
       const answered = selected().length > 0;
       enqueue("answer:" + attemptId + ":" + position, form.dataset.autosaveUrl, fields, function () {
         const cell = navCell();
@@ -209,6 +214,9 @@
         showCount();
         save();
       });
+    });
+    confidenceInputs.forEach(function (input) {
+      input.addEventListener("change", save);
     });
     showCount();
 
