@@ -12,6 +12,7 @@ from django.utils import timezone
 from core.errors import ApplicationError
 from questions.models import Option
 
+from .confidence import ConfidenceItem
 from .models import Attempt, AttemptEvent, AttemptItem, Blueprint, ItemSelection
 
 
@@ -208,3 +209,19 @@ def audit_event_list() -> QuerySet[AttemptEvent]:
     return AttemptEvent.objects.select_related(
         "actor", "attempt__user", "attempt__blueprint"
     ).order_by("-at", "-pk")
+
+
+def attempt_confidence_items(*, attempt: Attempt) -> list[ConfidenceItem]:
+    """Every item's confidence, answer state, correctness, domain and stem, in one query (for
+    `exams.confidence.calibrate`; only for submitted attempts, whose correctness is known)."""
+    if attempt.state == Attempt.State.IN_PROGRESS:
+        raise ReviewNotOpen("The review with keys opens only after submission.", status=403)
+    rows = _items_in_order(attempt).values_list(
+        "position", "confidence", "has_answer", "is_correct", "domain__name", "version__stem"
+    )
+    return [
+        ConfidenceItem(
+            position=p, confidence=c, answered=a, correct=bool(ok), domain=d or "", stem=s
+        )
+        for p, c, a, ok, d, s in rows
+    ]

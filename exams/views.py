@@ -24,6 +24,7 @@ from core.forms import apply_validation_error
 from core.middleware import on_refusal, refusal_response, wants_json
 
 from . import selectors, services, sitting_selectors
+from .confidence import calibrate
 from .filters import AuditLogFilter
 from .forms import (
     AnswerForm,
@@ -484,6 +485,9 @@ def attempt_results(request, attempt_id: int):
             # Practice and drills are learning sets: percent correct, not a pass/fail score.
             "is_exam": attempt.mode == Blueprint.Mode.EXAM,
             "time_used": used,
+            "calibration": calibrate(selectors.attempt_confidence_items(attempt=attempt))
+            if attempt.ask_confidence
+            else None,
         },
         status=400 if form.errors else 200,
     )
