@@ -6,11 +6,12 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from django.db.models import Avg, Count, F, FloatField, IntegerField, Q, Sum
+from django.db.models import Avg, Count, Exists, F, FloatField, IntegerField, OuterRef, Q, Sum
 from django.db.models.functions import Cast, TruncWeek
 
 from accounts.models import Cohort, User
-from exams.models import Attempt, AttemptItem, Blueprint
+from exams.confidence import AttemptCalibrationPoint
+from exams.models import Attempt, AttemptItem, Blueprint, Confidence, ItemSelection
 from exams.selectors import missed_items_for_user
 from questions.models import Domain, ExamGuide, Option
 
@@ -286,4 +287,75 @@ def cohort_report(
         heatmap=heatmap,
         at_risk=at_risk,
         trend=trend,
+    )
+
+
+# ---- Confidence over time (issue 14) ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ConfidencePoint:
+    """One finished attempt that asked "How sure are you?": how often "Sure" was right."""
+
+    attempt_id: int
+    finished_at: dt.datetime
+    title: str
+    point: AttemptCalibrationPoint
+
+    @property
+    def sure(self) -> int:
+        return self.point.sure
+
+    @property
+    def sure_wrong(self) -> int:
+        return self.point.sure_wrong
+
+    @property
+    def sure_percent(self) -> float | None:
+        return self.point.sure_percent
+
+
+@dataclass(frozen=True)
+class ConfidenceTrend:
+    points: list[ConfidencePoint]
+
+    @property
+    def chart(self) -> dict:
+        """The line chart's data: percent of Sure answers right per attempt (None: no Sure)."""
+        return {
+            "labels": [p.finished_at.strftime("%d %b") for p in self.points],
+            "sure": [
+                None if p.sure_percent is None else round(p.sure_percent, 1) for p in self.points
+            ],
+        }
+
+
+def student_confidence_trend(*, user, guide_code: str) -> ConfidenceTrend:
+    """Per finished attempt of the guide that asked confidence, oldest first: the answered items
+    marked Sure and how many of them were right. One query whatever the number of attempts."""
+    answered = Exists(ItemSelection.objects.filter(item=OuterRef("pk")))
+    sure = Q(confidence=Confidence.SURE) & answered
+    rows = (
+        AttemptItem.objects.filter(
+            attempt__in=Attempt.objects.finished().filter(
+                user=user, ask_confidence=True, blueprint__guide__code=guide_code
+            )
+        )
+        .values("attempt_id", "attempt__finished_at", "attempt__blueprint__title")
+        .annotate(
+            sure=Count("pk", filter=sure),
+            sure_correct=Count("pk", filter=sure & Q(is_correct=True)),
+        )
+        .order_by("attempt__finished_at", "attempt_id")
+    )
+    return ConfidenceTrend(
+        points=[
+            ConfidencePoint(
+                attempt_id=r["attempt_id"],
+                finished_at=r["attempt__finished_at"],
+                title=r["attempt__blueprint__title"],
+                point=AttemptCalibrationPoint(sure=r["sure"], sure_correct=r["sure_correct"]),
+            )
+            for r in rows
+        ]
     )

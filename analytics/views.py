@@ -55,6 +55,7 @@ def student_dashboard(request):
             "few_items": selectors.FEW_ITEMS,
             "readiness": calibration.student_readiness(user=request.user, guide_code=guide),
             "panels": collect_panels(dashboard_panels, user=request.user, guide_code=guide),
+            "confidence": selectors.student_confidence_trend(user=request.user, guide_code=guide),
         },
         status=200 if valid else 400,
     )

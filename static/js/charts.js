@@ -71,6 +71,12 @@
         x: { title: { display: true, text: "Scaled score" } },
       } } };
     },
+    "confidence-trend": function (d) {
+      return { type: "line", data: { labels: d.labels, datasets: [
+        { label: "Sure answers right (%)", data: d.sure, borderColor: palette[2], tension: 0.2,
+          spanGaps: true },
+      ] }, options: { scales: { x: { offset: true }, y: { min: 0, max: 100 } } } };
+    },
     "trend": function (d) {
       return { type: "line", data: { labels: d.trend.labels, datasets: [
         { label: "Mean scaled score", data: d.trend.values, borderColor: palette[2] },
