@@ -120,7 +120,7 @@ QUERY_PARAMS: dict[str, tuple[str, ...]] = {
 
 # POST fields read by views but absent from the rendered forms (or only a button's name).
 POST_FIELDS: dict[str, tuple[str, ...]] = {
-    "exams:answer": ("option", "seq", "go", "nav_only"),
+    "exams:answer": ("option", "seq", "go", "nav_only", "confidence"),
     "exams:flag": ("flagged",),
     "exams:eliminate": ("option", "eliminated"),
     "exams:text_size": ("size", "next"),
