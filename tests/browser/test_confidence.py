@@ -152,3 +152,20 @@ def test_confidence_by_keyboard_kept_over_a_reload_and_the_calibration_on_the_re
     page.locator("section.confidence-trend").screenshot(
         path=str(ui.SCREENSHOTS / "confidence-dashboard-section-phone.png")
     )
+
+
+def test_a_new_blueprint_asks_in_practice_and_drills_until_the_author_decides(page, live_server):
+    make_bank(per_domain=2)
+    _log_in(page, live_server, UserFactory(role="Instructor"))
+    page.goto("/blueprints/new/")
+    box = page.get_by_role("checkbox", name="Ask how sure the student is")
+    expect(box).not_to_be_checked()  # exam mode by default
+    page.get_by_label("Mode").select_option("practice")
+    expect(box).to_be_checked()
+    page.get_by_label("Mode").select_option("exam")
+    expect(box).not_to_be_checked()
+    box.check()  # the author's choice stands
+    page.get_by_label("Mode").select_option("drill")
+    page.get_by_label("Mode").select_option("exam")
+    expect(box).to_be_checked()
+    ui.assert_accessible(page)

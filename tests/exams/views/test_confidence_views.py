@@ -159,3 +159,12 @@ def test_an_attempt_freezes_the_blueprints_setting(student):
     Blueprint.objects.filter(pk=blueprint.pk).update(ask_confidence=False)
     attempt.refresh_from_db()
     assert attempt.ask_confidence is True
+
+
+def test_the_exam_list_and_the_blueprint_list_say_which_ask(client, student, instructor):
+    client.force_login(student)
+    body = client.get(reverse("exams:list")).content.decode()
+    assert "asks how sure you are" in body
+    client.force_login(instructor)
+    body = client.get(reverse("exams:blueprints")).content.decode()
+    assert "asks how sure" in body
