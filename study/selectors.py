@@ -36,7 +36,9 @@ def desired_retention(*, user) -> Decimal:
         .values_list("desired_retention", flat=True)
         .first()
     )
-    return stored if stored is not None else Decimal(str(settings.STUDY_DESIRED_RETENTION))
+    if stored is not None:
+        return stored
+    return Decimal(str(settings.STUDY_DESIRED_RETENTION)).quantize(Decimal("0.01"))
 
 
 def day_bounds(now: datetime) -> tuple[datetime, datetime]:
