@@ -40,9 +40,13 @@ def rate_checked_item(sender, *, attempt_id: int, item_id: int, now=None, **kwar
         logger.exception("Rating the review card of item %s failed", item_id)
 
 
-def dashboard_panel(sender, *, user, **kwargs) -> dict | None:
-    """The review deck on the student dashboard: due today, forecast, recall, the plan."""
+def dashboard_panel(sender, *, user, guide_code: str = "", **kwargs) -> dict | None:
+    """The review deck and the study plan on the student dashboard."""
     overview = selectors.deck_overview(user=user)
-    if not overview.counts.size:
+    actions = selectors.study_plan(user=user, guide_code=guide_code, overview=overview)
+    if not overview.counts.size and not actions:
         return None
-    return {"template": "study/panels/dashboard.html", "context": {"o": overview}}
+    return {
+        "template": "study/panels/dashboard.html",
+        "context": {"o": overview, "actions": actions, "guide": guide_code},
+    }

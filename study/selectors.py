@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from decimal import Decimal
@@ -110,11 +111,33 @@ def predicted_recall(*, user, now: datetime | None = None) -> float | None:
     return sum(values) / len(values) if values else None
 
 
+def due_recall(*, user, now: datetime | None = None) -> float | None:
+    """Mean predicted recall of the cards due now; a card in (re)learning counts as forgotten.
+
+    A card just missed has a high FSRS retrievability (no whole day has passed) but is due
+    because the student got it wrong: for the plan's gain it is at risk, recall 0.
+    """
+    now = now or timezone.now()
+    scheduler = fsrs.Scheduler()
+    values = [
+        scheduler.get_card_retrievability(
+            fsrs.Card(stability=s, last_review=last, state=fsrs.State.Review), now
+        )
+        if state == ReviewCard.State.REVIEW and s is not None and last is not None
+        else 0.0
+        for state, s, last in deck(user=user)
+        .filter(due__lte=now)
+        .values_list("state", "stability", "last_review")
+    ]
+    return sum(values) / len(values) if values else None
+
+
 @dataclass
 class DeckOverview:
     counts: DeckCounts
     forecast: list[dict]
     predicted_recall: float | None
+    due_recall: float | None = None
     from_summary: bool = False
     chart: dict = field(default_factory=dict)
 
@@ -127,7 +150,7 @@ def deck_overview(*, user, now: datetime | None = None) -> DeckOverview:
     """Live counts; the forecast and recall from the nightly summary while it is current.
 
     The summary is current when computed today and after the student's last review; otherwise
-    both are computed live. At most four queries whatever the deck's size.
+    both are computed live. At most five queries whatever the deck's size.
     """
     now = now or timezone.now()
     counts = deck_counts(user=user, now=now)
@@ -153,7 +176,12 @@ def deck_overview(*, user, now: datetime | None = None) -> DeckOverview:
         "counts": [d["count"] for d in days],
     }
     return DeckOverview(
-        counts=counts, forecast=days, predicted_recall=recall, from_summary=fresh, chart=chart
+        counts=counts,
+        forecast=days,
+        predicted_recall=recall,
+        due_recall=due_recall(user=user, now=now) if counts.due_now else None,
+        from_summary=fresh,
+        chart=chart,
     )
 
 
@@ -166,3 +194,139 @@ def due_question_ids(*, user, now: datetime | None = None, limit: int) -> list[i
         .order_by("due", "pk")
         .values_list("question_id", flat=True)[:limit]
     )
+
+
+# ---- The study plan (study/plan.py ranks; this reads its inputs) -----------------------------
+
+# A weakest area needs this many answers before a drill is proposed for it.
+PLAN_MIN_ANSWERS = 3
+
+
+@dataclass
+class PlannedAction:
+    kind: str
+    gain: float
+    why: str
+    label: str
+    url: str  # a POST target, one click away
+
+
+def _weakest(*, user, guide_code: str):
+    """The weakest task statement (guides that have them) or domain, with its drill."""
+    from analytics.models import StudentDomainStanding
+    from exams.models import Attempt, AttemptItem, Blueprint
+    from questions.models import Domain, TaskStatement
+
+    from .plan import Weakest
+
+    domains = {d.pk: d for d in Domain.objects.filter(guide__code=guide_code)}
+    total_weight = float(sum(d.weight for d in domains.values())) or 100.0
+    statements = {
+        t.pk: t for t in TaskStatement.objects.filter(guide__code=guide_code).order_by("position")
+    }
+    if statements:
+        per_domain = Counter(t.domain_id for t in statements.values())
+        rows = (
+            AttemptItem.objects.filter(
+                attempt__user=user,
+                attempt__state__in=[Attempt.State.SUBMITTED, Attempt.State.EXPIRED],
+                scored=True,
+                question__domain_links__guide__code=guide_code,
+                question__domain_links__task_statement__isnull=False,
+            )
+            .values("question__domain_links__task_statement")
+            .annotate(n=Count("pk"), right=Count("pk", filter=Q(is_correct=True)))
+        )
+        scored = [
+            (
+                100 * r["right"] / r["n"],
+                r["n"],
+                statements[r["question__domain_links__task_statement"]],
+            )
+            for r in rows
+            if r["n"] >= PLAN_MIN_ANSWERS
+        ]
+        if not scored:
+            return None, None
+        percent, n, statement = min(scored, key=lambda s: (s[0], s[2].position))
+        domain = domains[statement.domain_id]
+        share = float(domain.weight) / total_weight / per_domain[domain.pk]
+        drill = (
+            Blueprint.objects.active()
+            .filter(mode=Blueprint.Mode.DRILL, drill_task_statement=statement)
+            .order_by("position")
+            .first()
+        )
+        label = f"Task statement {statement.code} ({statement.title})"
+        return Weakest(label, percent, share, n), drill
+    standings = [
+        s
+        for s in StudentDomainStanding.objects.filter(user=user, domain__in=domains)
+        if s.items >= PLAN_MIN_ANSWERS
+    ]
+    if not standings:
+        return None, None
+    weakest = min(standings, key=lambda s: (s.percent, domains[s.domain_id].position))
+    domain = domains[weakest.domain_id]
+    drill = (
+        Blueprint.objects.active()
+        .filter(mode=Blueprint.Mode.DRILL, drill_domain=domain, drill_task_statement=None)
+        .order_by("position")
+        .first()
+    )
+    return (
+        Weakest(domain.name, weakest.percent, float(domain.weight) / total_weight, weakest.items),
+        drill,
+    )
+
+
+def study_plan(
+    *, user, guide_code: str, overview: DeckOverview, now: datetime | None = None
+) -> list[PlannedAction]:
+    """The next three actions on the dashboard, ranked by study.plan (a fixed number of queries)."""
+    from django.urls import reverse
+
+    from exams.models import Attempt, Blueprint
+
+    from . import plan
+
+    now = now or timezone.now()
+    weakest, drill = _weakest(user=user, guide_code=guide_code)
+    if drill is None:
+        weakest = None  # nothing to click: no drill is proposed
+    last_mock = (
+        Attempt.objects.finished()
+        .filter(user=user, mode=Blueprint.Mode.EXAM, blueprint__guide__code=guide_code)
+        .order_by("-finished_at")
+        .values_list("finished_at", flat=True)
+        .first()
+    )
+    mock = (
+        Blueprint.objects.active()
+        .filter(guide__code=guide_code, mode=Blueprint.Mode.EXAM)
+        .order_by("position")
+        .first()
+    )
+    days = (now - last_mock).days if last_mock else None
+    ranked = plan.rank(
+        due=overview.counts.due_now,
+        recall=overview.due_recall,
+        weakest=weakest,
+        days_since_mock=days,
+        mock_every_days=settings.STUDY_MOCK_EVERY_DAYS,
+    )
+    actions = []
+    for action in ranked:
+        if action.kind == "review":
+            label = f"Start today's review ({overview.counts.due_now})"
+            url = reverse("study:review_start")
+        elif action.kind == "drill":
+            label = f"Start the drill: {drill.title}"
+            url = reverse("exams:start", args=[drill.slug])
+        elif mock is not None:
+            label = f"Start {mock.title}"
+            url = reverse("exams:start", args=[mock.slug])
+        else:
+            continue
+        actions.append(PlannedAction(action.kind, action.gain, action.why, label, url))
+    return actions

@@ -148,7 +148,7 @@ FORM_PAGES: dict[str, tuple[str, ...]] = {
     "exams:eliminate": ("exams:question",),
     "exams:text_size": ("exams:question", "exams:review", "exams:submit"),
     "analytics:retry_missed": ("analytics:dashboard",),
-    "study:review_start": ("study:review",),
+    "study:review_start": ("study:review", "analytics:dashboard"),
     "study:retention": ("study:review",),
     "questions:bulk": ("questions:list",),
     "questions:status": ("questions:detail",),

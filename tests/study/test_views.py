@@ -110,7 +110,55 @@ def test_dashboard_panel_queries_do_not_grow_with_the_deck(
     with CaptureQueriesContext(connection) as queries:
         body = student_client.get(url).content.decode()
     study = [q for q in queries.captured_queries if "study_" in q["sql"]]
-    assert len(study) == (2 if summarised else 4), [q["sql"] for q in study]
+    assert len(study) == (3 if summarised else 5), [q["sql"] for q in study]
     assert 'id="review-panel"' in body
     assert f'<strong id="panel-due-today">{deck}</strong>' in body
     assert reverse("study:review") in body
+
+
+def test_dashboard_queries_are_the_same_for_a_small_and_a_large_deck(student_client, student):
+    make_bank(per_domain=3)
+    url = reverse("analytics:dashboard")
+    totals = []
+    for n in (2, 14):
+        ReviewCard.objects.filter(user=student).delete()
+        _cards(student, n, due_in=-timedelta(hours=1), stability=3.0, difficulty=5.0)
+        ReviewCard.objects.filter(user=student).update(
+            last_review=timezone.now() - timedelta(days=2)
+        )
+        student_client.get(url)
+        with CaptureQueriesContext(connection) as queries:
+            student_client.get(url)
+        totals.append(len(queries.captured_queries))
+    assert totals[0] == totals[1]
+
+
+def test_the_plan_ranks_reviews_the_weakest_task_statement_drill_and_a_mock(
+    student_client, student, django_capture_on_commit_callbacks, settings
+):
+    from exams.models import Blueprint
+    from tests.factories.exams import short_blueprint
+    from tests.factories.study import WRONG, sit_and_submit
+
+    settings.STUDY_MOCK_EVERY_DAYS = 7
+    make_bank(per_domain=4, guide="DVA-C02")
+    practice = short_blueprint(
+        slug="c02-practice", guide="DVA-C02", question_count=12, mode="practice"
+    )
+    # Everything wrong: 12 cards due within minutes, every task statement at 0 %.
+    with django_capture_on_commit_callbacks(execute=True):
+        sit_and_submit(student, practice, dict.fromkeys(range(1, 13), (WRONG, "")))
+    ReviewCard.objects.update(due=timezone.now() - timedelta(minutes=1))
+    body = student_client.get(reverse("analytics:dashboard") + "?guide=DVA-C02").content.decode()
+    assert 'id="study-plan"' in body
+    plan = body[body.index('id="study-plan"') : body.index('id="review-panel"')]
+    # No C02 mock yet: a mock is proposed (gain 3); 12 due cards never reviewed (gain 6);
+    # the weakest task statement at 0 % (its share of 65 questions × 0.72).
+    assert "Start today&#x27;s review (12)" in plan
+    assert "You have not sat a full mock of this guide yet" in plan
+    assert "Start DVA-C02 full mock exam" in plan
+    drill = Blueprint.objects.filter(drill_task_statement__code="1.1").first()
+    assert f"Start the drill: {drill.title}" in plan
+    # Reviews 12 × 1 = 12 > drill (0.72 × 65 × 0.32 / 3 ≈ 5.0) > mock 3.
+    assert plan.index("review (12)") < plan.index("Start the drill") < plan.index("full mock")
+    assert reverse("exams:start", args=["dva-c02-full-mock"]) in plan
