@@ -215,3 +215,55 @@ def test_nightly_summaries_match_the_live_figures(
         assert (summary.deck_size, summary.due_today) == (counts.size, counts.due_today)
         live = selectors.predicted_recall(user=user, now=when)
         assert summary.predicted_recall == pytest.approx(live)
+
+
+def test_a_sure_fast_right_answer_is_easy_and_the_signal_fires_once(
+    student, mock, django_capture_on_commit_callbacks
+):
+    from exams.signals import item_checked
+    from study.rating import EASY
+
+    sent = []
+
+    def spy(sender, **kwargs):
+        sent.append(kwargs["item_id"])
+
+    item_checked.connect(spy, dispatch_uid="test.spy")
+    try:
+        attempt = _submit(student, mock, {1: (WRONG, "")}, django_capture_on_commit_callbacks)
+        card = ReviewCard.objects.get(user=student)
+        # In review state, due: a sure answer 12 s after the session started is Easy.
+        ReviewCard.objects.filter(pk=card.pk).update(
+            state=ReviewCard.State.REVIEW, stability=3.0, difficulty=5.0
+        )
+        start = attempt.finished_at + timedelta(days=1)
+        with time_machine.travel(start, tick=False):
+            review = services.review_start(user=student)
+        item = items_of(review)[0]
+        AttemptItem.objects.filter(pk=item.pk).update(confidence="sure")
+        with time_machine.travel(start + timedelta(seconds=12), tick=False):
+            answer_and_check(student, review, item, RIGHT)
+            # Checking again (the page's button twice) neither re-sends nor re-rates.
+            from exams.services import item_check
+
+            item_check(user=student, attempt_id=review.pk, position=item.position)
+    finally:
+        item_checked.disconnect(dispatch_uid="test.spy")
+    assert sent == [item.pk]
+    last = CardReview.objects.filter(card=card).latest("pk")
+    assert (last.rating, last.duration_seconds, last.attempt_item_id) == (EASY, 12, item.pk)
+
+
+def test_a_slow_sure_answer_is_good_with_seconds_clamped(
+    student, mock, django_capture_on_commit_callbacks
+):
+    attempt = _submit(student, mock, {1: (WRONG, "")}, django_capture_on_commit_callbacks)
+    start = attempt.finished_at + timedelta(days=1)
+    with time_machine.travel(start, tick=False):
+        review = services.review_start(user=student)
+    item = items_of(review)[0]
+    AttemptItem.objects.filter(pk=item.pk).update(confidence="sure")
+    with time_machine.travel(start + timedelta(hours=5), tick=False):
+        answer_and_check(student, review, item, RIGHT)
+    last = CardReview.objects.latest("pk")
+    assert (last.rating, last.duration_seconds) == (GOOD, 600)
