@@ -139,7 +139,7 @@ POST_FIELDS: dict[str, tuple[str, ...]] = {
 # the list against every form of every page.
 FORM_PAGES: dict[str, tuple[str, ...]] = {
     "logout": ("home",),  # and on every page of a logged-in user (ON_EVERY_PAGE)
-    "exams:start": ("exams:list",),
+    "exams:start": ("exams:list", "analytics:dashboard"),
     "exams:sitting_start": ("exams:list",),
     "exams:sitting_cancel": ("exams:cohort_sittings",),
     "exams:answer": ("exams:question",),
