@@ -12,7 +12,7 @@
       data: { labels: d.labels, datasets: [
         { label: "Cards due", data: d.counts, backgroundColor: "#0d6efd" },
       ] },
-      options: { animation: false, plugins: { legend: { display: false } },
+      options: { animation: false, maintainAspectRatio: false, plugins: { legend: { display: false } },
         scales: { y: { beginAtZero: true, ticks: { precision: 0 } } } },
     });
   });
