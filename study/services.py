@@ -118,9 +118,11 @@ def cards_from_attempt(*, attempt_id: int) -> dict:
     attempt = (
         Attempt.objects.select_related("blueprint")
         .only("user_id", "state", "finished_at", "blueprint__slug")
-        .get(pk=attempt_id)
+        .filter(pk=attempt_id)
+        .first()
     )
-    if attempt.state == Attempt.State.IN_PROGRESS:
+    if attempt is None or attempt.state == Attempt.State.IN_PROGRESS:
+        # Nothing to do (a retried task for an attempt that is gone, or not finished): no retry.
         return {"created": 0, "reviewed": 0}
     review_session = attempt.blueprint.slug == REVIEW_BLUEPRINT_SLUG
     items = list(

@@ -26,6 +26,7 @@ from tests.factories.study import (
     answer_and_check,
     answer_ids,
     items_of,
+    sit,
     sit_and_submit,
 )
 
@@ -267,3 +268,10 @@ def test_a_slow_sure_answer_is_good_with_seconds_clamped(
         answer_and_check(student, review, item, RIGHT)
     last = CardReview.objects.latest("pk")
     assert (last.rating, last.duration_seconds) == (GOOD, 600)
+
+
+def test_the_task_for_an_unknown_or_open_attempt_does_nothing(student, mock):
+    assert services.cards_from_attempt(attempt_id=987654) == {"created": 0, "reviewed": 0}
+    attempt = sit(student, mock, {1: (WRONG, "")})
+    assert services.cards_from_attempt(attempt_id=attempt.pk) == {"created": 0, "reviewed": 0}
+    assert not ReviewCard.objects.exists()
