@@ -20,8 +20,8 @@ def queue_cards(sender, *, attempt_id: int, **kwargs) -> None:
             cards_from_attempt.delay(attempt_id)
         except Exception:  # noqa: BLE001 - the broker being down must never fail a submit
             logger.warning(
-                "Review cards of attempt %s not queued (broker down); the next review of "
-                "those questions or a re-run of study.tasks.cards_from_attempt adds them.",
+                "Review cards of attempt %s not queued (broker down); study.tasks.catch_up_cards "
+                "(every 10 minutes) will make them.",
                 attempt_id,
             )
 

@@ -11,6 +11,7 @@ from decimal import Decimal, InvalidOperation
 import fsrs
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from core.errors import ApplicationError
@@ -176,6 +177,36 @@ def cards_from_attempt(*, attempt_id: int) -> dict:
             scheduler=scheduler,
         )
     return {"created": created, "reviewed": reviewed}
+
+
+def cards_catch_up(*, since: datetime) -> int:
+    """Make the cards of attempts finished since `since` whose task never ran (broker down).
+
+    Finds finished attempts with a scored item that should make or rate a card and has no
+    review logged; each goes through the idempotent `cards_from_attempt`. Returns how many.
+    """
+    from django.db.models import Exists, OuterRef
+
+    pending = (
+        AttemptItem.objects.filter(attempt=OuterRef("pk"), scored=True)
+        .filter(
+            Q(is_correct=False)
+            | Q(is_correct__isnull=True)
+            | Q(confidence__in=[ratings.UNSURE, ratings.GUESS])
+        )
+        .exclude(attempt__blueprint__slug=REVIEW_BLUEPRINT_SLUG)
+        .filter(~Exists(CardReview.objects.filter(attempt_item=OuterRef("pk"))))
+    )
+    ids = list(
+        Attempt.objects.finished()
+        .filter(finished_at__gte=since)
+        .filter(Exists(pending))
+        .order_by("finished_at")
+        .values_list("pk", flat=True)
+    )
+    for attempt_id in ids:
+        cards_from_attempt(attempt_id=attempt_id)
+    return len(ids)
 
 
 def seconds_on_item(*, item: AttemptItem, attempt: Attempt) -> int | None:

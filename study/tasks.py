@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from celery import shared_task
+from django.utils import timezone
 
 from . import services
 
@@ -26,3 +29,9 @@ def cards_from_attempt(attempt_id: int) -> dict:
 def recompute_due_summaries() -> int:
     """Nightly: every student's due today, 14-day forecast and predicted recall (set-based)."""
     return services.due_summaries_recompute()
+
+
+@shared_task(ignore_result=True, **TASK_OPTIONS)
+def catch_up_cards() -> int:
+    """Every 10 minutes: cards of the last two days' attempts whose task was never queued."""
+    return services.cards_catch_up(since=timezone.now() - timedelta(days=2))

@@ -268,6 +268,10 @@ CELERY_BEAT_SCHEDULE["study-due-summaries-nightly"] = {
     "task": "study.tasks.recompute_due_summaries",
     "schedule": crontab(hour=2, minute=30),
 }
+CELERY_BEAT_SCHEDULE["study-catch-up-cards"] = {
+    "task": "study.tasks.catch_up_cards",
+    "schedule": 600.0,
+}
 CELERY_BEAT_SCHEDULE["catch-up-missing-analytics"] = {
     "task": "analytics.tasks.catch_up_missing_analytics",
     "schedule": 300.0,

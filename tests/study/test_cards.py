@@ -275,3 +275,15 @@ def test_the_task_for_an_unknown_or_open_attempt_does_nothing(student, mock):
     attempt = sit(student, mock, {1: (WRONG, "")})
     assert services.cards_from_attempt(attempt_id=attempt.pk) == {"created": 0, "reviewed": 0}
     assert not ReviewCard.objects.exists()
+
+
+def test_catch_up_makes_the_cards_a_lost_task_never_made(student, mock):
+    from study.tasks import catch_up_cards
+
+    # Submitted without running the on-commit callbacks: as if the broker had been down.
+    attempt = sit_and_submit(student, mock, {1: (WRONG, ""), 2: (RIGHT, "guess")})
+    assert not ReviewCard.objects.exists()
+    assert catch_up_cards() == 1
+    assert ReviewCard.objects.filter(user=student).count() == 2
+    assert catch_up_cards() == 0  # nothing left
+    assert services.cards_catch_up(since=attempt.finished_at + timedelta(seconds=1)) == 0
