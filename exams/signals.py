@@ -7,6 +7,12 @@ from django.dispatch import Signal
 # rolled-back submit causes nothing.
 attempt_finished = Signal()
 
+# Sent with `attempt_id` and `item_id` by `exams.services.item_check` when a practice item
+# becomes checked (its feedback shown), inside the service's transaction with the attempt row
+# locked: a receiver may write (cheap, one row) in that transaction; a failure rolls the check
+# back, so receivers must not fail for reasons of their own.
+item_checked = Signal()
+
 # Sent by the results page (with `attempt`) and the blueprint page (with `blueprint`) to collect
 # extra panels from the apps above (events up, calls down: exams never imports them). A
 # receiver returns None or a dict {"template": "<app>/<name>.html", "context": {...}} and may

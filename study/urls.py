@@ -1,5 +1,11 @@
-from django.urls import path  # noqa: F401  # routes are added as the study pages land
+from django.urls import path
+
+from . import views
 
 app_name = "study"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("review/", views.review, name="review"),
+    path("review/start/", views.review_start, name="review_start"),
+    path("review/retention/", views.retention_set, name="retention"),
+]

@@ -236,6 +236,14 @@ BENCH_ENDPOINTS = env.bool("BENCH_ENDPOINTS", default=False)
 # `seed_demo` creates accounts with a published password; production settings turn it off.
 DEMO_DATA_ALLOWED = True
 
+# --- Study (docs/study-review.md) --------------------------------------------------------
+# Default desired retention of spaced review (a student may choose 0.70 to 0.97).
+STUDY_DESIRED_RETENTION = env.float("STUDY_DESIRED_RETENTION", default=0.9)
+# FSRS fuzzing spreads due dates a little so cards learnt together do not stay together.
+STUDY_FSRS_FUZZING = env.bool("STUDY_FSRS_FUZZING", default=True)
+# The study plan proposes a full mock when the last one is older than this many days.
+STUDY_MOCK_EVERY_DAYS = env.int("STUDY_MOCK_EVERY_DAYS", default=7)
+
 # --- Periodic tasks (celery beat) ----------------------------------------------------
 CELERY_BEAT_SCHEDULE = {
     "worker-heartbeat": {"task": "core.tasks.worker_heartbeat", "schedule": 60.0},
@@ -255,6 +263,14 @@ CELERY_BEAT_SCHEDULE["calibrate-items-nightly"] = {
 CELERY_BEAT_SCHEDULE["prepare-due-sittings"] = {
     "task": "exams.tasks.prepare_due_sittings",
     "schedule": 60.0,
+}
+CELERY_BEAT_SCHEDULE["study-due-summaries-nightly"] = {
+    "task": "study.tasks.recompute_due_summaries",
+    "schedule": crontab(hour=2, minute=30),
+}
+CELERY_BEAT_SCHEDULE["study-catch-up-cards"] = {
+    "task": "study.tasks.catch_up_cards",
+    "schedule": 600.0,
 }
 CELERY_BEAT_SCHEDULE["catch-up-missing-analytics"] = {
     "task": "analytics.tasks.catch_up_missing_analytics",
@@ -282,6 +298,7 @@ CELERY_TASK_ROUTES = {
     "exams.tasks.*": {"queue": "exams"},
     "core.tasks.*": {"queue": "exams"},
     "analytics.tasks.*": {"queue": "analytics"},
+    "study.tasks.*": {"queue": "analytics"},
 }
 
 # --- Metrics (/metrics for Prometheus; docs/operations.md) --------------------------------

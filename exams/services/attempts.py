@@ -24,7 +24,7 @@ from ..models import (
     ItemSelection,
 )
 from ..scoring import GRADED_ATTEMPT_ITEMS_SQL, MarkedItem, is_item_correct, score_marked
-from ..signals import attempt_finished
+from ..signals import attempt_finished, item_checked
 from .assembly import draw_form, form_from_questions
 
 # Saves that arrive this long after the deadline are still accepted: the request may have
@@ -780,6 +780,7 @@ def item_check(*, user, attempt_id: int, position: int, now: datetime | None = N
         item.checked = True
         item.is_correct = is_item_correct(item.version.kind, _keyed(item), chosen)
         item.save(update_fields=["checked", "is_correct"])
+        item_checked.send(sender=None, attempt_id=attempt.pk, item_id=item.pk, now=now)
     return item
 
 

@@ -102,6 +102,9 @@ QUERY_PARAMS: dict[str, tuple[str, ...]] = {
     "exams:sitting_cancel": (),
     "exams:sitting_start": (),
     "analytics:dashboard": ("guide",),
+    "study:review": (),
+    "study:review_start": (),
+    "study:retention": (),
     "analytics:item_index": (),
     "analytics:items": ("show",),
     "analytics:recompute": (),
@@ -136,7 +139,7 @@ POST_FIELDS: dict[str, tuple[str, ...]] = {
 # the list against every form of every page.
 FORM_PAGES: dict[str, tuple[str, ...]] = {
     "logout": ("home",),  # and on every page of a logged-in user (ON_EVERY_PAGE)
-    "exams:start": ("exams:list",),
+    "exams:start": ("exams:list", "analytics:dashboard"),
     "exams:sitting_start": ("exams:list",),
     "exams:sitting_cancel": ("exams:cohort_sittings",),
     "exams:answer": ("exams:question",),
@@ -145,6 +148,8 @@ FORM_PAGES: dict[str, tuple[str, ...]] = {
     "exams:eliminate": ("exams:question",),
     "exams:text_size": ("exams:question", "exams:review", "exams:submit"),
     "analytics:retry_missed": ("analytics:dashboard",),
+    "study:review_start": ("study:review", "analytics:dashboard"),
+    "study:retention": ("study:review",),
     "questions:bulk": ("questions:list",),
     "questions:status": ("questions:detail",),
     "questions:delete": ("questions:detail",),

@@ -27,6 +27,7 @@ from analytics.models import AnalyticsRun, CalibrationRun
 from exams.models import Attempt, AttemptItem, Blueprint, Sitting
 from questions.models import Question
 from questions.services import question_as_data
+from study.models import ReviewCard, StudyPreference
 from tests.factories.accounts import PASSWORD
 from tests.factories.questions import question_data, question_form_post
 
@@ -72,6 +73,19 @@ def _open_sitting(world: World) -> Sitting:
         blueprint=blueprint,
         opens_at=timezone.now() - timedelta(minutes=1),
         created_by=world.users["instructor"],
+    )
+
+
+def _due_card(world: World) -> None:
+    """A review card due now for the student, of a question their open exam does not hold."""
+    question = (
+        Question.objects.published()
+        .filter(is_pretest=False)
+        .exclude(pk__in=world.attempt.items.values("question"))
+        .first()
+    )
+    ReviewCard.objects.get_or_create(
+        user=world.student, question=question, defaults={"due": timezone.now()}
     )
 
 
@@ -287,6 +301,19 @@ CASES: dict[str, Callable[[World], Case]] = {
         reverse("analytics:retry_missed"),
         dict,
         lambda c: Attempt.objects.filter(user=w.student).count(),
+    ),
+    "study:review_start": lambda w: Case(
+        "student",
+        reverse("study:review_start"),
+        dict,
+        lambda c: Attempt.objects.filter(user=w.student).count(),
+        prepare=lambda c: _due_card(w),
+    ),
+    "study:retention": lambda w: Case(
+        "student",
+        reverse("study:retention"),
+        lambda: {"desired_retention": "0.85"},
+        lambda c: list(StudyPreference.objects.values_list("desired_retention", flat=True)),
     ),
     "analytics:recompute": lambda w: Case(
         "instructor",

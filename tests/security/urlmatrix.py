@@ -190,6 +190,12 @@ MATRIX: dict[str, Route] = {
     ),
     # --- analytics -----------------------------------------------------------------------------
     "analytics:dashboard": Route(get=LOGGED_IN),
+    # --- study ---------------------------------------------------------------------------------
+    "study:review": Route(get=LOGGED_IN),
+    # Nothing due in the world: refused with a redirect back to the review page.
+    "study:review_start": Route(get=LOGGED_IN_POST_ONLY, post=LOGGED_IN_REDIRECT),
+    # An empty post is the form again with its error.
+    "study:retention": Route(get=LOGGED_IN_POST_ONLY, post=by_role(LOGIN, 400, 400, 400, 400, 400)),
     "analytics:item_index": Route(get=STAFF),
     "analytics:items": Route(get=STAFF, kwargs=_blueprint),
     "analytics:recompute": Route(get=STAFF_POST_ONLY, post=STAFF_REDIRECT, kwargs=_blueprint),

@@ -7,7 +7,12 @@ import pytest
 from config.celery import ANALYTICS_QUEUE, EXAM_QUEUE, QUEUES, app, worker_argv
 
 # Where each app's tasks belong (a new app with tasks must be added here and to the routes).
-EXPECTED_QUEUE = {"exams": EXAM_QUEUE, "core": EXAM_QUEUE, "analytics": ANALYTICS_QUEUE}
+EXPECTED_QUEUE = {
+    "exams": EXAM_QUEUE,
+    "core": EXAM_QUEUE,
+    "analytics": ANALYTICS_QUEUE,
+    "study": ANALYTICS_QUEUE,
+}
 
 
 def _project_tasks() -> list[str]:
