@@ -12,6 +12,7 @@ from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.html import strip_tags
 from django.utils.text import Truncator
 from django.views.decorators.http import require_GET, require_POST
 
@@ -101,6 +102,7 @@ def your_reports_panel(sender, *, user, **kwargs) -> dict | None:
     ]
     for report in reports:
         report.unread = report.pk in unread
+        report.stem_text = Truncator(strip_tags(report.version.stem_html).strip()).chars(90)
     if unread:
         reports_mark_seen(reporter=user, report_ids=unread)
     return {

@@ -34,8 +34,8 @@ def _stat(blueprint, question, **kw):
         blueprint=blueprint,
         question=question,
         attempts=kw.pop("attempts", 40),
-        facility=kw.pop("facility", 0.31),
-        discrimination=kw.pop("discrimination", -0.12),
+        facility=kw.pop("facility", 31.0),
+        discrimination=kw.pop("discrimination", -12.0),
         option_counts={str(o.pk): 10 + i for i, o in enumerate(options)} | {"999999": 3},
         computed_at=timezone.now(),
         **kw,
@@ -76,7 +76,7 @@ def test_the_queue_shows_counts_statistics_texts_and_versions(student, other_stu
     assert "2 reports" in body
     assert "The key is wrong: 1" in body and "Typo: 1" in body
     assert "Two options fit &lt;b&gt;both&lt;/b&gt;." in body  # escaped
-    assert "0.31" in body and "-0.12" in body
+    assert "facility (p-value) 31.0%" in body and "discrimination -12.0" in body
     assert "A (key): 10" in body or "A: 10" in body
     assert "3 on earlier versions" in body
     assert "on version 1" in body and "since edited: now v2" in body

@@ -66,6 +66,8 @@ def test_a_finished_attempt_item_is_reported_with_its_pinned_version(client, stu
     )
     page = client.get(response["Location"]).content.decode()
     assert "your report on question 2 is with the instructors" in page
+    assert page.count("Report a problem with this question") == 4
+    assert page.count("You reported a problem with this question") == 1
 
 
 def test_an_exam_in_progress_is_refused_and_says_nothing_of_the_key(client, student, exam):
@@ -146,14 +148,16 @@ def test_a_second_open_report_is_refused_with_a_clear_message(client, student, e
 
 
 def test_reports_are_rate_limited(client, student, exam, settings):
-    settings.REPORT_RATE_LIMIT = 2
+    # One a minute: of three posts at least one is refused, even across a minute boundary.
+    settings.REPORT_RATE_LIMIT = 1
     attempt_submit(user=student, attempt_id=exam.pk)
     client.force_login(student)
-    for position in (1, 2):
-        client.post(_url(exam, position), REPORT)
-    response = client.post(_url(exam, 3), REPORT, follow=True)
-    assert "Too many reports" in response.content.decode()
-    assert QuestionReport.objects.count() == 2
+    bodies = [
+        client.post(_url(exam, position), REPORT, follow=True).content.decode()
+        for position in (1, 2, 3)
+    ]
+    assert any("Too many reports" in body for body in bodies)
+    assert QuestionReport.objects.count() <= 2
 
 
 def test_the_results_page_offers_the_form_per_question(client, student, exam):
