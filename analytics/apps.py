@@ -2,6 +2,8 @@ from django.apps import AppConfig
 
 from exams.signals import attempt_finished, blueprint_panels, results_panels
 
+from .signals import dashboard_panels
+
 
 class AnalyticsConfig(AppConfig):
     name = "analytics"
@@ -17,3 +19,6 @@ class AnalyticsConfig(AppConfig):
         )
         results_panels.connect(results_panel, dispatch_uid="analytics.results_panel")
         blueprint_panels.connect(blueprint_panel, dispatch_uid="analytics.blueprint_panel")
+        from .report_views import your_reports_panel
+
+        dashboard_panels.connect(your_reports_panel, dispatch_uid="analytics.your_reports_panel")

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import report_views, views
 
 app_name = "analytics"
 
@@ -32,6 +32,12 @@ urlpatterns = [
         "analytics/calibration/runs/<int:run_id>/",
         views.calibration_status,
         name="calibration_run",
+    ),
+    path("analytics/question-reports/", report_views.question_reports, name="question_reports"),
+    path(
+        "analytics/question-reports/<int:report_id>/resolve/",
+        report_views.question_report_resolve,
+        name="question_report_resolve",
     ),
     path("analytics/pretest/", views.pretest_items, name="pretest"),
     path(

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import report_views, views
 
 app_name = "exams"
 
@@ -16,6 +16,11 @@ urlpatterns = [
         "attempts/<int:attempt_id>/q/<int:position>/eliminate/",
         views.eliminate_toggle,
         name="eliminate",
+    ),
+    path(
+        "attempts/<int:attempt_id>/q/<int:position>/report/",
+        report_views.report_question,
+        name="report_question",
     ),
     path("attempts/<int:attempt_id>/state/", views.attempt_state, name="state"),
     path("exams/text-size/", views.text_size_set, name="text_size"),

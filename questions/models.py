@@ -300,3 +300,70 @@ class QuestionEvent(models.Model):
 
     def __str__(self):
         return f"{self.question_id} {self.kind} {self.at:%Y-%m-%d}"
+
+
+class QuestionReport(models.Model):
+    """A student's report of a problem with a question, and the instructor's answer to it."""
+
+    class Category(models.TextChoices):
+        KEY_WRONG = "key_wrong", "The key is wrong"
+        TWO_ANSWERS = "two_answers", "Two answers are defensible"
+        OUTDATED = "outdated", "Outdated (AWS has changed)"
+        UNCLEAR = "unclear", "Unclear wording"
+        TYPO = "typo", "Typo"
+        OTHER = "other", "Other"
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        ACCEPTED = "accepted", "Accepted"
+        REJECTED = "rejected", "Rejected"
+
+    TEXT_MAX = 1000
+
+    reporter = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="question_reports"
+    )
+    question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="reports")
+    # The version the student saw (their attempt pins it); the bank may have moved on since.
+    version = models.ForeignKey(QuestionVersion, on_delete=models.PROTECT, related_name="reports")
+    category = models.CharField(max_length=12, choices=Category.choices)
+    text = models.TextField(max_length=TEXT_MAX, blank=True)
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.OPEN)
+    reply = models.TextField(max_length=TEXT_MAX, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    # When the reporter was last shown the answer (None: a reply they have not seen yet).
+    reporter_seen_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["reporter", "question"],
+                condition=Q(status="open"),
+                name="one_open_report_per_reporter",
+                violation_error_message="You already have an open report on this question.",
+            ),
+            models.CheckConstraint(
+                condition=~Q(category="other") | ~Q(text=""),
+                name="report_other_needs_text",
+                violation_error_message="Say what the problem is.",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="rejected") | ~Q(reply=""),
+                name="report_rejection_needs_reply",
+                violation_error_message="A rejection needs a reply the student will read.",
+            ),
+            models.CheckConstraint(
+                condition=(Q(status="open") & Q(resolved_at__isnull=True))
+                | (~Q(status="open") & Q(resolved_at__isnull=False)),
+                name="report_resolved_iff_closed",
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "question"])]
+
+    def __str__(self):
+        return f"{self.question_id}: {self.category} ({self.status})"

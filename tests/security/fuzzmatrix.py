@@ -94,6 +94,7 @@ QUERY_PARAMS: dict[str, tuple[str, ...]] = {
     "exams:eliminate": (),
     "exams:text_size": (),
     "analytics:retry_missed": (),
+    "exams:report_question": (),
     "exams:audit": ("user", "kind", "attempt", "page"),
     "exams:blueprints": (),
     "exams:blueprint_new": (),
@@ -117,6 +118,8 @@ QUERY_PARAMS: dict[str, tuple[str, ...]] = {
     "analytics:calibration": (),
     "analytics:calibrate_now": (),
     "analytics:calibration_run": (),
+    "analytics:question_reports": ("status", "order", "page"),
+    "analytics:question_report_resolve": (),
     "analytics:pretest": (),
     "analytics:pretest_promote": (),
 }
@@ -130,6 +133,7 @@ POST_FIELDS: dict[str, tuple[str, ...]] = {
     "exams:submit": ("auto",),
     "questions:bulk": ("action", "selected", "query"),
     "questions:status": ("status",),
+    "analytics:question_report_resolve": ("decision", "reply"),
     "logout": ("next",),
     "login": ("next",),
 }
@@ -156,6 +160,8 @@ FORM_PAGES: dict[str, tuple[str, ...]] = {
     "analytics:recompute": ("analytics:items",),
     "analytics:calibrate_now": ("analytics:calibration",),
     "analytics:pretest_promote": ("analytics:pretest",),
+    "exams:report_question": ("exams:results",),
+    "analytics:question_report_resolve": ("analytics:question_reports",),
 }
 
 # Forms in the page frame (templates/base.html): the same form on every page.

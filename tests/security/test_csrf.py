@@ -25,14 +25,14 @@ from django.utils.http import urlsafe_base64_encode
 from accounts.models import Cohort, User
 from analytics.models import AnalyticsRun, CalibrationRun
 from exams.models import Attempt, AttemptItem, Blueprint, Sitting
-from questions.models import Question
+from questions.models import Question, QuestionReport
 from questions.services import question_as_data
 from study.models import ReviewCard, StudyPreference
 from tests.factories.accounts import PASSWORD
 from tests.factories.questions import question_data, question_form_post
 
 from .conftest import World
-from .urlmatrix import STATE_CHANGING, _sitting
+from .urlmatrix import STATE_CHANGING, _question_report, _sitting
 
 pytestmark = pytest.mark.django_db
 
@@ -113,6 +113,15 @@ def _reset_confirm(world: World) -> Case:
         lambda: {"new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD},
         _password(user),
         prepare,
+    )
+
+
+def _resolve_case(report_id: int) -> Case:
+    return Case(
+        "instructor",
+        reverse("analytics:question_report_resolve", args=[report_id]),
+        lambda: {"decision": "reject", "reply": "Forged reply."},
+        lambda c: QuestionReport.objects.get(pk=report_id).status,
     )
 
 
@@ -296,6 +305,13 @@ CASES: dict[str, Callable[[World], Case]] = {
         dict,
         lambda c: Attempt.objects.filter(user=w.student).count(),
     ),
+    "exams:report_question": lambda w: Case(
+        "student",
+        reverse("exams:report_question", args=[w.finished_attempt.pk, 2]),
+        lambda: {"category": "key_wrong", "text": "Forged?"},
+        lambda c: QuestionReport.objects.filter(reporter=w.student).count(),
+    ),
+    "analytics:question_report_resolve": lambda w: _resolve_case(_question_report(w).pk),
     "analytics:retry_missed": lambda w: Case(
         "student",
         reverse("analytics:retry_missed"),

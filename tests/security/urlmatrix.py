@@ -102,6 +102,20 @@ def _sitting(w: World):
     return sitting
 
 
+def _question_report(w: World):
+    """The student's open report on question 1 of their finished attempt (made on first use)."""
+    from questions.models import QuestionReport
+
+    item = w.finished_attempt.items.get(position=1)
+    report, _ = QuestionReport.objects.get_or_create(
+        reporter=w.student,
+        question_id=item.question_id,
+        status=QuestionReport.Status.OPEN,
+        defaults={"version_id": item.version_id, "category": QuestionReport.Category.TYPO},
+    )
+    return report
+
+
 MATRIX: dict[str, Route] = {
     # --- core ----------------------------------------------------------------------------
     "home": Route(get=EVERYONE),
@@ -171,6 +185,12 @@ MATRIX: dict[str, Route] = {
     "exams:submitted": Route(get=OWNER, kwargs=lambda w: {"attempt_id": w.finished_attempt.pk}),
     "exams:results": Route(get=OWNER, kwargs=lambda w: {"attempt_id": w.finished_attempt.pk}),
     "analytics:retry_missed": Route(get=LOGGED_IN_POST_ONLY, post=LOGGED_IN_REDIRECT),
+    # Report a problem: the owner's empty post is refused with a redirect back to the results.
+    "exams:report_question": Route(
+        get=LOGGED_IN_POST_ONLY,
+        post=OWNER_REDIRECT,
+        kwargs=lambda w: {"attempt_id": w.finished_attempt.pk, "position": 1},
+    ),
     "exams:audit": Route(get=ADMIN_ONLY),
     "exams:blueprints": Route(get=STAFF),
     "exams:blueprint_new": Route(get=STAFF, post=STAFF),
@@ -211,6 +231,13 @@ MATRIX: dict[str, Route] = {
     "analytics:calibrate_now": Route(get=STAFF_POST_ONLY, post=STAFF_REDIRECT),
     "analytics:calibration_run": Route(
         get=STAFF, kwargs=lambda w: {"run_id": w.calibration_run.pk}
+    ),
+    # Question reports: the bank's editors (any instructor); an empty post goes back refused.
+    "analytics:question_reports": Route(get=STAFF),
+    "analytics:question_report_resolve": Route(
+        get=STAFF_POST_ONLY,
+        post=STAFF_REDIRECT,
+        kwargs=lambda w: {"report_id": _question_report(w).pk},
     ),
     "analytics:pretest": Route(get=STAFF),
     # Promoting needs analytics.view_item_analysis and questions.publish_question.
