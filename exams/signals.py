@@ -7,6 +7,13 @@ from django.dispatch import Signal
 # rolled-back submit causes nothing.
 attempt_finished = Signal()
 
+# Sent with `attempt_id` and `correction_id` when a key correction regraded a finished attempt
+# (exams.services.regrade), inside its transaction: receivers act on commit, so a preview (run
+# in a transaction rolled back) causes nothing. `key_correction_finished` follows once per
+# correction, with `correction_id` and the `blueprint_ids` of the attempts it regraded.
+attempt_regraded = Signal()
+key_correction_finished = Signal()
+
 # Sent by the results page (with `attempt`) and the blueprint page (with `blueprint`) to collect
 # extra panels from the apps above (events up, calls down: exams never imports them). A
 # receiver returns None or a dict {"template": "<app>/<name>.html", "context": {...}} and may
