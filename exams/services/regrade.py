@@ -131,7 +131,8 @@ def question_has_key_change(*, question: Question) -> bool:
 
 
 def _clean_reason(reason: str) -> str:
-    reason = " ".join((reason or "").split())
+    # PostgreSQL refuses NUL in text: drop it (and any control characters) as whitespace.
+    reason = " ".join("".join(c if c.isprintable() else " " for c in reason or "").split())
     if not reason:
         raise ApplicationError("Say why the key is corrected: students read this reason.")
     if len(reason) > REASON_MAX:

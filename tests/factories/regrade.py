@@ -76,3 +76,32 @@ def change_key(question: Question, *, correct: str, add_option: bool = False) ->
 
 def item_of(attempt: Attempt, question: Question) -> AttemptItem:
     return attempt.items.get(question=question)
+
+
+def key_changed(question: Question) -> Question:
+    """Give `question` a new version keying the next options (A,B -> B,C), once."""
+    from exams.services.regrade import key_changes
+
+    if not key_changes(question=question):
+        question.refresh_from_db()
+        options = list(question.current_version.options.all())
+        keyed = [o.position for o in options if o.is_correct]
+        shifted = {_letter((p + 1) % len(options)) for p in keyed}
+        change_key(question, correct="".join(sorted(shifted)))
+    return question
+
+
+def sample_correction(question: Question, *, state: str = "done"):
+    """A key correction row of `question` (made on first use), for the page matrices."""
+    from exams.models import KeyCorrection
+
+    correction, _ = KeyCorrection.objects.get_or_create(
+        question=question,
+        reason="Sample correction",
+        defaults={
+            "version": question.current_version,
+            "policy": KeyCorrection.Policy.CORRECTED,
+            "state": state,
+        },
+    )
+    return correction
