@@ -443,6 +443,11 @@ class KeyCorrection(models.Model):
         return f"correction {self.pk} of question {self.question_id} to v{self.version_id}"
 
     @property
+    def reason_clause(self) -> str:
+        """The reason without its final full stop (the notices end the sentence)."""
+        return self.reason.rstrip(" .")
+
+    @property
     def percent_done(self) -> int:
         if not self.attempts_total:
             return 100 if self.state == self.State.DONE else 0
