@@ -242,3 +242,38 @@ def test_no_key_change_is_refused(instructor):
     world = finished_attempts(1)
     with pytest.raises(ApplicationError, match="nothing to correct"):
         correction_create(question=world.question, policy=CORRECTED, reason="B", actor=instructor)
+
+
+@pytest.mark.parametrize(("policy", "marks"), [(CORRECTED, [False, True]), (EITHER, [True, True])])
+def test_practice_feedback_on_an_old_version_uses_the_correction(
+    instructor, student, policy, marks
+):
+    from exams.services import item_check
+    from tests.factories.exams import short_blueprint
+
+    world = finished_attempts(1)
+    attempts = [
+        attempt_start(
+            user=student,
+            blueprint=short_blueprint(
+                slug=f"practice-{n}", mode="practice", feedback="after_each", duration_minutes=None
+            ),
+            question_ids=[world.question.pk] + [q.pk for q in world.others],
+        )
+        for n in range(2)
+    ]
+    change_key(world.question, correct="B")
+    correction_create(question=world.question, policy=policy, reason="B", actor=instructor)
+    got = []
+    for attempt, position in zip(attempts, (0, 1), strict=True):  # A (old key), B (corrected)
+        item = item_of(attempt, world.question)
+        assert item.version.number == 1
+        ItemSelection.objects.create(item=item, option=item.version.options.get(position=position))
+        got.append(
+            item_check(user=student, attempt_id=attempt.pk, position=item.position).is_correct
+        )
+        # Submit agrees with the feedback shown.
+        attempt_submit(user=student, attempt_id=attempt.pk)
+        item.refresh_from_db()
+        assert item.is_correct is got[-1]
+    assert got == marks
