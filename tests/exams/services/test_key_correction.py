@@ -277,3 +277,17 @@ def test_practice_feedback_on_an_old_version_uses_the_correction(
         item.refresh_from_db()
         assert item.is_correct is got[-1]
     assert got == marks
+
+
+def test_the_nightly_recompute_finds_no_drift_after_a_correction(instructor):
+    from analytics.services.results import regrade_from_raw_answers
+
+    world = finished_attempts(4)
+    change_key(world.question, correct="B")
+    correction = correction_create(
+        question=world.question, policy=CORRECTED, reason="B", actor=instructor
+    )
+    correction_run(correction_id=correction.pk)
+    scores = _scores()
+    assert regrade_from_raw_answers() == set()  # the analytics twin reads the correction too
+    assert _scores() == scores
