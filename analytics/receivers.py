@@ -9,7 +9,7 @@ from django.db import transaction
 from exams.models import Blueprint
 
 from .services import calibration
-from .tasks import attempt_analytics, equate_attempt
+from .tasks import attempt_analytics, blueprint_statistics, equate_attempt, reequate_attempt
 
 logger = logging.getLogger(__name__)
 
@@ -59,3 +59,40 @@ def blueprint_panel(sender, *, blueprint, **kwargs) -> dict | None:
             "min_attempts": calibration.calibrated_min_attempts(),
         },
     }
+
+
+def queue_regraded_analytics(sender, *, attempt_id: int, **kwargs) -> None:
+    """A key correction regraded an attempt: its domain rows, standings and equating follow
+    (after commit: a preview, rolled back, queues nothing)."""
+
+    def send():
+        try:
+            attempt_analytics.delay(attempt_id)
+            reequate_attempt.delay(attempt_id)
+        except Exception:  # noqa: BLE001 - the nightly recompute rebuilds them anyway
+            logger.warning("Analytics for regraded attempt %s not queued.", attempt_id)
+
+    transaction.on_commit(send)
+
+
+def queue_correction_statistics(sender, *, blueprint_ids, **kwargs) -> None:
+    """Once per key correction: the item statistics of every blueprint it touched."""
+
+    def send():
+        for blueprint_id in blueprint_ids:
+            try:
+                blueprint_statistics.delay(blueprint_id)
+            except Exception:  # noqa: BLE001 - the nightly recompute rebuilds them anyway
+                logger.warning("Statistics for blueprint %s not queued.", blueprint_id)
+
+    transaction.on_commit(send)
+
+
+def regrade_panel(sender, *, user, **kwargs) -> dict | None:
+    """The student's regraded attempts (a key correction), with the reason."""
+    from exams.services.regrade import regrades_for_user
+
+    regrades = regrades_for_user(user=user)
+    if not regrades:
+        return None
+    return {"template": "exams/partials/regrade_notices.html", "context": {"regrades": regrades}}

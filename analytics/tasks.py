@@ -127,3 +127,17 @@ def calibrate_items_nightly() -> None:
 def equate_attempt(attempt_id: int) -> int:
     """Equate a just-finished attempt with the latest run (idempotent: one row per run)."""
     return calibration.equate_attempt(attempt_id=attempt_id)
+
+
+@shared_task(ignore_result=True, **TASK_OPTIONS)
+def reequate_attempt(attempt_id: int) -> int:
+    """A regraded attempt (a key correction): replace its equating under the latest run, which
+    was computed from the old marks (idempotent: delete and add in one transaction)."""
+    from .models import AttemptEquating
+
+    with transaction.atomic():
+        run = calibration.latest_run()
+        if run is None:
+            return 0
+        AttemptEquating.objects.filter(attempt_id=attempt_id, run=run).delete()
+        return calibration.equate_attempts(run=run, attempt_ids=[attempt_id])

@@ -392,3 +392,151 @@ class PreparedForm(models.Model):
 
     def __str__(self):
         return f"{self.sitting_id}:{self.user_id}"
+
+
+# --------------------------------------------------------------------------- key corrections
+
+
+class KeyCorrection(models.Model):
+    """An instructor's decision to mark finished attempts by a question's corrected key.
+
+    The attempts keep the version and options they showed; what changes is which of *those*
+    options earn the mark: per affected old version, the options at the positions the
+    corrected version keys (`KeyCorrectionVersion`). The regrade runs in a Celery task and
+    leaves one `AttemptRegrade` per attempt (old and new score) and one REGRADE audit event.
+    """
+
+    class Policy(models.TextChoices):
+        CORRECTED = "corrected", "Mark by the corrected key"
+        EITHER = "either", "Accept the old key or the corrected key"
+
+    class State(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    question = models.ForeignKey(Question, on_delete=models.PROTECT, related_name="+")
+    version = models.ForeignKey(
+        QuestionVersion,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="The version whose key is applied to the older ones.",
+    )
+    policy = models.CharField(max_length=10, choices=Policy.choices)
+    reason = models.CharField(max_length=300)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    state = models.CharField(max_length=10, choices=State.choices, default=State.QUEUED)
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    attempts_total = models.PositiveIntegerField(default=0)
+    attempts_done = models.PositiveIntegerField(default=0)
+    attempts_changed = models.PositiveIntegerField(default=0)
+    items_not_regradable = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self):
+        return f"correction {self.pk} of question {self.question_id} to v{self.version_id}"
+
+    @property
+    def reason_clause(self) -> str:
+        """The reason without its final full stop (the notices end the sentence)."""
+        return self.reason.rstrip(" .")
+
+    @property
+    def percent_done(self) -> int:
+        if not self.attempts_total:
+            return 100 if self.state == self.State.DONE else 0
+        return min(100, 100 * self.attempts_done // self.attempts_total)
+
+
+class KeyCorrectionVersion(models.Model):
+    """The corrected key of one older version: its own options, matched by position.
+
+    `in_force` marks the correction in force for the version (a later correction of the same
+    version replaces it); the grading rule (exams.scoring) reads only rows in force.
+    `regradable` is False when the versions' option counts or kinds differ: those items keep
+    their old marking and are reported.
+    """
+
+    correction = models.ForeignKey(KeyCorrection, on_delete=models.CASCADE, related_name="entries")
+    version = models.ForeignKey(QuestionVersion, on_delete=models.PROTECT, related_name="+")
+    regradable = models.BooleanField()
+    accept_original = models.BooleanField(
+        default=False, help_text="Policy 'either': the version's own key also earns the mark."
+    )
+    keyed_count = models.PositiveSmallIntegerField(default=0)
+    in_force = models.BooleanField(default=True)
+    options = models.ManyToManyField(Option, through="KeyCorrectionOption", related_name="+")
+
+    class Meta:
+        ordering = ["correction", "version"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["correction", "version"], name="key_correction_version_once"
+            ),
+            models.UniqueConstraint(
+                fields=["version"],
+                condition=Q(in_force=True, regradable=True),
+                name="key_correction_one_current_per_version",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.correction_id}:{self.version_id}"
+
+
+class KeyCorrectionOption(models.Model):
+    """One option of an older version that the corrected key marks correct."""
+
+    entry = models.ForeignKey(KeyCorrectionVersion, on_delete=models.CASCADE, related_name="+")
+    option = models.ForeignKey(Option, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["entry", "option"], name="key_correction_option_once"),
+        ]
+        indexes = [models.Index(fields=["option"])]
+
+    def __str__(self):
+        return f"{self.entry_id}:{self.option_id}"
+
+
+class AttemptRegrade(models.Model):
+    """What a key correction did to one attempt (one row: a re-run skips the attempt)."""
+
+    correction = models.ForeignKey(KeyCorrection, on_delete=models.PROTECT, related_name="regrades")
+    attempt = models.ForeignKey(Attempt, on_delete=models.PROTECT, related_name="regrades")
+    position = models.PositiveSmallIntegerField(
+        help_text="Where the corrected question stood in this attempt (first one)."
+    )
+    old_scaled = models.PositiveSmallIntegerField(null=True, blank=True)
+    new_scaled = models.PositiveSmallIntegerField(null=True, blank=True)
+    old_percent = models.DecimalField(max_digits=5, decimal_places=2, null=True, blank=True)
+    new_percent = models.DecimalField(max_digits=5, decimal_places=2, null=True, blank=True)
+    old_passed = models.BooleanField(null=True, blank=True)
+    new_passed = models.BooleanField(null=True, blank=True)
+    regraded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["regraded_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["correction", "attempt"], name="attempt_regrade_once_per_correction"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.correction_id}:{self.attempt_id}"
+
+    @property
+    def changed(self) -> bool:
+        return (self.old_scaled, self.old_passed, self.old_percent) != (
+            self.new_scaled,
+            self.new_passed,
+            self.new_percent,
+        )

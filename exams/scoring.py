@@ -52,18 +52,39 @@ def _round_half_up(value: Fraction) -> int:
 # --------------------------------------------------------------------------- items
 
 
-def is_item_correct(kind: str, keyed: Collection[int], chosen: Collection[int]) -> bool:
+def is_item_correct(
+    kind: str,
+    keyed: Collection[int],
+    chosen: Collection[int],
+    *,
+    corrected: Collection[int] | None = None,
+    accept_original: bool = False,
+) -> bool:
     """Return whether `chosen` earns the mark for an item of `kind` keyed as `keyed`.
 
     A multiple-choice item is correct only when exactly the keyed option is chosen; a
     multiple-response item only when the chosen set equals the keyed set (no partial
     credit, as on the real exam). An empty choice is always incorrect.
 
+    `corrected` is a key correction in force for the item's version (exams.models
+    KeyCorrectionVersion: options of the same version): the chosen set must equal it instead,
+    or, with `accept_original`, either it or the version's own key.
+
     Raise ValueError for an unknown kind or an impossible key (a multiple-choice item
     without exactly one keyed option, a multiple-response item without any).
     """
-    keyed_set = frozenset(keyed)
+    keyed_set = _checked_key(kind, keyed)
     chosen_set = frozenset(chosen)
+    if not chosen_set:
+        return False
+    if corrected is None:
+        return chosen_set == keyed_set
+    corrected_set = _checked_key(kind, corrected)
+    return chosen_set == corrected_set or (accept_original and chosen_set == keyed_set)
+
+
+def _checked_key(kind: str, keyed: Collection[int]) -> frozenset[int]:
+    keyed_set = frozenset(keyed)
     if kind == MULTIPLE_CHOICE:
         if len(keyed_set) != 1:
             raise ValueError(f"a multiple-choice item needs exactly one keyed option: {keyed!r}")
@@ -72,7 +93,7 @@ def is_item_correct(kind: str, keyed: Collection[int], chosen: Collection[int]) 
             raise ValueError("a multiple-response item needs at least one keyed option")
     else:
         raise ValueError(f"unknown item kind {kind!r}")
-    return bool(chosen_set) and chosen_set == keyed_set
+    return keyed_set
 
 
 # `is_item_correct` as set-based SQL over the raw selections. Keep the two together: change one,
@@ -80,21 +101,38 @@ def is_item_correct(kind: str, keyed: Collection[int], chosen: Collection[int]) 
 # tests/exams/services/test_submit_grading.py that the per-attempt form agrees on PostgreSQL).
 # The chosen set equals the keyed set iff as many options are chosen as the version keys
 # (`select_count`) and every chosen one is keyed; an empty choice never matches because every
-# item keys at least one option. One row per item: `item_id` and `ok` (1 or 0). `{selections}`
-# narrows the selections aggregated (the planner cannot push a filter on the items through the
-# GROUP BY, so a per-attempt grading must narrow them itself).
+# item keys at least one option. A key correction in force for the item's version (`kc`, at most
+# one: a partial unique constraint) replaces the key by its options (`keyed_count` of them,
+# counted per item as `n_fix`), or adds them as a second accepted key (`accept_original`).
+# One row per item: `item_id` and `ok` (1 or 0). `{selections}` narrows the selections
+# aggregated (the planner cannot push a filter on the items through the GROUP BY, so a
+# per-attempt grading must narrow them itself).
 _GRADED_ITEMS_TEMPLATE = """
     SELECT i.id AS item_id,
-           CASE WHEN COALESCE(sel.n_sel, 0) = v.select_count
-                 AND COALESCE(sel.n_ok, 0) = v.select_count THEN 1 ELSE 0 END AS ok
+           CASE WHEN (kc.id IS NULL OR kc.accept_original)
+                 AND COALESCE(sel.n_sel, 0) = v.select_count
+                 AND COALESCE(sel.n_ok, 0) = v.select_count THEN 1
+                WHEN kc.id IS NOT NULL
+                 AND COALESCE(sel.n_sel, 0) = kc.keyed_count
+                 AND COALESCE(sel.n_fix, 0) = kc.keyed_count THEN 1
+                ELSE 0 END AS ok
     FROM exams_attemptitem i
     JOIN exams_attempt a ON a.id = i.attempt_id
     JOIN questions_questionversion v ON v.id = i.version_id
+    LEFT JOIN exams_keycorrectionversion kc
+           ON kc.version_id = i.version_id AND kc.in_force AND kc.regradable
     LEFT JOIN (
         SELECT s.item_id, COUNT(*) AS n_sel,
-               SUM(CASE WHEN o.is_correct THEN 1 ELSE 0 END) AS n_ok
+               SUM(CASE WHEN o.is_correct THEN 1 ELSE 0 END) AS n_ok,
+               SUM(CASE WHEN fix.option_id IS NULL THEN 0 ELSE 1 END) AS n_fix
         FROM exams_itemselection s
-        JOIN questions_option o ON o.id = s.option_id{selections}
+        JOIN questions_option o ON o.id = s.option_id
+        LEFT JOIN (
+            SELECT ko.option_id
+            FROM exams_keycorrectionoption ko
+            JOIN exams_keycorrectionversion ke ON ke.id = ko.entry_id
+            WHERE ke.in_force AND ke.regradable
+        ) fix ON fix.option_id = s.option_id{selections}
         GROUP BY s.item_id
     ) sel ON sel.item_id = i.id
 """

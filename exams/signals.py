@@ -12,6 +12,12 @@ attempt_finished = Signal()
 # locked: a receiver may write (cheap, one row) in that transaction; a failure rolls the check
 # back, so receivers must not fail for reasons of their own.
 item_checked = Signal()
+# Sent with `attempt_id` and `correction_id` when a key correction regraded a finished attempt
+# (exams.services.regrade), inside its transaction: receivers act on commit, so a preview (run
+# in a transaction rolled back) causes nothing. `key_correction_finished` follows once per
+# correction, with `correction_id` and the `blueprint_ids` of the attempts it regraded.
+attempt_regraded = Signal()
+key_correction_finished = Signal()
 
 # Sent by the results page (with `attempt`) and the blueprint page (with `blueprint`) to collect
 # extra panels from the apps above (events up, calls down: exams never imports them). A

@@ -7,7 +7,9 @@ from celery import shared_task
 from django.conf import settings
 from django.utils import timezone
 
+from .models import KeyCorrection
 from .services import attempts_expire_overdue, sitting_prepare, sittings_prepare_due
+from .services.regrade import correction_run
 from .services.sittings import prepare_lead
 
 logger = logging.getLogger(__name__)
@@ -56,3 +58,23 @@ def queue_sitting_prepare(sitting_id: int, opens_at: datetime, *, now: datetime 
             "Sitting %s not queued (broker down); the beat sweep prepares it.", sitting_id
         )
     return None
+
+
+@shared_task(
+    acks_late=True,
+    reject_on_worker_lost=True,
+    autoretry_for=(Exception,),
+    retry_backoff=True,
+    max_retries=5,
+)
+def key_correction_apply(correction_id: int) -> int:
+    """Regrade the attempts a key correction affects, 200 per transaction (idempotent: a
+    retry or a redelivery skips the attempts done already)."""
+    try:
+        return correction_run(correction_id=correction_id).attempts_done
+    except Exception:
+        if key_correction_apply.request.retries >= key_correction_apply.max_retries:
+            KeyCorrection.objects.filter(pk=correction_id).exclude(
+                state=KeyCorrection.State.DONE
+            ).update(state=KeyCorrection.State.FAILED)
+        raise

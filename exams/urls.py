@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import report_views, views
+from . import regrade_views, report_views, views
 
 app_name = "exams"
 
@@ -39,4 +39,24 @@ urlpatterns = [
         name="sitting_cancel",
     ),
     path("sittings/<int:sitting_id>/start/", views.sitting_start, name="sitting_start"),
+    path(
+        "key-corrections/questions/<int:question_id>/",
+        regrade_views.key_correction,
+        name="key_correction",
+    ),
+    path(
+        "key-corrections/questions/<int:question_id>/apply/",
+        regrade_views.key_correction_apply_view,
+        name="key_correction_apply",
+    ),
+    path(
+        "key-corrections/<int:correction_id>/",
+        regrade_views.key_correction_detail,
+        name="key_correction_detail",
+    ),
+    path(
+        "key-corrections/<int:correction_id>/retry/",
+        regrade_views.key_correction_retry,
+        name="key_correction_retry",
+    ),
 ]

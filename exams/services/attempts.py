@@ -22,6 +22,7 @@ from ..models import (
     Blueprint,
     Confidence,
     ItemSelection,
+    KeyCorrectionOption,
 )
 from ..scoring import GRADED_ATTEMPT_ITEMS_SQL, MarkedItem, is_item_correct, score_marked
 from ..signals import attempt_finished, item_checked
@@ -778,10 +779,28 @@ def item_check(*, user, attempt_id: int, position: int, now: datetime | None = N
             # Checking an empty answer would reveal the key and lock the item for nothing.
             raise ApplicationError("Choose an answer before checking it.")
         item.checked = True
-        item.is_correct = is_item_correct(item.version.kind, _keyed(item), chosen)
+        corrected, accept_original = _corrected_key(item.version_id)
+        item.is_correct = is_item_correct(
+            item.version.kind,
+            _keyed(item),
+            chosen,
+            corrected=corrected,
+            accept_original=accept_original,
+        )
         item.save(update_fields=["checked", "is_correct"])
         item_checked.send(sender=None, attempt_id=attempt.pk, item_id=item.pk, now=now)
     return item
+
+
+def _corrected_key(version_id: int) -> tuple[frozenset[int] | None, bool]:
+    """The key correction in force for a version (its options, whether the own key still
+    counts), as the grading SQL reads it; (None, False) without one. One query."""
+    rows = KeyCorrectionOption.objects.filter(
+        entry__version_id=version_id, entry__in_force=True, entry__regradable=True
+    ).values_list("option_id", "entry__accept_original")
+    if not rows:
+        return None, False
+    return frozenset(option for option, _ in rows), rows[0][1]
 
 
 def _keyed(item: AttemptItem) -> frozenset[int]:

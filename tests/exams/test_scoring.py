@@ -196,29 +196,116 @@ _AGREEMENT_CASES = [
 ]
 
 
+_TWIN_SCHEMA = """
+    CREATE TABLE exams_attempt (id INTEGER PRIMARY KEY);
+    CREATE TABLE exams_attemptitem (id INTEGER PRIMARY KEY, attempt_id INT, version_id INT);
+    CREATE TABLE questions_questionversion (id INTEGER PRIMARY KEY, select_count INT);
+    CREATE TABLE questions_option (id INTEGER PRIMARY KEY, is_correct BOOL);
+    CREATE TABLE exams_itemselection (item_id INT, option_id INT);
+    CREATE TABLE exams_keycorrectionversion (id INTEGER PRIMARY KEY, version_id INT,
+        in_force BOOL, regradable BOOL, accept_original BOOL, keyed_count INT);
+    CREATE TABLE exams_keycorrectionoption (entry_id INT, option_id INT);
+    INSERT INTO exams_attempt VALUES (1);
+"""
+
+
+def _twin_item(db, item_id, keyed, chosen, corrections=()):
+    """One item on version `item_id` with options 1..4; `corrections` are
+    (corrected positions, in_force, regradable, accept_original) rows for its version."""
+    db.execute("INSERT INTO questions_questionversion VALUES (?, ?)", (item_id, len(keyed)))
+    db.execute("INSERT INTO exams_attemptitem VALUES (?, 1, ?)", (item_id, item_id))
+    for n in range(1, 5):  # options 1..4 of this item's version, ids unique per item
+        db.execute("INSERT INTO questions_option VALUES (?, ?)", (item_id * 10 + n, n in keyed))
+    for n in chosen:
+        db.execute("INSERT INTO exams_itemselection VALUES (?, ?)", (item_id, item_id * 10 + n))
+    for fixed, in_force, regradable, accept in corrections:
+        entry = db.execute(
+            "INSERT INTO exams_keycorrectionversion"
+            " (version_id, in_force, regradable, accept_original, keyed_count)"
+            " VALUES (?, ?, ?, ?, ?)",
+            (item_id, in_force, regradable, accept, len(fixed)),
+        ).lastrowid
+        for n in fixed:
+            db.execute(
+                "INSERT INTO exams_keycorrectionoption VALUES (?, ?)", (entry, item_id * 10 + n)
+            )
+
+
 def test_graded_items_sql_agrees_with_is_item_correct():
     """Run GRADED_ITEMS_SQL on an in-memory SQLite holding just the columns it reads."""
     db = sqlite3.connect(":memory:")
-    db.executescript("""
-        CREATE TABLE exams_attempt (id INTEGER PRIMARY KEY);
-        CREATE TABLE exams_attemptitem (id INTEGER PRIMARY KEY, attempt_id INT, version_id INT);
-        CREATE TABLE questions_questionversion (id INTEGER PRIMARY KEY, select_count INT);
-        CREATE TABLE questions_option (id INTEGER PRIMARY KEY, is_correct BOOL);
-        CREATE TABLE exams_itemselection (item_id INT, option_id INT);
-        INSERT INTO exams_attempt VALUES (1);
-    """)
+    db.executescript(_TWIN_SCHEMA)
     expected = {}
     for item_id, (kind, keyed, chosen) in enumerate(_AGREEMENT_CASES, start=1):
-        db.execute("INSERT INTO questions_questionversion VALUES (?, ?)", (item_id, len(keyed)))
-        db.execute("INSERT INTO exams_attemptitem VALUES (?, 1, ?)", (item_id, item_id))
-        for n in range(1, 5):  # options 1..4 of this item's version, ids unique per item
-            db.execute("INSERT INTO questions_option VALUES (?, ?)", (item_id * 10 + n, n in keyed))
-        for n in chosen:
-            db.execute("INSERT INTO exams_itemselection VALUES (?, ?)", (item_id, item_id * 10 + n))
+        _twin_item(db, item_id, keyed, chosen)
         expected[item_id] = is_item_correct(kind, keyed, chosen)
     graded = {item_id: ok == 1 for item_id, ok in db.execute(GRADED_ITEMS_SQL)}
     assert graded == expected
     assert sorted(expected.values()) == [False] * 8 + [True] * 2
+
+
+# A corrected key per kind (same kind, options of the same version), tried on every case above
+# under both policies; a correction not in force or not regradable must change nothing.
+_CORRECTED_KEYS = {MULTIPLE_CHOICE: [{1}, {2}], MULTIPLE_RESPONSE: [{1, 4}, {1, 3, 4}, {2, 4}]}
+
+
+@pytest.mark.parametrize(
+    ("corrected", "in_force", "regradable", "accept_original"),
+    [
+        (corrected, in_force, regradable, accept)
+        for corrected in (0, 1, 2)
+        for in_force, regradable in ((True, True), (False, True), (True, False))
+        for accept in (False, True)
+    ],
+)
+def test_graded_items_sql_agrees_under_key_corrections(
+    corrected, in_force, regradable, accept_original
+):
+    db = sqlite3.connect(":memory:")
+    db.executescript(_TWIN_SCHEMA)
+    expected = {}
+    for item_id, (kind, keyed, chosen) in enumerate(_AGREEMENT_CASES, start=1):
+        keys = _CORRECTED_KEYS[kind]
+        fixed = keys[corrected % len(keys)]
+        # An older correction no longer in force rides along: it must be ignored.
+        rows = [({4} if kind == MULTIPLE_CHOICE else {2, 3}, False, True, True)]
+        rows.append((fixed, in_force, regradable, accept_original))
+        _twin_item(db, item_id, keyed, chosen, rows)
+        active = in_force and regradable
+        expected[item_id] = is_item_correct(
+            kind,
+            keyed,
+            chosen,
+            corrected=fixed if active else None,
+            accept_original=accept_original,
+        )
+    graded = {item_id: ok == 1 for item_id, ok in db.execute(GRADED_ITEMS_SQL)}
+    assert graded == expected
+
+
+@pytest.mark.parametrize(
+    ("keyed", "corrected", "accept_original", "chosen", "expected"),
+    [
+        ({2}, {3}, False, {3}, True),  # the corrected key earns the mark
+        ({2}, {3}, False, {2}, False),  # the old key no longer does
+        ({2}, {3}, True, {2}, True),  # unless both are accepted
+        ({2}, {3}, True, {3}, True),
+        ({2}, {3}, True, set(), False),
+        ({2}, {3}, True, {1}, False),
+    ],
+)
+def test_is_item_correct_under_a_key_correction(
+    keyed, corrected, accept_original, chosen, expected
+):
+    got = is_item_correct(
+        MULTIPLE_CHOICE, keyed, chosen, corrected=corrected, accept_original=accept_original
+    )
+    assert got is expected
+
+
+def test_an_impossible_corrected_key_raises():
+    with pytest.raises(ValueError):
+        is_item_correct(MULTIPLE_CHOICE, {2}, {2}, corrected={1, 2})
 
 
 # --------------------------------------------------------------------------- scaled score

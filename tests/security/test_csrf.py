@@ -24,12 +24,13 @@ from django.utils.http import urlsafe_base64_encode
 
 from accounts.models import Cohort, User
 from analytics.models import AnalyticsRun, CalibrationRun
-from exams.models import Attempt, AttemptItem, Blueprint, Sitting
+from exams.models import Attempt, AttemptItem, Blueprint, KeyCorrection, Sitting
 from questions.models import Question, QuestionReport
 from questions.services import question_as_data
 from study.models import ReviewCard, StudyPreference
 from tests.factories.accounts import PASSWORD
 from tests.factories.questions import question_data, question_form_post
+from tests.factories.regrade import key_changed, sample_correction
 
 from .conftest import World
 from .urlmatrix import STATE_CHANGING, _question_report, _sitting
@@ -312,6 +313,24 @@ CASES: dict[str, Callable[[World], Case]] = {
         lambda c: QuestionReport.objects.filter(reporter=w.student).count(),
     ),
     "analytics:question_report_resolve": lambda w: _resolve_case(_question_report(w).pk),
+    "exams:key_correction_apply": lambda w: Case(
+        "instructor",
+        reverse("exams:key_correction_apply", args=[key_changed(w.question).pk]),
+        lambda: {
+            "policy": "either",
+            "reason": "Forged correction",
+            "version": w.question.current_version_id,
+        },
+        lambda c: KeyCorrection.objects.count(),
+    ),
+    "exams:key_correction_retry": lambda w: Case(
+        "instructor",
+        reverse(
+            "exams:key_correction_retry", args=[sample_correction(w.question, state="failed").pk]
+        ),
+        dict,
+        lambda c: KeyCorrection.objects.get(question=w.question).state,
+    ),
     "analytics:retry_missed": lambda w: Case(
         "student",
         reverse("analytics:retry_missed"),

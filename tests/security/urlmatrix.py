@@ -116,6 +116,19 @@ def _question_report(w: World):
     return report
 
 
+def _key_changed(w: World) -> dict:
+    """The shown question with a newer version keying other options (the preview has work)."""
+    from tests.factories.regrade import key_changed
+
+    return {"question_id": key_changed(w.question).pk}
+
+
+def _correction(w: World) -> dict:
+    from tests.factories.regrade import sample_correction
+
+    return {"correction_id": sample_correction(w.question).pk}
+
+
 MATRIX: dict[str, Route] = {
     # --- core ----------------------------------------------------------------------------
     "home": Route(get=EVERYONE),
@@ -209,6 +222,14 @@ MATRIX: dict[str, Route] = {
         kwargs=lambda w: {"sitting_id": _sitting(w).pk},
     ),
     # --- analytics -----------------------------------------------------------------------------
+    "exams:key_correction": Route(
+        get=STAFF, kwargs=_key_changed, query="policy=either&reason=x&preview=1"
+    ),
+    "exams:key_correction_apply": Route(get=STAFF_POST_ONLY, post=STAFF_REDIRECT, kwargs=_question),
+    "exams:key_correction_detail": Route(get=STAFF, kwargs=_correction),
+    "exams:key_correction_retry": Route(
+        get=STAFF_POST_ONLY, post=STAFF_REDIRECT, kwargs=_correction
+    ),
     "analytics:dashboard": Route(get=LOGGED_IN),
     # --- study ---------------------------------------------------------------------------------
     "study:review": Route(get=LOGGED_IN),
