@@ -34,7 +34,7 @@ def custom_quiz(request):
     if not guides:
         raise Http404("No exam guide yet.")
     guide = _guide(request, guides)
-    form = CustomQuizForm(request.POST or None, guide=guide)
+    form = CustomQuizForm(request.POST if request.method == "POST" else None, guide=guide)
     if request.method == "POST" and form.is_valid():
         try:
             attempt = custom_quiz_start(

@@ -252,14 +252,14 @@ class CustomQuizForm(forms.Form):
     domains = forms.ModelMultipleChoiceField(
         queryset=Domain.objects.none(),
         required=False,
-        widget=forms.CheckboxSelectMultiple,
+        widget=forms.CheckboxSelectMultiple(attrs={"class": "form-check-input"}),
         help_text="None ticked: all domains, at the guide's weights.",
         error_messages={"invalid_choice": "Choose domains of this guide."},
     )
     task_statements = forms.ModelMultipleChoiceField(
         queryset=TaskStatement.objects.none(),
         required=False,
-        widget=forms.CheckboxSelectMultiple,
+        widget=forms.CheckboxSelectMultiple(attrs={"class": "form-check-input"}),
         label="Or task statements",
         help_text="Instead of domains: only questions on these task statements.",
         error_messages={"invalid_choice": "Choose task statements of this guide."},
@@ -279,13 +279,13 @@ class CustomQuizForm(forms.Form):
     source = forms.ChoiceField(
         choices=Source.CHOICES,
         initial=Source.ALL,
-        widget=forms.RadioSelect,
+        widget=forms.RadioSelect(attrs={"class": "form-check-input"}),
         error_messages={"required": "Choose where the questions come from."},
     )
     timing = forms.ChoiceField(
         choices=(("untimed", "Untimed"), ("timed", "Timed")),
         initial="untimed",
-        widget=forms.RadioSelect,
+        widget=forms.RadioSelect(attrs={"class": "form-check-input"}),
         error_messages={"required": "Choose timed or untimed."},
     )
     minutes = forms.IntegerField(
@@ -306,7 +306,7 @@ class CustomQuizForm(forms.Form):
             ("after_submit", "Exam: answers and explanations after I submit"),
         ),
         initial="after_each",
-        widget=forms.RadioSelect,
+        widget=forms.RadioSelect(attrs={"class": "form-check-input"}),
         error_messages={"required": "Choose when to see the answers."},
     )
 
@@ -316,7 +316,7 @@ class CustomQuizForm(forms.Form):
         self.fields["domains"].queryset = Domain.objects.filter(guide=guide).order_by(
             "position", "name"
         )
-        self.fields["domains"].label_from_instance = lambda d: f"{d.name} ({d.weight:g}%)"
+        self.fields["domains"].label_from_instance = lambda d: f"{d.name} ({float(d.weight):g}%)"
         statements = TaskStatement.objects.filter(guide=guide).select_related("domain")
         if statements.exists():
             self.fields["task_statements"].queryset = statements

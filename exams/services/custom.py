@@ -48,7 +48,7 @@ class Source:
         (FLAGGED, "Flagged: questions I flagged in finished attempts"),
         (ALL, "All questions"),
     )
-    WORDS = {UNSEEN: "unseen", MISSED: "missed", FLAGGED: "flagged", ALL: "any"}
+    WORDS = {UNSEEN: "unseen ", MISSED: "missed ", FLAGGED: "flagged ", ALL: ""}
 
 
 class NotEnoughQuestions(ApplicationError):
@@ -104,8 +104,8 @@ class QuizChoices:
         )
         noun = "question" if items == 1 else "questions"
         return (
-            f"Custom quiz ({self.guide.code}): {items} {noun} from {self.scope_text()}, "
-            f"{source}; {timing}, {feedback}"
+            f"Custom quiz ({self.guide.code}): {items} {source}{noun} from {self.scope_text()}; "
+            f"{timing}, {feedback}"
         )
 
     def as_detail(self, items: int) -> dict:
