@@ -442,3 +442,13 @@ def test_instructors_cannot_make_a_custom_blueprint():
     from exams.forms import BlueprintForm
 
     assert Blueprint.Mode.CUSTOM not in dict(BlueprintForm().fields["mode"].choices)
+
+
+def test_the_dashboard_history_shows_a_quiz_as_percent(client, student):
+    make_bank(per_domain=2)
+    quiz = custom_quiz_start(user=student, choices=_choices(count=2))
+    attempt_submit(user=student, attempt_id=quiz.pk)
+    client.force_login(student)
+    page = client.get(reverse("analytics:dashboard")).content.decode()
+    assert "Custom quiz (DVA-C01)" in page
+    assert "% correct (custom quiz)" in page
