@@ -7,9 +7,10 @@ from django import forms
 
 from accounts.models import TEXT_SIZE_MAX
 from core.form_fields import DB_BIGINT_MAX, IdField, IdListField
-from questions.models import Domain
+from questions.models import Domain, TaskStatement
 
-from .models import Blueprint, Confidence
+from .models import MAX_DURATION_MINUTES, Blueprint, Confidence
+from .services.custom import QuizChoices, Source
 
 
 class BlueprintForm(forms.ModelForm):
@@ -63,6 +64,10 @@ class BlueprintForm(forms.ModelForm):
             # A new blueprint asks in practice and drills, not in the exam-day simulation.
             mode = self.initial.get("mode", self.fields["mode"].initial or Blueprint.Mode.EXAM)
             self.initial.setdefault("ask_confidence", mode != Blueprint.Mode.EXAM)
+        # Custom quizzes are the students' own (the quiz builder), not an instructor's mode.
+        self.fields["mode"].choices = [
+            c for c in self.fields["mode"].choices if c[0] != Blueprint.Mode.CUSTOM
+        ]
         self.helper = FormHelper()
         self.helper.add_input(Submit("submit", "Save blueprint"))
 
@@ -260,3 +265,109 @@ class SittingForm(forms.Form):
         if opens_at and closes_at and closes_at <= opens_at:
             self.add_error("closes_at", "The closing time must be after the opening time.")
         return data
+
+
+class CustomQuizForm(forms.Form):
+    """Build a quiz: domains or (where the guide has them) task statements, how many questions,
+    from which source, timed or not, and when feedback is shown. The guide comes from the page."""
+
+    domains = forms.ModelMultipleChoiceField(
+        queryset=Domain.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple(attrs={"class": "form-check-input"}),
+        help_text="None ticked: all domains, at the guide's weights.",
+        error_messages={"invalid_choice": "Choose domains of this guide."},
+    )
+    task_statements = forms.ModelMultipleChoiceField(
+        queryset=TaskStatement.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple(attrs={"class": "form-check-input"}),
+        label="Or task statements",
+        help_text="Instead of domains: only questions on these task statements.",
+        error_messages={"invalid_choice": "Choose task statements of this guide."},
+    )
+    count = forms.IntegerField(
+        label="Number of questions",
+        min_value=1,
+        max_value=65,
+        initial=20,
+        error_messages={
+            "required": "Say how many questions (1 to 65).",
+            "invalid": "Give the number of questions as a whole number (1 to 65).",
+            "min_value": "Choose at least 1 question.",
+            "max_value": "Choose at most 65 questions (a full exam's length).",
+        },
+    )
+    source = forms.ChoiceField(
+        choices=Source.CHOICES,
+        initial=Source.ALL,
+        widget=forms.RadioSelect(attrs={"class": "form-check-input"}),
+        error_messages={"required": "Choose where the questions come from."},
+    )
+    timing = forms.ChoiceField(
+        choices=(("untimed", "Untimed"), ("timed", "Timed")),
+        initial="untimed",
+        widget=forms.RadioSelect(attrs={"class": "form-check-input"}),
+        error_messages={"required": "Choose timed or untimed."},
+    )
+    minutes = forms.IntegerField(
+        label="Minutes (timed only)",
+        required=False,
+        min_value=1,
+        max_value=MAX_DURATION_MINUTES,
+        help_text="Your accommodation, if any, is added as for any timed attempt.",
+        error_messages={
+            "invalid": "Give the time limit in whole minutes.",
+            "min_value": "A time limit is at least 1 minute.",
+            "max_value": f"A time limit is at most {MAX_DURATION_MINUTES} minutes.",
+        },
+    )
+    feedback = forms.ChoiceField(
+        choices=(
+            ("after_each", "Practice: the answer and explanation right after each question"),
+            ("after_submit", "Exam: answers and explanations after I submit"),
+        ),
+        initial="after_each",
+        widget=forms.RadioSelect(attrs={"class": "form-check-input"}),
+        error_messages={"required": "Choose when to see the answers."},
+    )
+
+    def __init__(self, *args, guide, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.guide = guide
+        self.fields["domains"].queryset = Domain.objects.filter(guide=guide).order_by(
+            "position", "name"
+        )
+        self.fields["domains"].label_from_instance = lambda d: f"{d.name} ({float(d.weight):g}%)"
+        statements = TaskStatement.objects.filter(guide=guide).select_related("domain")
+        if statements.exists():
+            self.fields["task_statements"].queryset = statements
+            self.fields["task_statements"].label_from_instance = lambda s: f"{s.code} {s.title}"
+        else:
+            del self.fields["task_statements"]
+
+    def clean(self):
+        data = super().clean()
+        if data.get("domains") and data.get("task_statements"):
+            self.add_error(
+                "task_statements",
+                "Choose domains or task statements, not both (clear one of the two).",
+            )
+        timed = data.get("timing") == "timed"
+        if timed and not data.get("minutes") and "minutes" not in self.errors:
+            self.add_error("minutes", "A timed quiz needs a time limit in minutes.")
+        return data
+
+    def choices(self):
+        """The validated choices for `exams.services.custom` (call after is_valid())."""
+        data = self.cleaned_data
+        timed = data["timing"] == "timed"
+        return QuizChoices(
+            guide=self.guide,
+            count=data["count"],
+            source=data["source"],
+            domains=tuple(data.get("domains") or ()),
+            task_statements=tuple(data.get("task_statements") or ()),
+            minutes=data["minutes"] if timed else None,
+            feedback=data["feedback"],
+        )

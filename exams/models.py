@@ -27,6 +27,8 @@ class Blueprint(models.Model):
         EXAM = "exam", "Exam"
         PRACTICE = "practice", "Practice"
         DRILL = "drill", "Domain drill"
+        # A student's own quiz (exams.services.custom): hidden blueprints, percent correct.
+        CUSTOM = "custom", "Custom quiz"
 
     class Feedback(models.TextChoices):
         AFTER_SUBMIT = "after_submit", "After the attempt is submitted"

@@ -120,3 +120,35 @@ def sync_task_statement_drills(apps, schema_editor=None):
                 f"({statement.domain.name}) only, untimed, with feedback after each answer.",
             },
         )
+
+
+def custom_quiz_slug(guide_code: str) -> str:
+    """The hidden blueprint a guide's custom quizzes are attempts of (custom-quiz-dva-c02)."""
+    return slugify(f"custom quiz {guide_code}")
+
+
+def custom_quiz_defaults(guide) -> dict:
+    """The fields of a guide's hidden custom-quiz blueprint (the quiz form sets the rest)."""
+    return {
+        "title": f"Custom quiz ({guide.code})",
+        "guide": guide,
+        "mode": "custom",
+        "feedback": "after_each",
+        "question_count": 65,
+        "duration_minutes": None,
+        "ask_confidence": True,
+        "is_active": False,
+        "position": 95,
+        "description": "A student's own quiz: guide, domains or task statements, count, source, "
+        "timing and feedback chosen on the Build a quiz page.",
+    }
+
+
+def sync_custom_quiz_blueprints(apps, schema_editor=None):
+    """Create the hidden custom-quiz blueprint of every guide, if missing."""
+    Blueprint = apps.get_model("exams", "Blueprint")
+    ExamGuide = apps.get_model("questions", "ExamGuide")
+    for guide in ExamGuide.objects.all():
+        Blueprint.objects.get_or_create(
+            slug=custom_quiz_slug(guide.code), defaults=custom_quiz_defaults(guide)
+        )

@@ -114,6 +114,7 @@ FINISH_LABELS = {
     Blueprint.Mode.EXAM: "Submit exam",
     Blueprint.Mode.PRACTICE: "Finish practice",
     Blueprint.Mode.DRILL: "Finish drill",
+    Blueprint.Mode.CUSTOM: "Finish quiz",
 }
 
 

@@ -175,17 +175,24 @@ def attempt_start(
     now: datetime | None = None,
     question_ids: list[int] | None = None,
     drawn: list | None = None,
+    feedback: str | None = None,
+    duration_minutes: int | None = None,
+    detail: dict | None = None,
 ) -> Attempt:
     """Start a new attempt, or return the one in progress for this blueprint (resume).
 
     `question_ids` replaces the random draw with those questions (practising missed ones);
     `drawn` (the assembler's items, drawn ahead for a scheduled sitting) replaces the draw.
+    A custom quiz (exams.services.custom) passes its own `feedback` and `duration_minutes`
+    (frozen instead of the blueprint's) and `detail` for the START event.
     """
     if not user.has_perm("exams.take_exam"):
         raise ApplicationError("Your role cannot sit exams.", status=403)
-    if not blueprint.is_active and question_ids is None:
+    # Custom-quiz blueprints are hidden by design: only the quiz builder starts them.
+    if not blueprint.is_active and question_ids is None and blueprint.mode != Blueprint.Mode.CUSTOM:
         raise ApplicationError("This exam is not available.")
-    if (blueprint.duration_minutes or 0) > MAX_DURATION_MINUTES:
+    minutes = duration_minutes or blueprint.duration_minutes
+    if (minutes or 0) > MAX_DURATION_MINUTES:
         # Saved before the bound existed: refuse plainly rather than fail on the deadline.
         raise ApplicationError("This exam's time limit is out of range; ask your instructor.")
     # Starts of one student take turns: a practice and an exam started together in two tabs
@@ -214,17 +221,15 @@ def attempt_start(
         drawn = draw_form(
             blueprint=blueprint, seen_question_ids=seen, rng=rng, excluded_question_ids=held
         )
-    accommodation = user.accommodation_minutes if blueprint.is_timed else 0
+    accommodation = user.accommodation_minutes if minutes else 0
     attempt = Attempt(
         user=user,
         blueprint=blueprint,
         started_at=now,
-        deadline=(now + timedelta(minutes=blueprint.duration_minutes + accommodation))
-        if blueprint.is_timed
-        else None,
+        deadline=(now + timedelta(minutes=minutes + accommodation)) if minutes else None,
         accommodation_minutes=accommodation,
         mode=blueprint.mode,
-        feedback=blueprint.feedback,
+        feedback=feedback or blueprint.feedback,
         ask_confidence=blueprint.ask_confidence,
         passing_score=blueprint.passing_score,
         cut_percent=blueprint.cut_percent,
@@ -250,7 +255,7 @@ def attempt_start(
         kind=AttemptEvent.Kind.START,
         actor=user,
         ip=ip,
-        detail={"items": len(drawn)},
+        detail={"items": len(drawn), **(detail or {})},
     )
     if connection.vendor == "postgresql":
         # One round-trip for the attempt, its items and the START event.

@@ -22,9 +22,9 @@ def answer_ids(item: AttemptItem, how: str | None) -> list[int]:
 
 def items_of(attempt: Attempt) -> list[AttemptItem]:
     return list(
-        attempt.items.select_related("version").prefetch_related("version__options").order_by(
-            "position"
-        )
+        attempt.items.select_related("version")
+        .prefetch_related("version__options")
+        .order_by("position")
     )
 
 

@@ -81,6 +81,7 @@ QUERY_PARAMS: dict[str, tuple[str, ...]] = {
     "questions:delete": (),
     "exams:list": (),
     "exams:attempts": (),
+    "exams:custom_quiz": ("guide",),
     "exams:start": (),
     "exams:resume": (),
     "exams:question": (),

@@ -255,6 +255,12 @@ CASES: dict[str, Callable[[World], Case]] = {
         dict,
         lambda c: Attempt.objects.filter(user=w.other_student).count(),
     ),
+    "exams:custom_quiz": lambda w: Case(
+        "other_student",
+        reverse("exams:custom_quiz"),
+        lambda: {"count": 1, "source": "all", "timing": "untimed", "feedback": "after_each"},
+        lambda c: Attempt.objects.filter(user=w.other_student).count(),
+    ),
     "exams:answer": lambda w: Case(
         "student",
         reverse("exams:answer", args=[w.attempt.pk, 1]),

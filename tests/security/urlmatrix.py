@@ -178,6 +178,8 @@ MATRIX: dict[str, Route] = {
     # --- exams -------------------------------------------------------------------------------
     "exams:list": Route(get=LOGGED_IN),
     "exams:attempts": Route(get=LOGGED_IN),
+    # The quiz builder: an empty POST is a form error for anyone who may sit exams.
+    "exams:custom_quiz": Route(get=LOGGED_IN, post=by_role(LOGIN, 400, 400, 400, 400, 400)),
     "exams:start": Route(
         get=LOGGED_IN_POST_ONLY,
         post=LOGGED_IN_REDIRECT,

@@ -7,7 +7,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("exams", "0013_confidence"),
+        ("exams", "0014_custom_quiz"),
         ("questions", "0006_pretest_and_events"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
