@@ -1,12 +1,13 @@
 from django.urls import path
 
-from . import views
+from . import views, views_anki
 
 app_name = "exams"
 
 urlpatterns = [
     path("exams/", views.exam_list, name="list"),
     path("exams/attempts/", views.attempt_list, name="attempts"),
+    path("exams/missed.apkg", views_anki.missed_deck, name="missed_anki"),
     path("exams/<slug:slug>/start/", views.attempt_start, name="start"),
     path("attempts/<int:attempt_id>/", views.attempt_resume, name="resume"),
     path("attempts/<int:attempt_id>/q/<int:position>/", views.attempt_question, name="question"),
