@@ -14,12 +14,14 @@ BULK_STATUSES = {
     "retire": Question.Status.RETIRED,
     "review": Question.Status.IN_REVIEW,
 }
+# Actions that download the ticked questions instead of changing them.
+BULK_EXPORTS = {"anki": "Export as Anki deck"}
 
 
 class BulkStatusForm(forms.Form):
-    """Bulk publish, retire or send to review for the ticked questions."""
+    """Bulk publish, retire or send to review for the ticked questions, or export them."""
 
-    action = forms.ChoiceField(choices=[(a, a) for a in BULK_STATUSES])
+    action = forms.ChoiceField(choices=[(a, a) for a in (*BULK_STATUSES, *BULK_EXPORTS)])
     selected = IdListField(required=False)
     query = forms.CharField(required=False, max_length=2000)
 

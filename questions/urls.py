@@ -10,6 +10,7 @@ urlpatterns = [
     path("new/", views.question_create, name="create"),
     path("import/", views.question_import, name="import"),
     path("export/", views.question_export, name="export"),
+    path("export/anki/", views.question_export_anki, name="export_anki"),
     path("coverage/", views.bank_coverage, name="coverage"),
     path("due-for-review/", views.due_for_review, name="due_for_review"),
     path("<int:question_id>/", views.question_detail, name="detail"),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse, HttpResponseBadRequest, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
@@ -13,11 +13,13 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
+from core.errors import ApplicationError
 from core.forms import apply_validation_error
 from core.middleware import on_refusal
 
 from . import formats, importing, selectors, services
 from .filters import ExportFilter, QuestionFilter
+from .formats import anki
 from .forms import (
     PUBLISH_NEEDS,
     ImportForm,
@@ -27,7 +29,7 @@ from .forms import (
     option_formset,
     options_from,
 )
-from .list_forms import BulkStatusForm
+from .list_forms import BULK_EXPORTS, BulkStatusForm
 from .models import ExamGuide, Question, Tag
 
 author_required = permission_required("questions.author_question", raise_exception=True)
@@ -76,10 +78,16 @@ def question_bulk(request):
             messages.error(request, "Choose at least one question and an action.")
         query = QueryDict(request.POST.get("query", "")[:2000]).urlencode()
         return redirect(f"{reverse('questions:list')}?{query}")
-    status = form.status
     if not form.cleaned_data["selected"]:
         messages.error(request, "Choose at least one question and an action.")
+    elif form.cleaned_data["action"] in BULK_EXPORTS:
+        return _anki_download(
+            request,
+            Question.objects.filter(pk__in=form.cleaned_data["selected"]),
+            back=f"{reverse('questions:list')}?{form.cleaned_data['query']}",
+        )
     else:
+        status = form.status
         changed, problems = services.questions_bulk_set_status(
             questions=Question.objects.filter(pk__in=form.cleaned_data["selected"]),
             status=status,
@@ -318,6 +326,34 @@ def question_export(request):
     stamp = timezone.now().strftime("%Y%m%d-%H%M")
     response["Content-Disposition"] = f'attachment; filename="questions-{stamp}.{spec.extension}"'
     return response
+
+
+def _anki_download(request, questions, *, back: str) -> HttpResponse:
+    """Answer the Anki package of `questions` as a download, or go `back` with the refusal."""
+    if not request.user.has_perm("questions.import_question"):
+        raise PermissionDenied
+    try:
+        body = anki.anki_package_for_queryset(questions=questions, deck_name=anki.DEFAULT_DECK_NAME)
+    except ApplicationError as exc:
+        messages.error(request, exc.message_text)
+        return redirect(back)
+    response = HttpResponse(body, content_type="application/apkg")
+    filename = anki.deck_filename(anki.DEFAULT_DECK_NAME)
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@login_required
+@permission_required("questions.import_question", raise_exception=True)
+def question_export_anki(request):
+    """The questions the list's filters match, as an Anki deck (at most 2,000)."""
+    filterset = QuestionFilter(request.GET)
+    if not filterset.is_valid():
+        return HttpResponseBadRequest(
+            f"Cannot export: {filterset.error_text()}", content_type="text/plain; charset=utf-8"
+        )
+    back = f"{reverse('questions:list')}?{QueryDict(request.GET.urlencode()).urlencode()}"
+    return _anki_download(request, filterset.qs, back=back)
 
 
 @login_required

@@ -72,6 +72,8 @@ QUERY_PARAMS: dict[str, tuple[str, ...]] = {
     "questions:create": (),
     "questions:import": (),
     "questions:export": ("format", *BANK_FILTERS),
+    "questions:export_anki": BANK_FILTERS,
+    "exams:missed_anki": (),
     "questions:coverage": (),
     "questions:due_for_review": ("page",),
     "questions:detail": (),

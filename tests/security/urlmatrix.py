@@ -166,6 +166,7 @@ MATRIX: dict[str, Route] = {
     "questions:create": Route(get=STAFF, post=STAFF),
     "questions:import": Route(get=STAFF, post=STAFF),
     "questions:export": Route(get=STAFF),
+    "questions:export_anki": Route(get=STAFF),
     "questions:coverage": Route(get=STAFF),
     "questions:due_for_review": Route(get=STAFF),
     "questions:detail": Route(get=STAFF, kwargs=_question),
@@ -180,6 +181,8 @@ MATRIX: dict[str, Route] = {
     "exams:attempts": Route(get=LOGGED_IN),
     # The quiz builder: an empty POST is a form error for anyone who may sit exams.
     "exams:custom_quiz": Route(get=LOGGED_IN, post=by_role(LOGIN, 400, 400, 400, 400, 400)),
+    # The student's own missed questions as an Anki deck; nobody else in the world missed any.
+    "exams:missed_anki": Route(get=by_role(LOGIN, 200, REDIRECT, REDIRECT, REDIRECT, REDIRECT)),
     "exams:start": Route(
         get=LOGGED_IN_POST_ONLY,
         post=LOGGED_IN_REDIRECT,
