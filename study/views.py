@@ -4,16 +4,19 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from core.client_ip import client_ip
 from core.errors import ApplicationError
 from core.forms import apply_validation_error
 from core.middleware import on_refusal
+from questions.formats.anki import deck_filename
 
 from . import selectors, services
+from .exports import REVIEW_DECK_NAME, review_deck_package
 from .forms import RetentionForm
 
 student_required = permission_required("exams.take_exam", raise_exception=True)
@@ -67,3 +70,15 @@ def retention_set(request):
             )
             return redirect("study:review")
     return _page(request, form, status=400)
+
+
+@login_required
+@student_required
+@require_GET
+@on_refusal(lambda request: reverse("study:review"))
+def review_deck(request):
+    """Download the student's review deck as an Anki package (.apkg)."""
+    response = HttpResponse(review_deck_package(user=request.user), content_type="application/apkg")
+    response["Content-Disposition"] = f'attachment; filename="{deck_filename(REVIEW_DECK_NAME)}"'
+    response["Cache-Control"] = "private, no-store"
+    return response

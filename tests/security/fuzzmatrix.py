@@ -113,6 +113,7 @@ QUERY_PARAMS: dict[str, tuple[str, ...]] = {
     "study:review": (),
     "study:review_start": (),
     "study:retention": (),
+    "study:review_deck": (),
     "analytics:item_index": (),
     "analytics:items": ("show",),
     "analytics:recompute": (),

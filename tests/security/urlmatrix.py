@@ -242,6 +242,8 @@ MATRIX: dict[str, Route] = {
     "study:review_start": Route(get=LOGGED_IN_POST_ONLY, post=LOGGED_IN_REDIRECT),
     # An empty post is the form again with its error.
     "study:retention": Route(get=LOGGED_IN_POST_ONLY, post=by_role(LOGIN, 400, 400, 400, 400, 400)),
+    # The world's decks are empty: the download is refused with a redirect to the review page.
+    "study:review_deck": Route(get=LOGGED_IN_REDIRECT),
     "analytics:item_index": Route(get=STAFF),
     "analytics:items": Route(get=STAFF, kwargs=_blueprint),
     "analytics:recompute": Route(get=STAFF_POST_ONLY, post=STAFF_REDIRECT, kwargs=_blueprint),
