@@ -28,6 +28,7 @@ from ..models import (
     Attempt,
     AttemptItem,
     AttemptRegrade,
+    Blueprint,
     KeyCorrection,
     KeyCorrectionOption,
     KeyCorrectionVersion,
@@ -352,6 +353,8 @@ class Preview:
     students: dict[int, str] = field(default_factory=dict)  # attempt id -> username
     blueprints: dict[int, str] = field(default_factory=dict)  # attempt id -> blueprint title
     finished_at: dict[int, datetime | None] = field(default_factory=dict)
+    # attempt id -> mode: only full mocks (exam mode) carry a scaled score and a pass/fail.
+    modes: dict[int, str] = field(default_factory=dict)
     items_not_regradable: int = 0
     in_progress: int = 0
 
@@ -361,11 +364,14 @@ class Preview:
 
     @property
     def newly_passing(self) -> int:
-        return sum(1 for o in self.outcomes if o.new_passed and not o.old_passed)
+        return sum(1 for o in self._mocks() if o.new_passed and not o.old_passed)
 
     @property
     def newly_failing(self) -> int:
-        return sum(1 for o in self.outcomes if o.old_passed and not o.new_passed)
+        return sum(1 for o in self._mocks() if o.old_passed and not o.new_passed)
+
+    def _mocks(self) -> list[Outcome]:
+        return [o for o in self.outcomes if self.modes.get(o.attempt_id) == Blueprint.Mode.EXAM]
 
     @property
     def rows(self) -> list[dict]:
@@ -375,6 +381,7 @@ class Preview:
                 "student": self.students.get(o.attempt_id, ""),
                 "blueprint": self.blueprints.get(o.attempt_id, ""),
                 "finished_at": self.finished_at.get(o.attempt_id),
+                "is_exam": self.modes.get(o.attempt_id) == Blueprint.Mode.EXAM,
             }
             for o in self.changed
         ]
@@ -403,12 +410,13 @@ def correction_preview(
             correction = correction_run(correction_id=correction.pk, size=10**9)
             preview.outcomes = correction_outcomes(correction=correction)
             preview.items_not_regradable = correction.items_not_regradable
-            for pk, username, title, finished in Attempt.objects.filter(
+            for pk, username, title, finished, mode in Attempt.objects.filter(
                 regrades__correction=correction
-            ).values_list("pk", "user__username", "blueprint__title", "finished_at"):
+            ).values_list("pk", "user__username", "blueprint__title", "finished_at", "mode"):
                 preview.students[pk] = username
                 preview.blueprints[pk] = title
                 preview.finished_at[pk] = finished
+                preview.modes[pk] = mode
             raise _RollBack
     except _RollBack:
         pass

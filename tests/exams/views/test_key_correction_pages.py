@@ -101,3 +101,22 @@ def test_students_cannot_reach_the_pages(student_client, world):
     apply = reverse("exams:key_correction_apply", args=[world.question.pk])
     assert student_client.post(apply, {"policy": "either", "reason": "x"}).status_code == 403
     assert not KeyCorrection.objects.exists()
+
+
+def test_a_practice_attempt_is_shown_by_percent_without_a_pass_or_fail(client, instructor, world):
+    """Only full mocks carry a scaled score and a verdict; a practice set changes percent."""
+    from exams.models import Attempt, Blueprint
+
+    # The first student answered A, the old key: under the corrected key (B) they lose it.
+    practice = world.attempts[0]
+    Attempt.objects.filter(pk=practice.pk).update(mode=Blueprint.Mode.PRACTICE)
+    client.force_login(instructor)
+    page = client.get(
+        reverse("exams:key_correction", args=[world.question.pk]),
+        {"policy": "corrected", "reason": "B is right", "preview": "1"},
+    ).content.decode()
+    rows = page.split("<tbody>")[-1].split("</tbody>")[0].split("<tr>")[1:]
+    (row,) = [r for r in rows if f">{practice.user.username}<" in r]
+    assert "percent only (not a full mock)" in row
+    assert "Pass" not in row and "Fail" not in row
+    assert all("Pass" in r or "Fail" in r for r in rows if r is not row)
