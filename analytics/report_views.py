@@ -10,6 +10,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import ValidationError
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.html import strip_tags
@@ -63,6 +64,8 @@ def question_reports(request):
 def question_report_resolve(request, report_id: int):
     """Accept (then edit the question) or reject (with a reply) one open report."""
     queue = reverse("analytics:question_reports")
+    if not QuestionReport.objects.filter(pk=report_id).exists():
+        raise Http404("No such report.")  # an unknown or forged id, whatever was posted
     form = ResolveForm(request.POST)
     if not form.is_valid():
         messages.error(request, f"Report {report_id} not answered: {form.error_message()}")

@@ -24,7 +24,13 @@ from ..models import (
     ItemSelection,
     KeyCorrectionOption,
 )
-from ..scoring import GRADED_ATTEMPT_ITEMS_SQL, MarkedItem, is_item_correct, score_marked
+from ..scoring import (
+    GRADED_ATTEMPT_ITEMS_PG_SQL,
+    GRADED_ATTEMPT_ITEMS_SQL,
+    MarkedItem,
+    is_item_correct,
+    score_marked,
+)
 from ..signals import attempt_finished, item_checked
 from .assembly import draw_form, form_from_questions
 
@@ -814,13 +820,14 @@ def _keyed(item: AttemptItem) -> frozenset[int]:
 
 # Grade every item of one attempt in one statement (the rule is GRADED_ATTEMPT_ITEMS_SQL, which
 # the analytics regrade shares) and return what the score needs of each item.
+# The grading is a MATERIALIZED CTE, computed once: without trustworthy planner statistics
+# (right after a bulk load) PostgreSQL otherwise re-ran the grading aggregate once per row.
 _GRADE_ATTEMPT = f"""
+    WITH graded AS MATERIALIZED ({GRADED_ATTEMPT_ITEMS_PG_SQL})
     UPDATE exams_attemptitem SET is_correct = (graded.ok = 1)
-    FROM ({GRADED_ATTEMPT_ITEMS_SQL}) AS graded, questions_domain d
+    FROM graded, questions_domain d
     WHERE graded.item_id = exams_attemptitem.id AND d.id = exams_attemptitem.domain_id
-      -- Also named here so the updated rows are found by attempt even when the planner has
-      -- no statistics yet (right after a bulk load it otherwise re-ran the grading
-      -- aggregate once per row of the whole table: minutes instead of milliseconds).
+      -- Also named here so the updated rows are found by attempt whatever the statistics.
       AND exams_attemptitem.attempt_id = %s
     RETURNING exams_attemptitem.id, exams_attemptitem.position, d.name,
               exams_attemptitem.scored, graded.ok

@@ -186,7 +186,7 @@ def test_bad_decisions_go_back_with_a_message(student, instructor):
         assert response.status_code == 200
         assert "not answered" in response.content.decode()
     missing = reverse("analytics:question_report_resolve", args=[10**9])
-    assert client.post(missing, {"decision": "accept"}, follow=True).status_code == 200
+    assert client.post(missing, {"decision": "accept"}, follow=True).status_code == 404
     assert QuestionReport.objects.get(pk=report.pk).status == "open"
 
 

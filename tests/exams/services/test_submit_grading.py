@@ -68,7 +68,8 @@ def test_submit_sends_one_grading_statement(student, attempt, django_assert_num_
     assert sql[0].startswith("SAVEPOINT") and sql[-1].startswith("RELEASE SAVEPOINT")
     lock, grade, finish, log = sql[1:-1]
     assert "FOR UPDATE" in lock
-    assert grade.lstrip().startswith("UPDATE exams_attemptitem SET is_correct")
+    assert grade.lstrip().startswith("WITH graded AS MATERIALIZED")
+    assert "UPDATE exams_attemptitem SET is_correct" in grade
     assert finish.startswith('UPDATE "exams_attempt"')
     assert log.startswith('INSERT INTO "exams_attemptevent"')
     item.refresh_from_db()

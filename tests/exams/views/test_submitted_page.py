@@ -139,17 +139,20 @@ def test_the_submit_request_is_one_locked_read_one_grading_statement_an_update_a
     assert "django_session" in session and "accounts_user" in user
     assert begin.startswith("SAVEPOINT") and commit.startswith("RELEASE SAVEPOINT")
     assert "FOR UPDATE" in lock and '"exams_attempt"."user_id"' in lock
-    assert grade.lstrip().startswith("UPDATE exams_attemptitem SET is_correct")
+    assert grade.lstrip().startswith("WITH graded AS MATERIALIZED")
+    assert "UPDATE exams_attemptitem SET is_correct" in grade
     assert finish.startswith('UPDATE "exams_attempt"')
     assert log.startswith('INSERT INTO "exams_attemptevent"')
     attempt.refresh_from_db()
     assert attempt.correct_count == 7
     assert AttemptEvent.objects.filter(attempt=attempt, kind="submit").count() == 1
-    # Analytics are not run on the request: one callback, queued for after the commit, sends
-    # them to Celery; nothing derived exists until it runs.
-    assert len(callbacks) == 1
+    # Analytics and review cards are not made on the request: one callback each (analytics,
+    # study), queued for after the commit, sends them to Celery; nothing derived exists until
+    # they run.
+    assert len(callbacks) == 2
     assert not AttemptDomainResult.objects.filter(attempt=attempt).exists()
-    callbacks[0]()  # the tests' Celery is eager: the task runs here, as a worker would
+    for callback in callbacks:
+        callback()  # the tests' Celery is eager: the tasks run here, as a worker would
     assert AttemptDomainResult.objects.filter(attempt=attempt).exists()
 
 
