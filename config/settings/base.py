@@ -236,7 +236,7 @@ BENCH_ENDPOINTS = env.bool("BENCH_ENDPOINTS", default=False)
 # `seed_demo` creates accounts with a published password; production settings turn it off.
 DEMO_DATA_ALLOWED = True
 
-# --- Study (docs/study-review.md) --------------------------------------------------------
+# --- Study (docs/study.md) --------------------------------------------------------
 # Default desired retention of spaced review (a student may choose 0.70 to 0.97).
 STUDY_DESIRED_RETENTION = env.float("STUDY_DESIRED_RETENTION", default=0.9)
 # FSRS fuzzing spreads due dates a little so cards learnt together do not stay together.
