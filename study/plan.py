@@ -76,15 +76,16 @@ def rank(
     gain = review_gain(due=due, recall=recall)
     if gain > 0:
         held = 1 - (NO_RECALL_YET if recall is None else recall)
-        actions.append(
-            Action(
-                "review",
-                gain,
-                f"{due} card{'s' if due != 1 else ''} due; you are likely to have forgotten "
-                f"about {held:.0%} of them, about {gain:.1f} question{'s' if gain >= 1.05 else ''}"
-                " saved by reviewing now.",
-            )
+        cards = f"{due} card{'s' if due != 1 else ''} due"
+        worth = f"about {gain:.1f} question{'s' if gain >= 1.05 else ''} saved by reviewing now."
+        # Cards still being learnt after a miss count as forgotten: say so rather than a
+        # bare "forgotten 100%", which reads as a verdict on the student.
+        why = (
+            f"{cards}, missed and not yet relearnt: {worth}"
+            if held >= 0.995
+            else f"{cards}; you are likely to have forgotten about {held:.0%} of them, {worth}"
         )
+        actions.append(Action("review", gain, why))
     gain = drill_gain(weakest)
     if gain > 0:
         actions.append(
