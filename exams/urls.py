@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import custom_views, regrade_views, report_views, views, views_anki
+from . import anki_views, custom_views, regrade_views, report_views, views
 
 app_name = "exams"
 
@@ -8,7 +8,7 @@ urlpatterns = [
     path("exams/", views.exam_list, name="list"),
     path("exams/attempts/", views.attempt_list, name="attempts"),
     path("exams/quiz/", custom_views.custom_quiz, name="custom_quiz"),
-    path("exams/missed.apkg", views_anki.missed_deck, name="missed_anki"),
+    path("exams/missed.apkg", anki_views.missed_deck, name="missed_anki"),
     path("exams/<slug:slug>/start/", views.attempt_start, name="start"),
     path("attempts/<int:attempt_id>/", views.attempt_resume, name="resume"),
     path("attempts/<int:attempt_id>/q/<int:position>/", views.attempt_question, name="question"),

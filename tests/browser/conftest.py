@@ -126,3 +126,19 @@ def log_in(page, user):
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Log in").click()
     expect(page.get_by_role("heading", name=re.compile("Welcome"))).to_be_visible()
+
+
+def check_both_widths(page, name: str, *, reload: bool = False, check=None) -> None:
+    """At desktop and phone width: (reload,) run `check`, screenshot, run axe-core, and on the
+    phone require no sideways scroll; then return to desktop width."""
+    for label, viewport in (("desktop", DESKTOP), ("phone", PHONE)):
+        page.set_viewport_size(viewport)
+        if reload:
+            page.reload()
+        if check:
+            check()
+        screenshot(page, f"{name}-{label}")
+        assert_accessible(page)
+        if viewport is PHONE:
+            assert_no_sideways_scroll(page)
+    page.set_viewport_size(DESKTOP)

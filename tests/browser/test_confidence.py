@@ -29,17 +29,6 @@ def _log_in(page, live_server, user) -> None:
     page.context.add_cookies([{"name": cookie.key, "value": cookie.value, "url": live_server.url}])
 
 
-def _at_both_widths(page, name: str, check) -> None:
-    for label, viewport in (("desktop", ui.DESKTOP), ("phone", ui.PHONE)):
-        page.set_viewport_size(viewport)
-        page.reload()
-        check()
-        ui.screenshot(page, f"{name}-{label}")
-        ui.assert_accessible(page)
-        if viewport is ui.PHONE:
-            ui.assert_no_sideways_scroll(page)
-
-
 def test_confidence_by_keyboard_kept_over_a_reload_and_the_calibration_on_the_results(
     page, live_server
 ):
@@ -87,7 +76,7 @@ def test_confidence_by_keyboard_kept_over_a_reload_and_the_calibration_on_the_re
         expect(group).to_be_visible()
         expect(page.get_by_role("radio", name="Unsure")).to_be_checked()
 
-    _at_both_widths(page, "confidence-question", asks)
+    ui.check_both_widths(page, "confidence-question", reload=True, check=asks)
 
     # After "Check answer" the choice stays on the page, read-only.
     page.set_viewport_size(ui.DESKTOP)
@@ -128,7 +117,7 @@ def test_confidence_by_keyboard_kept_over_a_reload_and_the_calibration_on_the_re
         # The misconceptions come before the table.
         assert heading.bounding_box()["y"] < table.bounding_box()["y"]
 
-    _at_both_widths(page, "confidence-results", calibration)
+    ui.check_both_widths(page, "confidence-results", reload=True, check=calibration)
 
     page.locator("section.calibration").screenshot(
         path=str(ui.SCREENSHOTS / "confidence-results-section-phone.png")
@@ -148,7 +137,7 @@ def test_confidence_by_keyboard_kept_over_a_reload_and_the_calibration_on_the_re
         table = page.get_by_role("table", name="Sure answers per attempt")
         expect(table).to_contain_text("0 of 3 (0%)")
 
-    _at_both_widths(page, "confidence-dashboard", trend)
+    ui.check_both_widths(page, "confidence-dashboard", reload=True, check=trend)
     page.locator("section.confidence-trend").screenshot(
         path=str(ui.SCREENSHOTS / "confidence-dashboard-section-phone.png")
     )

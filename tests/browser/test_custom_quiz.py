@@ -16,16 +16,6 @@ from tests.factories.questions import make_question
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def _check_both_widths(page, name: str) -> None:
-    for label, viewport in (("desktop", ui.DESKTOP), ("phone", ui.PHONE)):
-        page.set_viewport_size(viewport)
-        ui.screenshot(page, f"{name}-{label}")
-        ui.assert_accessible(page)
-        if viewport is ui.PHONE:
-            ui.assert_no_sideways_scroll(page)
-    page.set_viewport_size(ui.DESKTOP)
-
-
 def test_build_sit_and_read_a_custom_quiz(page, live_server):
     for _ in range(3):
         make_question(domain="Security")
@@ -36,7 +26,7 @@ def test_build_sit_and_read_a_custom_quiz(page, live_server):
     page.goto("/exams/")
     page.get_by_role("link", name="Build a quiz").click()
     expect(page.get_by_role("heading", name="Build a quiz")).to_be_visible()
-    _check_both_widths(page, "custom-quiz-form")
+    ui.check_both_widths(page, "custom-quiz-form")
 
     # Asking for more than exist: told how many do, with that number filled in.
     page.get_by_role("checkbox", name=re.compile("^Security")).check()
@@ -46,7 +36,7 @@ def test_build_sit_and_read_a_custom_quiz(page, live_server):
     expect(page.get_by_role("alert").first).to_contain_text("Only 3 questions match")
     expect(page.get_by_label("Number of questions")).to_have_value("3")
     assert not Attempt.objects.filter(user=student).exists()
-    _check_both_widths(page, "custom-quiz-too-few")
+    ui.check_both_widths(page, "custom-quiz-too-few")
 
     # Timed without minutes: a clear error on the field.
     page.get_by_role("radio", name="Timed", exact=True).check()
@@ -78,7 +68,7 @@ def test_build_sit_and_read_a_custom_quiz(page, live_server):
     expect(page.get_by_role("heading", name=re.compile("results"))).to_be_visible()
     expect(page.locator("#percent-correct")).to_be_visible()
     expect(page.get_by_role("row", name=re.compile("^Security"))).to_be_visible()
-    _check_both_widths(page, "custom-quiz-results")
+    ui.check_both_widths(page, "custom-quiz-results")
 
     page.goto("/exams/attempts/")
     expect(page.get_by_role("cell", name=re.compile("% correct"))).to_be_visible()

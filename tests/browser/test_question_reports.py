@@ -21,17 +21,6 @@ from tests.factories.questions import make_bank
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def both_widths(page, name: str) -> None:
-    for label, viewport in (("desktop", ui.DESKTOP), ("phone", ui.PHONE)):
-        page.set_viewport_size(viewport)
-        page.reload()
-        ui.screenshot(page, f"{name}-{label}")
-        ui.assert_accessible(page)
-        if viewport is ui.PHONE:
-            ui.assert_no_sideways_scroll(page)
-    page.set_viewport_size(ui.DESKTOP)
-
-
 def report_from_results(page, position: int, category: str, details: str) -> None:
     form = page.locator(f"#report-{position}")
     form.get_by_text("Report a problem with this question").click()
@@ -71,7 +60,7 @@ def test_a_report_goes_from_the_results_to_the_queue_and_its_answer_back(
     page.goto(f"/attempts/{attempt.pk}/results/")
     report_from_results(page, 1, "The key is wrong", "Option B is also correct since 2024.")
     report_from_results(page, 2, "Typo", "“recieve” in the stem.")
-    both_widths(page, "question-report-results")
+    ui.check_both_widths(page, "question-report-results", reload=True)
     # Keyboard: the disclosure opens with Enter and the first category takes focus with Tab.
     summary = page.locator("#report-3 summary")
     summary.focus()
@@ -99,7 +88,7 @@ def test_a_report_goes_from_the_results_to_the_queue_and_its_answer_back(
     expect(staff.get_by_role("heading", name="Question reports", exact=True)).to_be_visible()
     expect(staff.get_by_text("Option B is also correct since 2024.")).to_be_visible()
     expect(staff.get_by_text(re.compile(r"facility \(p-value\) 27\.0%"))).to_be_visible()
-    both_widths(staff, "question-report-queue")
+    ui.check_both_widths(staff, "question-report-queue", reload=True)
 
     # Reject the typo report with a reply.
     item = staff.locator(f"#report-{typo_report.pk}")
@@ -127,6 +116,6 @@ def test_a_report_goes_from_the_results_to_the_queue_and_its_answer_back(
     expect(panel.get_by_text("Fixed the spelling in the next edition; thanks!")).to_be_visible()
     ui.screenshot(page, "question-report-dashboard-new-desktop")
     ui.assert_accessible(page)
-    both_widths(page, "question-report-dashboard")
+    ui.check_both_widths(page, "question-report-dashboard", reload=True)
     expect(panel.get_by_text("new answer")).to_have_count(0)
     expect(panel.get_by_text("You are right; the key is corrected.")).to_be_visible()

@@ -41,16 +41,6 @@ def _deck(student):
         )
 
 
-def _check_layout(page, name):
-    for label, viewport in (("desktop", ui.DESKTOP), ("phone", ui.PHONE)):
-        page.set_viewport_size(viewport)
-        ui.screenshot(page, f"{name}-{label}")
-        ui.assert_accessible(page)
-        if viewport is ui.PHONE:
-            ui.assert_no_sideways_scroll(page)
-    page.set_viewport_size(ui.DESKTOP)
-
-
 def test_review_due_cards_with_feedback_and_the_count_drops(page, live_server):
     student = UserFactory(role="Student")
     _deck(student)
@@ -61,7 +51,7 @@ def test_review_due_cards_with_feedback_and_the_count_drops(page, live_server):
     expect(
         panel.get_by_role("img", name="Review cards due on each of the next 14 days")
     ).to_be_visible()
-    _check_layout(page, "review-dashboard-panel")
+    ui.check_both_widths(page, "review-dashboard-panel")
     panel.get_by_role("link", name="Go to review").click()
 
     expect(page.get_by_role("heading", name="Spaced review", level=1)).to_be_visible()
@@ -71,7 +61,7 @@ def test_review_due_cards_with_feedback_and_the_count_drops(page, live_server):
     ).to_be_visible()
     page.get_by_text("Show the forecast as a table").click()
     expect(page.get_by_role("table")).to_contain_text("Today")
-    _check_layout(page, "review-page")
+    ui.check_both_widths(page, "review-page")
 
     # A retention out of bounds is refused with a clear message on the field.
     page.get_by_label("Desired retention").fill("0.5")
@@ -92,7 +82,7 @@ def test_review_due_cards_with_feedback_and_the_count_drops(page, live_server):
     expect(page.locator("#save-status")).to_have_text("All answers saved")
     page.get_by_role("button", name="Check answer").click()
     expect(page.get_by_role("heading", name="Correct.")).to_be_visible()
-    _check_layout(page, "review-feedback")
+    ui.check_both_widths(page, "review-feedback")
 
     card = ReviewCard.objects.get(user=student, question=item.question_id)
     assert card.due > timezone.now() + timedelta(days=1)  # rated in the check, pushed out

@@ -17,6 +17,7 @@ from exams.services import answer_save, attempt_start, attempt_submit
 from tests.factories.accounts import UserFactory
 from tests.factories.exams import reported_domain_rows, short_blueprint, stored_domain_rows
 from tests.factories.questions import make_bank
+from tests.faults.conftest import wait_for
 
 pytestmark = pytest.mark.services("postgresql", "redis")
 
@@ -38,23 +39,13 @@ def _sit(student, *, correct=(1, 2, 3, 4)):
     return attempt
 
 
-def _wait_for(predicate, timeout=60):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.2)
-    return False
-
-
 def test_submission_goes_through_redis_to_a_worker_and_the_dashboard_shows_it(start_worker, client):
     worker = start_worker(ANALYTICS_DEBOUNCE_SECONDS=1)
     make_bank(per_domain=6)
     student = UserFactory(role="Student")
     attempt = attempt_submit(user=student, attempt_id=_sit(student).pk)
-    assert _wait_for(lambda: StudentDomainStanding.objects.filter(user=student).exists()), (
-        worker.output()
-    )
+    standing = StudentDomainStanding.objects.filter(user=student)
+    assert wait_for(standing.exists, timeout=60), worker.output()
     assert stored_domain_rows(attempt) == reported_domain_rows(attempt)
     client.force_login(student)
     body = client.get(reverse("analytics:dashboard")).content.decode()
@@ -74,13 +65,13 @@ def test_a_worker_killed_mid_task_gets_the_task_again_with_identical_results(sta
     student = UserFactory(role="Student")
     attempt = attempt_submit(user=student, attempt_id=_sit(student).pk)
     received = re.compile(r"attempt_analytics\[[^\]]+\] received")
-    assert _wait_for(lambda: received.search(worker.output())), worker.output()
+    assert wait_for(lambda: received.search(worker.output()), timeout=60), worker.output()
     time.sleep(1.5)  # the task is now inside its transaction, paused
     children = _children(worker.process.pid)
     assert children, worker.output()
     for child in children:
         os.kill(child, signal.SIGKILL)
-    assert _wait_for(
+    assert wait_for(
         lambda: re.search(r"attempt_analytics\[[^\]]+\] succeeded", worker.output()), timeout=90
     ), worker.output()
     # Delivered twice: once to the killed process, once more after the worker noticed.

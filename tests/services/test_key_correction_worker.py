@@ -1,8 +1,6 @@
 """A key correction through the real Redis broker and a real Celery worker on PostgreSQL: the
 dry-run preview is what the worker's regrade does, attempt by attempt, and analytics follow."""
 
-import time
-
 import pytest
 from django.urls import reverse
 
@@ -11,17 +9,9 @@ from exams.models import Attempt, AttemptEvent, KeyCorrection
 from exams.services.regrade import correction_outcomes, correction_preview
 from tests.factories.exams import reported_domain_rows, stored_domain_rows
 from tests.factories.regrade import change_key, finished_attempts
+from tests.faults.conftest import wait_for
 
 pytestmark = pytest.mark.services("postgresql", "redis")
-
-
-def _wait_for(predicate, timeout=90):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.3)
-    return False
 
 
 @pytest.mark.parametrize("policy", ["corrected", "either"])
@@ -29,14 +19,15 @@ def test_preview_matches_what_the_worker_does(start_worker, client, instructor, 
     worker = start_worker(ANALYTICS_DEBOUNCE_SECONDS=1)
     world = finished_attempts(8)
     ids = [a.pk for a in world.attempts]
-    assert _wait_for(
+    assert wait_for(
         lambda: (
             AttemptDomainResult.objects.filter(attempt_id__in=ids)
             .values("attempt_id")
             .distinct()
             .count()
             == len(ids)
-        )
+        ),
+        timeout=90,
     ), worker.output()
     change_key(world.question, correct="B")
 
@@ -57,8 +48,9 @@ def test_preview_matches_what_the_worker_does(start_worker, client, instructor, 
     )
     assert response.status_code == 302
     correction = KeyCorrection.objects.get()
-    assert _wait_for(
-        lambda: KeyCorrection.objects.get(pk=correction.pk).state == KeyCorrection.State.DONE
+    assert wait_for(
+        lambda: KeyCorrection.objects.get(pk=correction.pk).state == KeyCorrection.State.DONE,
+        timeout=90,
     ), worker.output()
     assert "exams.tasks.key_correction_apply" in worker.output()
     correction.refresh_from_db()
@@ -78,7 +70,7 @@ def test_preview_matches_what_the_worker_does(start_worker, client, instructor, 
             for a in Attempt.objects.filter(pk__in=ids)
         )
 
-    assert _wait_for(analytics_caught_up), worker.output()
+    assert wait_for(analytics_caught_up, timeout=90), worker.output()
     assert "analytics.tasks.blueprint_statistics" in worker.output()
 
     # The progress page says it is done.

@@ -10,7 +10,6 @@ the student reads the regraded score and its reason, and takes the deck to Anki.
 from __future__ import annotations
 
 import re
-import time
 from datetime import timedelta
 
 import fsrs
@@ -26,18 +25,10 @@ from study.models import CardReview, ReviewCard
 from tests.factories.accounts import UserFactory
 from tests.factories.exams import short_blueprint
 from tests.factories.questions import make_bank, question_form_post
+from tests.faults.conftest import wait_for
 from tests.questions.test_anki_export import read_apkg
 
 pytestmark = pytest.mark.services("postgresql", "redis")
-
-
-def _wait_for(predicate, timeout=90):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.3)
-    return False
 
 
 def _options(item: AttemptItem) -> tuple[list[int], list[int]]:
@@ -123,7 +114,7 @@ def test_a_student_and_an_instructor_close_the_loop(start_worker, client, settin
 
     # --- The worker turns the missed and guessed questions into cards. ----------------------
     carded = {items[0].question_id, items[1].question_id, reported.question_id}
-    assert _wait_for(
+    assert wait_for(
         lambda: (
             set(ReviewCard.objects.filter(user=student).values_list("question_id", flat=True))
             == carded
@@ -218,8 +209,9 @@ def test_a_student_and_an_instructor_close_the_loop(start_worker, client, settin
     )
     assert applied.status_code == 302
     correction = KeyCorrection.objects.get(question=question)
-    assert _wait_for(
-        lambda: KeyCorrection.objects.get(pk=correction.pk).state == KeyCorrection.State.DONE
+    assert wait_for(
+        lambda: KeyCorrection.objects.get(pk=correction.pk).state == KeyCorrection.State.DONE,
+        timeout=90,
     ), worker.output()
     # The dry run said what the worker then did, attempt by attempt.
     assert correction_outcomes(correction=correction) == preview.outcomes

@@ -1,7 +1,5 @@
 """A submit makes review cards through the real Redis broker and a real Celery worker."""
 
-import time
-
 import pytest
 
 from study.models import CardReview, ReviewCard
@@ -9,17 +7,9 @@ from tests.factories.accounts import UserFactory
 from tests.factories.exams import short_blueprint
 from tests.factories.questions import make_bank
 from tests.factories.study import RIGHT, WRONG, sit_and_submit
+from tests.faults.conftest import wait_for
 
 pytestmark = pytest.mark.services("postgresql", "redis")
-
-
-def _wait_for(predicate, timeout=60):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.2)
-    return False
 
 
 def test_a_submit_makes_cards_through_the_worker(start_worker):
@@ -30,7 +20,8 @@ def test_a_submit_makes_cards_through_the_worker(start_worker):
     attempt = sit_and_submit(
         student, blueprint, {1: (WRONG, ""), 2: (RIGHT, "guess"), 3: (RIGHT, "sure")}
     )
-    assert _wait_for(lambda: ReviewCard.objects.filter(user=student).count() == 2), worker.output()
+    cards = ReviewCard.objects.filter(user=student)
+    assert wait_for(lambda: cards.count() == 2, timeout=60), worker.output()
     items = attempt.items.order_by("position")
     assert set(ReviewCard.objects.filter(user=student).values_list("question_id", flat=True)) == {
         items[0].question_id,
