@@ -13,7 +13,15 @@ from core.errors import ApplicationError
 from questions.models import Option
 
 from .confidence import ConfidenceItem
-from .models import Attempt, AttemptEvent, AttemptItem, Blueprint, ItemSelection
+from .models import (
+    Attempt,
+    AttemptEvent,
+    AttemptItem,
+    Blueprint,
+    ItemSelection,
+    KeyCorrectionOption,
+    KeyCorrectionVersion,
+)
 
 
 def blueprint_list_for_student(*, user) -> QuerySet[Blueprint]:
@@ -95,18 +103,54 @@ class DisplayItem:
     item: AttemptItem
     options: list[Option]
     selected: set[int]
+    # The options shown as the key: the version's own, or a key correction's in force (then
+    # `also_accepted` holds the version's own key when the correction accepts either).
+    keyed: frozenset[int] = frozenset()
+    also_accepted: frozenset[int] = frozenset()
+    key_corrected: bool = False
 
     @property
     def version(self):
         return self.item.version
 
 
+def options_with_key_in_force() -> QuerySet[Option]:
+    """Options annotated with the key correction in force for their version, if any.
+
+    Read in the options' own query (no query more), so the key a page shows is the key the
+    grading used (`exams.scoring`: a correction in force replaces the version's key, or is
+    accepted beside it).
+    """
+    entry = KeyCorrectionVersion.objects.filter(
+        version=OuterRef("version_id"), in_force=True, regradable=True
+    )
+    return Option.objects.order_by("position").annotate(
+        in_corrected_key=Exists(
+            KeyCorrectionOption.objects.filter(
+                option=OuterRef("pk"), entry__in_force=True, entry__regradable=True
+            )
+        ),
+        key_corrected=Exists(entry),
+        original_accepted=Exists(entry.filter(accept_original=True)),
+    )
+
+
 def _display(item: AttemptItem, *, answered: bool = True) -> DisplayItem:
     by_id = {o.pk: o for o in item.version.options.all()}
+    own_key = frozenset(pk for pk, o in by_id.items() if o.is_correct)
+    corrected = any(getattr(o, "key_corrected", False) for o in by_id.values())
+    keyed, also = own_key, frozenset()
+    if corrected:
+        keyed = frozenset(pk for pk, o in by_id.items() if o.in_corrected_key)
+        if any(o.original_accepted for o in by_id.values()):
+            also = own_key - keyed
     return DisplayItem(
         item=item,
         options=[by_id[i] for i in item.option_order if i in by_id],
         selected={s.option_id for s in item.selections.all()} if answered else set(),
+        keyed=keyed,
+        also_accepted=also,
+        key_corrected=corrected,
     )
 
 
@@ -118,7 +162,8 @@ def attempt_item_for_display(
     `answered=False` (the navigator, read just before, found no selection) skips reading the
     selection: most question pages, and every first page after a start, show unanswered items.
     """
-    prefetch = ["version__options"] if answered is False else ["version__options", "selections"]
+    options = Prefetch("version__options", queryset=options_with_key_in_force())
+    prefetch = [options] if answered is False else [options, "selections"]
     item = (
         AttemptItem.objects.select_related("version", "domain")
         .prefetch_related(*prefetch)
@@ -151,7 +196,7 @@ def attempt_review_items(
     items = (
         items.select_related("version", "domain")
         .prefetch_related(
-            Prefetch("version__options", queryset=Option.objects.order_by("position")),
+            Prefetch("version__options", queryset=options_with_key_in_force()),
             "selections",
         )
         .order_by("position")

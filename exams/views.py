@@ -127,6 +127,8 @@ def _option_rows(shown) -> list[dict]:
             "option": option,
             "selected": option.pk in shown.selected,
             "eliminated": option.pk in struck,
+            "keyed": option.pk in shown.keyed,
+            "also_accepted": option.pk in shown.also_accepted,
         }
         for index, option in enumerate(shown.options)
     ]

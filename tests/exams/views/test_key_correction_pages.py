@@ -120,3 +120,31 @@ def test_a_practice_attempt_is_shown_by_percent_without_a_pass_or_fail(client, i
     assert "percent only (not a full mock)" in row
     assert "Pass" not in row and "Fail" not in row
     assert all("Pass" in r or "Fail" in r for r in rows if r is not row)
+
+
+@pytest.mark.parametrize(
+    ("policy", "old_key_badge"), [("corrected", None), ("either", "Also accepted")]
+)
+def test_the_review_shows_the_key_in_force(client, instructor, world, policy, old_key_badge):
+    """After a correction the results page marks the corrected key, as the grading counts it."""
+    correction = correction_create(
+        question=world.question, policy=policy, reason="Option B is right", actor=instructor
+    )
+    correction_run(correction_id=correction.pk)
+    attempt = world.attempts[1]  # answered B, the corrected key
+    item = attempt.items.get(question=world.question)
+    options = {o.position: o for o in item.version.options.all()}
+    client.force_login(attempt.user)
+
+    page = client.get(reverse("exams:results", args=[attempt.pk])).content.decode()
+
+    review = page.split(f'id="q{item.position}"', 1)[1].split("</ul>", 1)[0]
+    rows = {
+        o.position: review.split(o.text_html, 1)[0].rsplit("<li", 1)[1] for o in options.values()
+    }
+    assert "Key (corrected)" in rows[1]  # B
+    assert "Key" not in rows[0]  # A, the version's own key
+    if old_key_badge:
+        assert old_key_badge in rows[0]
+    else:
+        assert "Also accepted" not in review
