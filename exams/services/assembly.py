@@ -305,10 +305,17 @@ def form_from_questions(
             by_question.setdefault(pk, (pk, version_id, domain_id))
     rows = sorted(by_question.values())
     rng.shuffle(rows)
-    enemies = enemy_pairs([pk for pk, _vid, _did in rows])
+    kept = keep_without_enemies(rows, enemy_pairs([pk for pk, _vid, _did in rows]))
+    return _with_shuffled_options(kept, rng, unscored=set())
+
+
+def keep_without_enemies(
+    rows: list[tuple[int, int, int]], enemies: dict[int, set[int]]
+) -> list[tuple[int, int, int]]:
+    """The rows (question id first) in their order, leaving out any whose enemy came earlier."""
     kept, taken = [], set()
     for row in rows:
         if not enemies.get(row[0], set()) & taken:
             kept.append(row)
             taken.add(row[0])
-    return _with_shuffled_options(kept, rng, unscored=set())
+    return kept

@@ -30,7 +30,13 @@ from questions.models import Domain, ExamGuide, QuestionDomain, TaskStatement
 from ..models import Attempt, AttemptEvent, AttemptItem, Blueprint
 from ..pool import PoolDomain, blueprint_pool
 from ..reference import custom_quiz_defaults, custom_quiz_slug
-from .assembly import DrawnItem, _among, _pick_without_enemies, _with_shuffled_options
+from .assembly import (
+    DrawnItem,
+    _among,
+    _pick_without_enemies,
+    _with_shuffled_options,
+    keep_without_enemies,
+)
 from .attempts import _seen_and_held, attempt_open_for, attempt_start
 
 MAX_QUESTIONS = 65
@@ -188,16 +194,6 @@ def split_by_weight(
     return result
 
 
-def _greedy_enemy_free(rows: list[tuple[int, int, int]], enemies: dict[int, set[int]]) -> list:
-    taken: set[int] = set()
-    kept = []
-    for row in rows:
-        if not enemies.get(row[0], set()) & taken:
-            kept.append(row)
-            taken.add(row[0])
-    return kept
-
-
 def custom_quiz_draw(
     *, user, choices: QuizChoices, blueprint: Blueprint, rng: random.Random
 ) -> list[DrawnItem]:
@@ -234,7 +230,7 @@ def custom_quiz_draw(
     enemies = _among(pool.enemies, candidates)
     rows = [(qid, vid, did) for did, pairs in pools.items() for qid, vid in pairs]
     rng.shuffle(rows)
-    available = len(_greedy_enemy_free(rows, enemies)) if enemies else len(rows)
+    available = len(keep_without_enemies(rows, enemies)) if enemies else len(rows)
     if available < choices.count:
         raise NotEnoughQuestions(requested=choices.count, available=available)
     quota = split_by_weight(choices.count, weights, {pk: len(pairs) for pk, pairs in pools.items()})
