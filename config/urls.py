@@ -22,5 +22,6 @@ urlpatterns = [
     path("", include("exams.urls")),
     path("", include("analytics.urls")),
     path("", include("study.urls")),
+    path("lti/", include("lti.urls")),
     path("django-admin/", admin.site.urls),
 ]

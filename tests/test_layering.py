@@ -15,7 +15,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 
-APPS = ("accounts", "questions", "exams", "analytics", "study", "core", "demo", "config")
+APPS = ("accounts", "questions", "exams", "analytics", "study", "lti", "core", "demo", "config")
 
 # Which apps each app may import (besides itself and third-party packages).
 ALLOWED: dict[str, set[str]] = {
@@ -24,6 +24,7 @@ ALLOWED: dict[str, set[str]] = {
     "exams": {"core", "accounts", "questions"},
     "analytics": {"core", "accounts", "questions", "exams"},
     "study": {"core", "accounts", "questions", "exams", "analytics"},
+    "lti": {"core", "accounts", "questions", "exams"},
     "core": set(),  # cross-cutting: imports no app
     "demo": set(APPS),  # demo data sits on top and may use everything
     "config": set(APPS),  # settings and URLs wire everything together

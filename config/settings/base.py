@@ -38,6 +38,8 @@ INSTALLED_APPS = [
     "exams",
     "analytics",
     "study",  # above analytics: spaced review, custom quizzes, the study plan
+    "lti_tool",  # django-lti: registrations, deployments, keys, contexts (on pylti1p3)
+    "lti",  # above exams: LTI 1.3 launches, deep linking, grade passback, roster sync
     "demo",  # above every app: it may import any of them
 ]
 
