@@ -71,7 +71,7 @@ def blueprint_domain_counts(blueprint: Blueprint, total: int | None = None) -> d
 ENEMY_DRAW_TRIES = 20
 
 
-def _pick_without_enemies(
+def pick_without_enemies(
     counts: dict[Domain, int],
     pools: dict[int, list[tuple[int, int]]],
     enemies: dict[int, set[int]],
@@ -124,7 +124,7 @@ def _pool_counts(pool: BlueprintPool, blueprint: Blueprint, total: int) -> dict[
     return {by_name[name]: n for name, n in counts.items() if n > 0}
 
 
-def _among(enemies: dict[int, frozenset[int]], ids: set[int]) -> dict[int, set[int]]:
+def enemies_among(enemies: dict[int, frozenset[int]], ids: set[int]) -> dict[int, set[int]]:
     """The pool's enemy pairs restricted to `ids`, as `enemy_pairs(ids)` reads them."""
     found = {}
     for qid in ids:
@@ -187,8 +187,10 @@ def draw_form(
     if shortfalls:
         raise BankTooSmall(blueprint, shortfalls, held_back=held_back)
 
-    enemies = _among(pool.enemies, {qid for candidates in pools.values() for qid, _ in candidates})
-    chosen, shortfalls = _pick_without_enemies(counts, pools, enemies, seen_question_ids, rng)
+    enemies = enemies_among(
+        pool.enemies, {qid for candidates in pools.values() for qid, _ in candidates}
+    )
+    chosen, shortfalls = pick_without_enemies(counts, pools, enemies, seen_question_ids, rng)
     if shortfalls:
         raise BankTooSmall(blueprint, shortfalls, held_back=held_back, enemies=True)
     random_unscored = blueprint.unscored_count - len(pretest)
@@ -197,7 +199,7 @@ def draw_form(
     positions = [i for i, row in enumerate(chosen) if row[0] not in pretest_ids]
     unscored = {i for i, row in enumerate(chosen) if row[0] in pretest_ids}
     unscored |= set(rng.sample(positions, random_unscored))
-    return _with_shuffled_options(chosen, rng, unscored=unscored, options=pool.options)
+    return with_shuffled_options(chosen, rng, unscored=unscored, options=pool.options)
 
 
 def _draw_pretest(
@@ -224,7 +226,7 @@ def _draw_pretest(
         candidates.sort(key=lambda pair: pair[0] in seen_question_ids)
     need = blueprint.unscored_count
     quota = allocate_by_largest_remainder(need, {d.pk: n for d, n in counts.items()})
-    enemies = _among(pool.enemies, {qid for c in by_domain.values() for qid, _vid in c})
+    enemies = enemies_among(pool.enemies, {qid for c in by_domain.values() for qid, _vid in c})
     picked: list[tuple[int, int, int]] = []
     taken: set[int] = set()
 
@@ -245,7 +247,7 @@ def _draw_pretest(
     return picked
 
 
-def _with_shuffled_options(
+def with_shuffled_options(
     chosen: list[tuple[int, int, int]],
     rng: random.Random,
     *,
@@ -306,7 +308,7 @@ def form_from_questions(
     rows = sorted(by_question.values())
     rng.shuffle(rows)
     kept = keep_without_enemies(rows, enemy_pairs([pk for pk, _vid, _did in rows]))
-    return _with_shuffled_options(kept, rng, unscored=set())
+    return with_shuffled_options(kept, rng, unscored=set())
 
 
 def keep_without_enemies(

@@ -74,7 +74,7 @@ def attempt_open_for(*, user, blueprint: Blueprint) -> Attempt | None:
     return Attempt.objects.in_progress().filter(user=user, blueprint=blueprint).first()
 
 
-def _seen_and_held(*, user, mode: str) -> tuple[set[int], set[int]]:
+def seen_and_held(*, user, mode: str) -> tuple[set[int], set[int]]:
     """Return the questions the student has seen, and those a new attempt of `mode` must not
     draw while others are open (one query).
 
@@ -211,7 +211,7 @@ def attempt_start(
     now = now or timezone.now()
     rng = rng or random.SystemRandom()
     if drawn is None:
-        seen, held = _seen_and_held(user=user, mode=blueprint.mode)
+        seen, held = seen_and_held(user=user, mode=blueprint.mode)
     if drawn is not None:
         pass  # drawn ahead: exams.services.sittings checked it against the bank and held items
     elif question_ids is not None:

@@ -3,7 +3,7 @@ timing and feedback; the form is drawn with the assembly rules every form follow
 
 The rules kept from `draw_form` / `form_from_questions`: published questions only, never pretest
 items, never two enemies on one form, and the questions of an open exam held out
-(`_seen_and_held`). With several domains the count is split by the guide's weights (largest
+(`seen_and_held`). With several domains the count is split by the guide's weights (largest
 remainder); a domain the source cannot fill gives what it has and the rest goes to the others,
 again by weight.
 
@@ -32,12 +32,12 @@ from ..pool import PoolDomain, blueprint_pool
 from ..reference import custom_quiz_defaults, custom_quiz_slug
 from .assembly import (
     DrawnItem,
-    _among,
-    _pick_without_enemies,
-    _with_shuffled_options,
+    enemies_among,
     keep_without_enemies,
+    pick_without_enemies,
+    with_shuffled_options,
 )
-from .attempts import _seen_and_held, attempt_open_for, attempt_start
+from .attempts import attempt_open_for, attempt_start, seen_and_held
 
 MAX_QUESTIONS = 65
 
@@ -199,7 +199,7 @@ def custom_quiz_draw(
 ) -> list[DrawnItem]:
     """Draw the quiz's items; raise NotEnoughQuestions when fewer match than asked for."""
     pool = blueprint_pool(blueprint)
-    seen, held = _seen_and_held(user=user, mode=Blueprint.Mode.CUSTOM)
+    seen, held = seen_and_held(user=user, mode=Blueprint.Mode.CUSTOM)
     allowed = _source_filter(user=user, source=choices.source)
     in_statements = None
     if choices.task_statements:
@@ -227,7 +227,7 @@ def custom_quiz_draw(
             continue
         pools[did].append((qid, vid))
     candidates = {qid for rows in pools.values() for qid, _vid in rows}
-    enemies = _among(pool.enemies, candidates)
+    enemies = enemies_among(pool.enemies, candidates)
     rows = [(qid, vid, did) for did, pairs in pools.items() for qid, vid in pairs]
     rng.shuffle(rows)
     available = len(keep_without_enemies(rows, enemies)) if enemies else len(rows)
@@ -235,7 +235,7 @@ def custom_quiz_draw(
         raise NotEnoughQuestions(requested=choices.count, available=available)
     quota = split_by_weight(choices.count, weights, {pk: len(pairs) for pk, pairs in pools.items()})
     counts = {PoolDomain(pk, domains[pk].name): n for pk, n in quota.items() if n > 0}
-    chosen, shortfalls = _pick_without_enemies(counts, pools, enemies, seen, rng)
+    chosen, shortfalls = pick_without_enemies(counts, pools, enemies, seen, rng)
     if shortfalls:
         # Enemies spoilt the split: top up from any domain, still never two enemies.
         taken = {qid for qid, _vid, _did in chosen}
@@ -248,7 +248,7 @@ def custom_quiz_draw(
         if len(chosen) < choices.count:
             raise NotEnoughQuestions(requested=choices.count, available=len(chosen))
     rng.shuffle(chosen)
-    return _with_shuffled_options(chosen, rng, unscored=set(), options=pool.options)
+    return with_shuffled_options(chosen, rng, unscored=set(), options=pool.options)
 
 
 @transaction.atomic

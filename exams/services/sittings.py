@@ -21,7 +21,7 @@ from questions.models import Question
 
 from ..models import Attempt, AttemptItem, Blueprint, PreparedForm, Sitting
 from .assembly import BankTooSmall, DrawnItem, draw_form
-from .attempts import _seen_and_held, attempt_start
+from .attempts import attempt_start, seen_and_held
 
 
 def prepare_lead() -> timedelta:
@@ -297,7 +297,7 @@ def sitting_start(
     if fresh:
         # A late member, or the bank changed since preparation: draw now, as any start does.
         rng = rng or random.SystemRandom()
-        seen, held = _seen_and_held(user=user, mode=blueprint.mode)
+        seen, held = seen_and_held(user=user, mode=blueprint.mode)
         drawn = draw_form(
             blueprint=blueprint, seen_question_ids=seen, rng=rng, excluded_question_ids=held
         )
