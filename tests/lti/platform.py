@@ -184,7 +184,10 @@ class HarnessAGS(AssignmentsGradesService):
 
     def _lineitem(self, line_item_id: str) -> dict:
         item = self._platform.lineitems.get(line_item_id)
-        if item is None or item.get("_context") != self._context["id"]:
+        if (
+            item is None
+            or self._platform._lineitem_context.get(line_item_id) != self._context["id"]
+        ):
             raise LineItemNotFoundException(line_item_id)
         return item
 
@@ -199,9 +202,9 @@ class HarnessAGS(AssignmentsGradesService):
         **_: Any,
     ) -> TPage:
         items = [
-            _public(item)
-            for item in self._platform.lineitems.values()
-            if item.get("_context") == self._context["id"]
+            dict(item)
+            for url, item in list(self._platform.lineitems.items())
+            if self._platform._lineitem_context.get(url) == self._context["id"]
             and (resource_link_id is None or item.get("resourceLinkId") == resource_link_id)
             and (resource_id is None or item.get("resourceId") == resource_id)
             and (tag is None or item.get("tag") == tag)
@@ -209,25 +212,26 @@ class HarnessAGS(AssignmentsGradesService):
         return {"content": items, "has_next": False, "next": None}
 
     def find_lineitem(self, line_item_id: str):
-        return _public(self._lineitem(line_item_id))
+        return dict(self._lineitem(line_item_id))
 
     def create_lineitem(self, creation_data):
         if not isinstance(creation_data, dict) or not creation_data.get("label"):
             raise LtiServiceException("A line item needs a label", 400)
         if not _positive_number(creation_data.get("scoreMaximum")):
             raise LtiServiceException("A line item needs a positive scoreMaximum", 400)
-        return _public(self._platform._create_lineitem(self._context, dict(creation_data)))
+        return dict(self._platform._create_lineitem(self._context, dict(creation_data)))
 
     def update_lineitem(self, update_data):
         item = self._lineitem(update_data["id"])
         with self._platform._lock:
             item.update({k: v for k, v in update_data.items() if k != "id"})
-        return _public(item)
+        return dict(item)
 
     def delete_lineitem(self, line_item_id: str) -> None:
         self._lineitem(line_item_id)
         with self._platform._lock:
             self._platform.lineitems.pop(line_item_id, None)
+            self._platform._lineitem_context.pop(line_item_id, None)
 
     def update_score(self, line_item_id: str, score) -> UpdateScoreStatus:
         self._lineitem(line_item_id)
@@ -352,6 +356,7 @@ class LocalPlatform:
         self._fail = {"count": 0, "status": 503, "only": None}
         self._lineitem_seq = 0
         self.lineitems: dict[str, dict] = {}
+        self._lineitem_context: dict[str, str] = {}  # line item URL -> its context id
         self.scores: dict[str, list[dict]] = {}
         self.deep_links: list[dict] = []
         self.placements: list[dict] = []
@@ -503,7 +508,8 @@ class LocalPlatform:
         with self._lock:
             self._lineitem_seq += 1
             url = f"{self._lineitems_url(context)}/{self._lineitem_seq}"
-            data.update({"id": url, "_context": context["id"]})
+            data["id"] = url
+            self._lineitem_context[url] = context["id"]
             self.lineitems[url] = data
             return data
 
@@ -600,6 +606,14 @@ class LocalPlatform:
         launch_kwargs.setdefault("message_type", DEEP_LINKING_REQUEST)
         return self.launch(browser, **launch_kwargs)
 
+    def launch_placement(self, browser, placement: dict, **launch_kwargs):
+        """Launch a link placed by deep linking (an item of `self.placements`) as its LMS does:
+        its resource link id, URL, custom parameters and line item."""
+        launch_kwargs.setdefault("resource_link_id", placement["resource_link_id"])
+        launch_kwargs.setdefault("target_link_uri", placement["url"])
+        launch_kwargs.setdefault("custom", placement["custom"])
+        return self.launch(browser, **launch_kwargs)
+
     def receive_deep_link_response(self, html_or_jwt) -> list[dict]:
         """POST the tool's deep-linking response to the platform; returns its content items."""
         text = _response_text(html_or_jwt)
@@ -627,8 +641,9 @@ class LocalPlatform:
             return lineitem
         bound = [
             url
-            for url, item in self.lineitems.items()
-            if item.get("_context") == ctx["id"] and item.get("resourceLinkId") == resource_link_id
+            for url, item in list(self.lineitems.items())
+            if self._lineitem_context.get(url) == ctx["id"]
+            and item.get("resourceLinkId") == resource_link_id
         ]
         if lineitem is None or bound:
             return bound[0] if bound else None
@@ -1039,10 +1054,6 @@ def _wrap(resp: LibResponse):
             extra["Link"] = generate_next_link(result["next"])
         return resp.code, data, resp.media_type, extra
     return resp.code, {"error": resp.message}, resp.media_type, extra
-
-
-def _public(item: dict) -> dict:
-    return {k: v for k, v in item.items() if not k.startswith("_")}
 
 
 def _positive_number(value) -> bool:

@@ -19,6 +19,8 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from django.http import HttpResponse, JsonResponse
 from django.urls import path
 from django.views.decorators.csrf import csrf_exempt
+from lti_tool.models import Key, LtiDeployment, LtiRegistration
+from lti_tool.views import LtiLaunchBaseView, OIDCLoginInitView
 from pylti1p3.assignments_grades import AssignmentsGradesService
 from pylti1p3.contrib.django import DjangoMessageLaunch, DjangoOIDCLogin
 from pylti1p3.deep_link_resource import DeepLinkResource
@@ -91,10 +93,31 @@ def tool_jwks(request):
     return JsonResponse(_tool_conf().get_jwks())
 
 
+class DjangoLtiLaunch(LtiLaunchBaseView):
+    """django-lti's launch view (the base of the `lti` app's tool), answering plainly."""
+
+    def handle_resource_launch(self, request, lti_launch):
+        return JsonResponse(
+            {
+                "sub": lti_launch.user.sub,
+                "name": lti_launch.user.name,
+                "context": lti_launch.context.title,
+                "roles": lti_launch.roles_claim,
+                "launch_id": lti_launch.get_launch_id(),
+            }
+        )
+
+    def handle_deep_linking_launch(self, request, lti_launch):
+        resource = DeepLinkResource().set_url("http://testserver/dl/launch/").set_title("Exam")
+        return lti_launch.deep_link_response([resource])
+
+
 urlpatterns = [
     path("tool/login/", tool_login),
     path("tool/launch/", tool_launch),
     path("tool/jwks/", tool_jwks),
+    path("dl/<uuid:registration_uuid>/login/", OIDCLoginInitView.as_view()),
+    path("dl/launch/", DjangoLtiLaunch.as_view()),
 ]
 
 
@@ -379,13 +402,7 @@ def test_deep_linking_round_trip_places_a_link_with_its_line_item(lti_platform, 
     assert lti_platform.lineitems[placement["lineitem_url"]]["label"] == "Practice exam 7"
 
     # Launching the placed link carries its line item.
-    claims = lti_platform.launch(
-        client,
-        **LEARNER,
-        resource_link_id=placement["resource_link_id"],
-        target_link_uri=placement["url"],
-        custom=placement["custom"],
-    ).json()["claims"]
+    claims = lti_platform.launch_placement(client, placement, **LEARNER).json()["claims"]
     assert claims[AGS_CLAIM]["lineitem"] == placement["lineitem_url"]
     assert claims[CLAIM + "target_link_uri"] == "http://testserver/tool/launch/?blueprint=7"
 
@@ -407,6 +424,37 @@ def test_deep_link_response_signed_by_another_key_is_refused(lti_platform, tool,
     with pytest.raises(PlatformFlowError, match="refused"):
         lti_platform.receive_deep_link_response(forged)
     assert lti_platform.deep_links == []
+
+
+def test_django_lti_tool_launches_and_deep_links(lti_platform, db, client):
+    """django-lti's own login and launch views (with its cookie check) work with the harness."""
+    key = Key.objects.generate()
+    registration = LtiRegistration.objects.create(
+        name="Harness",
+        issuer=lti_platform.issuer,
+        client_id=lti_platform.client_id,
+        auth_url=lti_platform.auth_url,
+        token_url=lti_platform.token_url,
+        keyset_url=lti_platform.keyset_url,
+    )
+    LtiDeployment.objects.create(
+        registration=registration, deployment_id=lti_platform.deployment_id, is_active=True
+    )
+    lti_platform.register_tool(
+        login_url=f"http://testserver/dl/{registration.uuid}/login/",
+        launch_url="http://testserver/dl/launch/",
+        tool_public_key_pem=key.public_key,
+    )
+
+    launched = lti_platform.launch(client, **LEARNER)
+    assert launched.status_code == 200, launched.content
+    assert launched.json()["sub"] == "learner-1"
+    assert launched.json()["context"] == "Cloud Practitioner, spring"
+    assert launched.json()["roles"] == [LIS_MEMBERSHIP + "Learner"]
+
+    teacher = {**LEARNER, "sub": "t-1", "name": "Tim Berners", "roles": ["Instructor"]}
+    [item] = lti_platform.receive_deep_link_response(lti_platform.deep_link(client, **teacher))
+    assert (item["type"], item["title"]) == ("ltiResourceLink", "Exam")
 
 
 def test_requests_session_against_a_live_server_with_the_tool_keyset_url(live_server):
