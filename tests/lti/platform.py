@@ -125,6 +125,19 @@ class HarnessPlatformConf(LTI1P3PlatformConfAbstract):
     def get_registration_by_params(self, **kwargs: Any) -> Registration:
         return self._platform._registration
 
+    def get_tool_public_key(self) -> bytes:
+        # Library gap: a keyset fetched from the tool's URL is cached on the registration
+        # for good, so a tool that rotated its key would be refused. Like an LMS, fetch the
+        # keyset again once when the assertion's kid is not in the cached one.
+        try:
+            return super().get_tool_public_key()
+        except LtiException:
+            reg = self._platform._registration
+            if not reg.get_tool_key_set_url() or reg.get_tool_key_set() is None:
+                raise
+            reg.set_tool_key_set(None)
+            return super().get_tool_public_key()
+
 
 class HarnessOIDCLogin(OIDCLoginAbstract):
     """Third-party initiated login: the library builds the tool's login URL."""

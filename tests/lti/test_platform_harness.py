@@ -342,6 +342,30 @@ def test_tool_can_create_a_line_item_and_post_to_it(lti_platform, tool, client):
     assert len(lti_platform.lineitems) == 1
 
 
+def test_services_refuse_a_bad_or_narrow_access_token(lti_platform, tool, client):
+    claims = lti_platform.launch(client, **LEARNER, lineitem=True).json()["claims"]
+    scores_url = claims[AGS_CLAIM]["lineitem"] + "/scores"
+    members_url = claims[NRPS_CLAIM]["context_memberships_url"]
+    registration = tool.find_registration_by_issuer(lti_platform.issuer)
+    nrps_only = ServiceConnector(registration).get_access_token(
+        ["https://purl.imsglobal.org/spec/lti-nrps/scope/contextmembership.readonly"]
+    )
+    score = _grade("learner-1", 1).get_value()
+    ctype = {"Content-Type": "application/vnd.ims.lis.v1.score+json"}
+
+    def post(token):
+        headers = {**ctype, "Authorization": f"Bearer {token}"}
+        return requests.post(scores_url, data=score, headers=headers, timeout=5)
+
+    assert post(nrps_only).status_code == 401  # a roster token cannot post scores
+    forged = jwt.encode({"iss": lti_platform.issuer, "scopes": "x"}, _OTHER_PRIVATE, "RS256")
+    assert post(forged).status_code == 401
+    assert requests.post(scores_url, data=score, headers=ctype, timeout=5).status_code == 401
+    roster = requests.get(members_url, headers={"Authorization": f"Bearer {nrps_only}"}, timeout=5)
+    assert roster.status_code == 200
+    assert lti_platform.scores == {}
+
+
 def test_nrps_returns_the_course_members(lti_platform, tool, client):
     lti_platform.add_member(
         "course-1", sub="s-2", name="Grace Hopper", email="grace@example.org", roles=["Learner"]
@@ -469,6 +493,14 @@ def test_requests_session_against_a_live_server_with_the_tool_keyset_url(live_se
             ags, _ = _services(conf, claims)
             ags.put_grade(_grade("learner-1", 900))  # the token request fetched the tool JWKS
             assert platform.scores[claims[AGS_CLAIM]["lineitem"]][0]["scoreGiven"] == 900
+
+            # The tool rotates its key: the platform fetches the keyset again for the new kid.
+            new_private, new_public = _new_key_pair()
+            conf.set_private_key(platform.issuer, new_private, client_id=platform.client_id)
+            conf.set_public_key(platform.issuer, new_public, client_id=platform.client_id)
+            ags, _ = _services(conf, claims)
+            ags.put_grade(_grade("learner-1", 950))
+            assert platform.scores[claims[AGS_CLAIM]["lineitem"]][1]["scoreGiven"] == 950
         finally:
             _TOOL.clear()
 
