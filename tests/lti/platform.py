@@ -29,7 +29,7 @@ import re
 import secrets
 import threading
 import traceback
-from datetime import datetime
+from datetime import UTC, datetime
 from html.parser import HTMLParser
 from socketserver import ThreadingMixIn
 from typing import Any
@@ -263,13 +263,13 @@ class HarnessAGS(AssignmentsGradesService):
         if "scoreGiven" in score and not _positive_number(score.get("scoreMaximum")):
             raise LtiServiceException("scoreGiven needs a positive scoreMaximum", 400)
         try:
-            stamp = datetime.fromisoformat(score["timestamp"])
+            stamp = _instant(score["timestamp"])
         except (TypeError, ValueError) as exc:
             raise LtiServiceException("timestamp is not ISO 8601", 400) from exc
         with self._platform._lock:
             received = self._platform.scores.setdefault(line_item_id, [])
             previous = [s for s in received if s.get("userId") == score["userId"]]
-            if previous and stamp < datetime.fromisoformat(previous[-1]["timestamp"]):
+            if previous and stamp < _instant(previous[-1]["timestamp"]):
                 return UpdateScoreStatus.OLD_TIMESTAMP
             received.append(dict(score))
         return UpdateScoreStatus.SUCCESS if previous else UpdateScoreStatus.CREATED
@@ -633,8 +633,8 @@ class LocalPlatform:
         if re.fullmatch(r"[\w-]+\.[\w-]+\.[\w-]*", text.strip()):
             token = text.strip()
         else:
-            form = _parse_form(text)
-            if form is None or "JWT" not in form["fields"]:
+            form = _parse_form(text, "JWT")
+            if form is None:
                 raise PlatformFlowError(f"no deep-linking form with a JWT field in: {text[:300]}")
             if form["action"] != self.deep_link_return_url:
                 raise PlatformFlowError(
@@ -1003,8 +1003,8 @@ class _Driver:
             if status != 200:
                 break
             if self._is_platform(url):
-                form = _parse_form(text)
-                if form is None or "id_token" not in form["fields"]:
+                form = _parse_form(text, "id_token")
+                if form is None:
                     break
                 self.platform.last_launch = {
                     "id_token": form["fields"]["id_token"],
@@ -1026,6 +1026,16 @@ class _Driver:
                 sep = "&" if urlsplit(url).query else "?"
                 url = url + sep + urlencode(extra)
                 status, headers, text, _ = self.get(url)
+                continue
+            # A tool that sends the authentication request as an auto-submitting form.
+            form = _parse_form(text, "redirect_uri")
+            if form is not None and form["action"].startswith(self.platform.auth_url):
+                url = form["action"]
+                if form["method"] == "post":
+                    status, headers, text, _ = self.post(url, form["fields"])
+                else:
+                    url = url.split("?")[0] + "?" + urlencode(form["fields"])
+                    status, headers, text, _ = self.get(url)
                 continue
             js = re.search(r"window\.location(?:\.href)?\s*=\s*[\"']([^\"']+)[\"']", text)
             if js:
@@ -1069,6 +1079,11 @@ def _wrap(resp: LibResponse):
     return resp.code, {"error": resp.message}, resp.media_type, extra
 
 
+def _instant(value: str) -> datetime:
+    stamp = datetime.fromisoformat(value)
+    return stamp if stamp.tzinfo else stamp.replace(tzinfo=UTC)
+
+
 def _positive_number(value) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0
 
@@ -1092,26 +1107,27 @@ def _response_text(value) -> str:
 class _FormParser(HTMLParser):
     def __init__(self):
         super().__init__()
-        self.form: dict | None = None
-        self.done = False
+        self.forms: list[dict] = []
+        self.open = False
 
     def handle_starttag(self, tag, attrs):
         a = dict(attrs)
-        if tag == "form" and self.form is None:
-            self.form = {
-                "action": a.get("action") or "",
-                "method": (a.get("method") or "get").lower(),
-                "fields": {},
-            }
-        elif tag == "input" and self.form is not None and not self.done and a.get("name"):
-            self.form["fields"][a["name"]] = a.get("value") or ""
+        if tag == "form":
+            method = (a.get("method") or "get").lower()
+            self.forms.append(
+                {"action": html.unescape(a.get("action") or ""), "method": method, "fields": {}}
+            )
+            self.open = True
+        elif tag == "input" and self.open and a.get("name"):
+            self.forms[-1]["fields"][a["name"]] = a.get("value") or ""
 
     def handle_endtag(self, tag):
-        if tag == "form" and self.form is not None:
-            self.done = True
+        if tag == "form":
+            self.open = False
 
 
-def _parse_form(text: str) -> dict | None:
+def _parse_form(text: str, field: str) -> dict | None:
+    """The first form of the page that has an input named `field`."""
     parser = _FormParser()
     parser.feed(text)
-    return parser.form
+    return next((f for f in parser.forms if field in f["fields"]), None)
