@@ -65,6 +65,7 @@ from lti1p3platform.service_connector import (
 )
 from requests.structures import CaseInsensitiveDict
 
+CLAIM_PREFIX = "https://purl.imsglobal.org/spec/lti/claim/"
 LIS_MEMBERSHIP = "http://purl.imsglobal.org/vocab/lis/v2/membership#"
 COURSE_OFFERING = "http://purl.imsglobal.org/vocab/lis/v2/course#CourseOffering"
 JWT_BEARER = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
@@ -698,7 +699,17 @@ class LocalPlatform:
         ctx = p["context"]
         given, _, family = p["name"].partition(" ")
         launch.set_user_data(p["sub"], p["roles"], full_name=p["name"], email_address=p["email"])
-        launch.set_extra_claims({"given_name": given, "family_name": family})
+        launch.set_extra_claims(
+            {
+                "given_name": given,
+                "family_name": family,
+                CLAIM_PREFIX + "tool_platform": {
+                    "guid": f"harness-{self.issuer.rsplit(':', 1)[-1]}",
+                    "name": "Test LMS (lti1p3platform)",
+                    "product_family_code": "lti1p3platform",
+                },
+            }
+        )
         launch.set_launch_context_claim(
             ctx["id"],
             context_types=[COURSE_OFFERING],
@@ -909,10 +920,7 @@ class LocalPlatform:
             problems.append("iss must be the client_id")
         if self.issuer not in (aud if isinstance(aud, list) else [aud]):
             problems.append("aud must be the platform issuer")
-        if (
-            claims.get("https://purl.imsglobal.org/spec/lti/claim/deployment_id")
-            != self.deployment_id
-        ):
+        if claims.get(CLAIM_PREFIX + "deployment_id") != self.deployment_id:
             problems.append("wrong deployment_id")
         data = claims.get("https://purl.imsglobal.org/spec/lti-dl/claim/data")
         if data is not None and data not in self._dl_data:

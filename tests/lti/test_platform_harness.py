@@ -231,6 +231,9 @@ def test_launch_reaches_the_tool_with_the_lti_claims(lti_platform, tool, client)
     assert claims[CLAIM + "resource_link"]["id"] == "link-9"
     assert claims[CLAIM + "custom"] == {"blueprint": "3"}
     assert (claims["name"], claims["email"]) == ("Ada Lovelace", "ada@example.org")
+    assert (claims["given_name"], claims["family_name"]) == ("Ada", "Lovelace")
+    assert claims[CLAIM + "tool_platform"]["product_family_code"] == "lti1p3platform"
+    assert claims[CLAIM + "launch_presentation"]["return_url"] == lti_platform.return_url
     ags = claims[AGS_CLAIM]
     assert ags["lineitems"].startswith(lti_platform.issuer)
     assert ags["lineitem"] in lti_platform.lineitems
