@@ -922,6 +922,11 @@ class LocalPlatform:
             problems.append("aud must be the platform issuer")
         if claims.get(CLAIM_PREFIX + "deployment_id") != self.deployment_id:
             problems.append("wrong deployment_id")
+        nonce = claims.get("nonce")
+        with self._lock:
+            if nonce and nonce in self._seen_nonces:
+                problems.append("the response was already received (nonce reused)")
+            self._seen_nonces.add(nonce)
         data = claims.get("https://purl.imsglobal.org/spec/lti-dl/claim/data")
         if data is not None and data not in self._dl_data:
             problems.append("data does not echo a deep-linking request")

@@ -425,6 +425,8 @@ def test_deep_linking_round_trip_places_a_link_with_its_line_item(lti_platform, 
     assert item["custom"] == {"blueprint": "7"}
     assert item["lineItem"]["scoreMaximum"] == 1000
     assert lti_platform.deep_links == [item]
+    with pytest.raises(PlatformFlowError, match="already received"):
+        lti_platform.receive_deep_link_response(answer)  # a replay places nothing twice
     [placement] = lti_platform.placements
     assert lti_platform.lineitems[placement["lineitem_url"]]["label"] == "Practice exam 7"
 
