@@ -83,6 +83,52 @@ def is_item_correct(
     return chosen_set == corrected_set or (accept_original and chosen_set == keyed_set)
 
 
+@dataclass(frozen=True)
+class KeyInForce:
+    """An item's key as grading reads it: the version's own key and any correction in force."""
+
+    own: frozenset[int]
+    corrected: frozenset[int] | None = None  # None: no key correction in force
+    accept_original: bool = False
+
+    @property
+    def keyed(self) -> frozenset[int]:
+        """The key that earns the mark (the corrected one when a correction is in force)."""
+        return self.own if self.corrected is None else self.corrected
+
+    @property
+    def also_accepted(self) -> frozenset[int]:
+        """Options of the own key still accepted beside the corrected key ("either key")."""
+        if self.corrected is None or not self.accept_original:
+            return frozenset()
+        return self.own - self.corrected
+
+    def grades(self, kind: str, chosen: Collection[int]) -> bool:
+        """Return whether `chosen` earns the mark (is_item_correct with this key)."""
+        return is_item_correct(
+            kind,
+            self.own,
+            chosen,
+            corrected=self.corrected,
+            accept_original=self.accept_original,
+        )
+
+
+def key_in_force(options) -> KeyInForce:
+    """Read the key in force from a version's options as `exams.selectors.
+    options_with_key_in_force()` annotates them (`in_corrected_key`, `key_corrected`,
+    `original_accepted`); plain options give their own key."""
+    options = list(options)
+    own = frozenset(o.pk for o in options if o.is_correct)
+    if not any(getattr(o, "key_corrected", False) for o in options):
+        return KeyInForce(own=own)
+    return KeyInForce(
+        own=own,
+        corrected=frozenset(o.pk for o in options if o.in_corrected_key),
+        accept_original=any(o.original_accepted for o in options),
+    )
+
+
 def _checked_key(kind: str, keyed: Collection[int]) -> frozenset[int]:
     keyed_set = frozenset(keyed)
     if kind == MULTIPLE_CHOICE:

@@ -22,6 +22,7 @@ from .models import (
     KeyCorrectionOption,
     KeyCorrectionVersion,
 )
+from .scoring import key_in_force
 
 
 def blueprint_list_for_student(*, user) -> QuerySet[Blueprint]:
@@ -137,20 +138,14 @@ def options_with_key_in_force() -> QuerySet[Option]:
 
 def _display(item: AttemptItem, *, answered: bool = True) -> DisplayItem:
     by_id = {o.pk: o for o in item.version.options.all()}
-    own_key = frozenset(pk for pk, o in by_id.items() if o.is_correct)
-    corrected = any(getattr(o, "key_corrected", False) for o in by_id.values())
-    keyed, also = own_key, frozenset()
-    if corrected:
-        keyed = frozenset(pk for pk, o in by_id.items() if o.in_corrected_key)
-        if any(o.original_accepted for o in by_id.values()):
-            also = own_key - keyed
+    key = key_in_force(by_id.values())
     return DisplayItem(
         item=item,
         options=[by_id[i] for i in item.option_order if i in by_id],
         selected={s.option_id for s in item.selections.all()} if answered else set(),
-        keyed=keyed,
-        also_accepted=also,
-        key_corrected=corrected,
+        keyed=key.keyed,
+        also_accepted=key.also_accepted,
+        key_corrected=key.corrected is not None,
     )
 
 

@@ -9,6 +9,7 @@ from decimal import Decimal
 
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, connection, transaction
+from django.db.models import Prefetch
 from django.utils import timezone
 
 from core.errors import ApplicationError
@@ -22,15 +23,15 @@ from ..models import (
     Blueprint,
     Confidence,
     ItemSelection,
-    KeyCorrectionOption,
 )
 from ..scoring import (
     GRADED_ATTEMPT_ITEMS_PG_SQL,
     GRADED_ATTEMPT_ITEMS_SQL,
     MarkedItem,
-    is_item_correct,
+    key_in_force,
     score_marked,
 )
+from ..selectors import options_with_key_in_force
 from ..signals import attempt_finished, item_checked
 from .assembly import draw_form, form_from_questions
 
@@ -783,39 +784,22 @@ def item_check(*, user, attempt_id: int, position: int, now: datetime | None = N
     _ensure_open(attempt, now)
     if attempt.feedback != Blueprint.Feedback.AFTER_EACH:
         raise ApplicationError("Feedback is shown after the exam is submitted.")
-    item = AttemptItem.objects.select_related("version").get(attempt=attempt, position=position)
+    item = (
+        AttemptItem.objects.select_related("version")
+        # The key in force is read with the options, as the results page reads it.
+        .prefetch_related(Prefetch("version__options", queryset=options_with_key_in_force()))
+        .get(attempt=attempt, position=position)
+    )
     if not item.checked:
         chosen = {s.option_id for s in item.selections.all()}
         if not chosen:
             # Checking an empty answer would reveal the key and lock the item for nothing.
             raise ApplicationError("Choose an answer before checking it.")
         item.checked = True
-        corrected, accept_original = _corrected_key(item.version_id)
-        item.is_correct = is_item_correct(
-            item.version.kind,
-            _keyed(item),
-            chosen,
-            corrected=corrected,
-            accept_original=accept_original,
-        )
+        item.is_correct = key_in_force(item.version.options.all()).grades(item.version.kind, chosen)
         item.save(update_fields=["checked", "is_correct"])
         item_checked.send(sender=None, attempt_id=attempt.pk, item_id=item.pk, now=now)
     return item
-
-
-def _corrected_key(version_id: int) -> tuple[frozenset[int] | None, bool]:
-    """The key correction in force for a version (its options, whether the own key still
-    counts), as the grading SQL reads it; (None, False) without one. One query."""
-    rows = KeyCorrectionOption.objects.filter(
-        entry__version_id=version_id, entry__in_force=True, entry__regradable=True
-    ).values_list("option_id", "entry__accept_original")
-    if not rows:
-        return None, False
-    return frozenset(option for option, _ in rows), rows[0][1]
-
-
-def _keyed(item: AttemptItem) -> frozenset[int]:
-    return frozenset(o.pk for o in item.version.options.all() if o.is_correct)
 
 
 # Grade every item of one attempt in one statement (the rule is GRADED_ATTEMPT_ITEMS_SQL, which

@@ -6,6 +6,7 @@ import math
 import random
 import sqlite3
 from fractions import Fraction
+from types import SimpleNamespace
 
 import pytest
 
@@ -17,6 +18,7 @@ from exams.scoring import (
     ItemResponse,
     allocate_by_largest_remainder,
     is_item_correct,
+    key_in_force,
     scaled_score,
     score_attempt,
 )
@@ -462,3 +464,33 @@ def test_attempt_without_scored_items_raises():
 def test_duplicate_item_ids_raise():
     with pytest.raises(ValueError):
         score_attempt([_item(1, "D"), _item(1, "D")])
+
+
+def _option(pk, *, correct, in_corrected=False, corrected=False, original=False):
+    return SimpleNamespace(
+        pk=pk,
+        is_correct=correct,
+        in_corrected_key=in_corrected,
+        key_corrected=corrected,
+        original_accepted=original,
+    )
+
+
+def test_key_in_force_without_a_correction_is_the_versions_own_key():
+    key = key_in_force([_option(1, correct=True), _option(2, correct=False)])
+    assert (key.keyed, key.also_accepted, key.corrected) == ({1}, frozenset(), None)
+    assert key.grades("multiple_choice", {1}) and not key.grades("multiple_choice", {2})
+
+
+@pytest.mark.parametrize("either", [False, True])
+def test_key_in_force_reads_the_correction_the_options_carry(either):
+    options = [
+        _option(1, correct=True, corrected=True, original=either),
+        _option(2, correct=False, in_corrected=True, corrected=True, original=either),
+    ]
+    key = key_in_force(options)
+    assert key.keyed == {2}
+    assert key.also_accepted == ({1} if either else frozenset())
+    assert key.grades("multiple_choice", {2})
+    # The own key still earns the mark only under "accept either key".
+    assert key.grades("multiple_choice", {1}) is either
