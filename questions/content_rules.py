@@ -85,6 +85,30 @@ def canonical_domain(code: str, name: Any) -> str | None:
     return next((d for d in DOMAINS.get(code, ()) if normalise_text(d) == wanted), None)
 
 
+_DOMAIN_NUMBER = re.compile(r"^(?:domain\s*)?(\d{1,2})$", re.IGNORECASE)
+
+
+def domain_by_name_or_number(code: str, value: str) -> str:
+    """Return the domain of guide `code` given by name (any case) or by its number in the
+    guide's order ("2" or "Domain 2"); "" for an empty value. ValueError names the choices."""
+    value = " ".join((value or "").split())
+    if not value:
+        return ""
+    if code not in DOMAINS:
+        raise ValueError(f"unknown exam guide {code!r}; choose one of {', '.join(DOMAINS)}")
+    names = DOMAINS[code]
+    if match := _DOMAIN_NUMBER.match(value):
+        number = int(match.group(1))
+        if 1 <= number <= len(names):
+            return names[number - 1]
+    elif name := canonical_domain(code, value):
+        return name
+    choices = "; ".join(f"{n} {name}" for n, name in enumerate(names, start=1))
+    raise ValueError(
+        f"{code} has no domain {value[:80]!r}: give its name or its number ({choices})"
+    )
+
+
 def normalise_text(text: str) -> str:
     """Return text as compared for duplicates: case and runs of whitespace do not matter."""
     return " ".join((text or "").split()).casefold()

@@ -308,7 +308,10 @@ class ImportForm(forms.Form):
         super().__init__(*args, **kwargs)
         guide = ExamGuide.objects.prefetch_related("domains").default()
         self.fields["default_domain"].choices = [("", "—")] + (
-            [(d.name, d.name) for d in guide.domains.all()] if guide else []
+            # Numbered in guide order, as `import_questions --domain 2` takes them.
+            [(d.name, f"{n}. {d.name}") for n, d in enumerate(guide.domains.all(), start=1)]
+            if guide
+            else []
         )
 
     def clean_file(self):

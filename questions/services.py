@@ -450,9 +450,15 @@ class NeedsReview:
     notes: list[str]
     # The status the import asked for when it was not draft (the question is a draft anyway).
     asked: str = ""
+    question_id: int | None = None
+
+    @property
+    def asked_label(self) -> str:
+        """The status asked for, as the pages say it ("published"), or ""."""
+        return Question.Status(self.asked).label.lower() if self.asked else ""
 
     def __str__(self) -> str:
-        asked = f" (not {Question.Status(self.asked).label.lower()})" if self.asked else ""
+        asked = f" (not {self.asked_label})" if self.asked else ""
         return f"Question {self.number} ({self.key}): draft{asked}, needs review: " + "; ".join(
             self.notes
         )
@@ -582,6 +588,7 @@ def bank_import(
                                     existing.key,
                                     existing.review_notes,
                                     asked=status if status != draft else "",
+                                    question_id=existing.pk,
                                 )
                             )
                         if existing.status != target:
@@ -610,6 +617,7 @@ def bank_import(
                                 created.key,
                                 created.review_notes,
                                 asked=status if status != draft else "",
+                                question_id=created.pk,
                             )
                         )
                     written[original_key or created.key] = created
