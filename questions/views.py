@@ -297,8 +297,8 @@ def question_import(request):
         elif report.needs_review:
             messages.warning(
                 request,
-                f"Imported {len(report.created)} question(s): {len(report.needs_review)} "
-                "kept as draft(s) that need review (see below).",
+                f"Imported {len(report.created)} question(s). {len(report.needs_review)} of "
+                "them break a content rule: kept as draft(s) that need review (see below).",
             )
         else:
             messages.success(request, f"Imported {len(report.created)} question(s).")

@@ -238,7 +238,7 @@ def test_a_moodle_gift_file_imports_its_choice_questions_as_drafts_on_the_page(c
     # answer and matching questions are skipped with their reasons.
     assert Question.objects.count() == 7
     assert set(Question.objects.values_list("status", "needs_review")) == {("draft", True)}
-    assert "Imported 7 question(s): 7 kept as draft(s) that need review" in html
+    assert "Imported 7 question(s). 7 of them break a content rule: kept as draft(s)" in html
     assert "Imported as drafts that need review: 7" in html
     assert "not as published" in html
     assert "Question 8 (line 70): short answer questions are not supported" in html
