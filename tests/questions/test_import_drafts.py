@@ -338,3 +338,24 @@ def test_the_page_offers_the_domains_numbered(client, instructor):
     )
     question = Question.objects.get(current_version__stem__startswith="In an AWS CloudFormation")
     assert question.domain_links.get().domain.name == "Deployment"
+
+
+def test_the_migration_marks_the_questions_already_stored():
+    import importlib
+
+    from django.apps import apps
+
+    migration = importlib.import_module("questions.migrations.0008_question_needs_review")
+    ready = question_create(data=question_data(), status="published")
+    data = question_data()
+    data["explanation"] = ""
+    old_draft = question_create(data=data, status="draft")
+    Question.objects.update(needs_review=False, review_notes=[])
+    migration.mark_questions_that_need_review(apps, None)
+    old_draft.refresh_from_db()
+    ready.refresh_from_db()
+    assert (old_draft.needs_review, old_draft.review_notes) == (
+        True,
+        ["the explanation is missing"],
+    )
+    assert (ready.needs_review, ready.review_notes) == (False, [])
