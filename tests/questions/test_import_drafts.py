@@ -22,6 +22,7 @@ from questions.services import (
     bank_import,
     question_as_data,
     question_create,
+    question_delete,
     question_set_status,
     question_update,
 )
@@ -359,3 +360,31 @@ def test_the_migration_marks_the_questions_already_stored():
         ["the explanation is missing"],
     )
     assert (ready.needs_review, ready.review_notes) == (False, [])
+
+
+@pytest.mark.parametrize("fmt", ["json", "csv", "gift"])
+def test_a_draft_without_a_domain_exports_and_imports_back_as_a_draft_that_needs_review(fmt):
+    from questions import formats
+
+    bank_import(questions=[(1, _three_options()), (2, _no_domain())])
+    before = {
+        q.current_version.stem: q.review_notes
+        for q in Question.objects.select_related("current_version")
+    }
+    text = formats.export(fmt, [question_as_data(q) for q in Question.objects.all()])
+    for question in Question.objects.all():
+        question_delete(question=question)
+    parsed = formats.parse(fmt, text)
+    assert parsed.errors == []
+    bank_import(questions=[(q.number, q.data) for q in parsed.questions])
+    after = {
+        q.current_version.stem: q.review_notes
+        for q in Question.objects.select_related("current_version")
+    }
+    if fmt == "gift":
+        # GIFT holds no references and only the DVA-C01 domain: more to review, never less.
+        assert before.keys() == after.keys()
+        assert all(set(before[stem]) - {NO_DOMAIN} <= set(after[stem]) for stem in before)
+    else:
+        assert after == before
+    assert set(Question.objects.values_list("status", "needs_review")) == {("draft", True)}
