@@ -297,6 +297,8 @@ class ImportForm(forms.Form):
         ],
         initial=Question.Status.DRAFT,
         label="Import as",
+        help_text="A question that breaks a content rule (e.g. three options, no domain) is "
+        "imported as a draft that needs review, with the reasons.",
     )
     import_valid_only = forms.BooleanField(
         required=False,
