@@ -58,6 +58,8 @@ _SELECT_EXACT = re.compile(r"\(Select (" + "|".join(SELECT_WORDS.values()) + r")
 # Anything that looks like an attempt at the phrase, to say what is wrong with its wording.
 _SELECT_LOOSE = re.compile(r"\(\s*select\b[^)]*\)?", re.IGNORECASE)
 _KEY = re.compile(r"^[-a-zA-Z0-9_]+$")
+# What kind of problem a check found (see "Parse errors and rule problems" below).
+PARSE, RULE = "parse", "rule"
 _NUMBER_WORDS = ("no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
 
 
@@ -83,6 +85,30 @@ def canonical_domain(code: str, name: Any) -> str | None:
     return next((d for d in DOMAINS.get(code, ()) if normalise_text(d) == wanted), None)
 
 
+_DOMAIN_NUMBER = re.compile(r"^(?:domain\s*)?(\d{1,2})$", re.IGNORECASE)
+
+
+def domain_by_name_or_number(code: str, value: str) -> str:
+    """Return the domain of guide `code` given by name (any case) or by its number in the
+    guide's order ("2" or "Domain 2"); "" for an empty value. ValueError names the choices."""
+    value = " ".join((value or "").split())
+    if not value:
+        return ""
+    if code not in DOMAINS:
+        raise ValueError(f"unknown exam guide {code!r}; choose one of {', '.join(DOMAINS)}")
+    names = DOMAINS[code]
+    if match := _DOMAIN_NUMBER.match(value):
+        number = int(match.group(1))
+        if 1 <= number <= len(names):
+            return names[number - 1]
+    elif name := canonical_domain(code, value):
+        return name
+    choices = "; ".join(f"{n} {name}" for n, name in enumerate(names, start=1))
+    raise ValueError(
+        f"{code} has no domain {value[:80]!r}: give its name or its number ({choices})"
+    )
+
+
 def normalise_text(text: str) -> str:
     """Return text as compared for duplicates: case and runs of whitespace do not matter."""
     return " ".join((text or "").split()).casefold()
@@ -102,43 +128,54 @@ def _is_text(value: Any) -> bool:
     return isinstance(value, str) and bool(value.strip())
 
 
-def _option_problems(options: Any) -> tuple[list[str], int, int]:
-    """Return the problems with the options, how many there are and how many are correct."""
+def _option_problems(options: Any) -> tuple[list[tuple[str, str]], int, int]:
+    """Return the problems with the options as (PARSE or RULE, message), how many options
+    there are and how many are correct. Only two options with the same text is a rule."""
     if not isinstance(options, list):
-        return ["the options must be a list"], 0, 0
-    problems: list[str] = []
+        return [(PARSE, "the options must be a list")], 0, 0
+    problems: list[tuple[str, str]] = []
     if len(options) > MAX_OPTIONS:
         # Checking each of thousands of options would only repeat this.
-        return [f"a question can have at most {MAX_OPTIONS} options, found {len(options)}"], 0, 0
+        message = f"a question can have at most {MAX_OPTIONS} options, found {len(options)}"
+        return [(PARSE, message)], 0, 0
     correct = 0
     seen: dict[str, int] = {}
     for number, option in enumerate(options, start=1):
         if not isinstance(option, dict):
-            problems.append(f"option {number} is not an object with text and correct")
+            problems.append((PARSE, f"option {number} is not an object with text and correct"))
             continue
         text = option.get("text")
         if not _is_text(text):
-            problems.append(f"option {number} has no text")
+            problems.append((PARSE, f"option {number} has no text"))
         elif len(text) > OPTION_MAX_LENGTH:
             problems.append(
-                f"option {number} is {len(text)} characters long; the most is {OPTION_MAX_LENGTH}"
+                (
+                    PARSE,
+                    f"option {number} is {len(text)} characters long; the most is "
+                    f"{OPTION_MAX_LENGTH}",
+                )
             )
         else:
             first = seen.setdefault(normalise_text(text), number)
             if first != number:
-                problems.append(f"options {first} and {number} have the same text")
+                problems.append((RULE, f"options {first} and {number} have the same text"))
         flag = option.get("correct", False)
         if not isinstance(flag, bool):
-            problems.append(f"option {number}: correct must be true or false, not {flag!r}")
+            problems.append(
+                (PARSE, f"option {number}: correct must be true or false, not {flag!r}")
+            )
         elif flag:
             correct += 1
         rationale = option.get("rationale")
         if rationale is not None and not isinstance(rationale, str):
-            problems.append(f"option {number}: the rationale must be text")
+            problems.append((PARSE, f"option {number}: the rationale must be text"))
         elif rationale and len(rationale) > RATIONALE_MAX_LENGTH:
             problems.append(
-                f"option {number}: the rationale is {len(rationale)} characters long; the most "
-                f"is {RATIONALE_MAX_LENGTH}"
+                (
+                    PARSE,
+                    f"option {number}: the rationale is {len(rationale)} characters long; "
+                    f"the most is {RATIONALE_MAX_LENGTH}",
+                )
             )
     return problems, len(options), correct
 
@@ -169,30 +206,41 @@ def _stem_problems(kind: str, stem: str, total: int, correct: int) -> list[str]:
 
 
 def _count_problems(kind: str, total: int, correct: int) -> list[str]:
+    """Return every problem with how many options there are and how many are correct."""
+    return _count_parse_problems(kind, correct) + _count_rule_problems(kind, total, correct)
+
+
+def _count_parse_problems(kind: str, correct: int) -> list[str]:
+    """A kind the keys cannot have: a version stores how many to select, one for multiple
+    choice and two or more for multiple response (a database constraint)."""
+    if kind == "multiple_choice" and correct != 1:
+        return [
+            f"a multiple-choice question needs exactly one correct option, "
+            f"but {_options_marked(correct)}"
+        ]
+    if kind == "multiple_response" and correct < 2:
+        return [
+            f"a multiple-response question needs at least two correct options, "
+            f"but {_options_marked(correct)}"
+        ]
+    return []
+
+
+def _count_rule_problems(kind: str, total: int, correct: int) -> list[str]:
     problems: list[str] = []
     if kind == "multiple_choice":
-        if correct != 1:
-            problems.append(
-                f"a multiple-choice question needs exactly one correct option, "
-                f"but {_options_marked(correct)}"
-            )
         if total < MIN_MC_OPTIONS:
             problems.append(
                 f"a multiple-choice question needs at least {MIN_MC_OPTIONS} options "
                 f"(one answer and three distractors), found {total}"
             )
     else:
-        if correct < 2:
-            problems.append(
-                f"a multiple-response question needs at least two correct options, "
-                f"but {_options_marked(correct)}"
-            )
-        elif correct > max(SELECT_WORDS):
+        if correct > max(SELECT_WORDS):
             problems.append(
                 f"a multiple-response question can have at most {max(SELECT_WORDS)} correct "
                 f"options, but {_options_marked(correct)}"
             )
-        elif correct >= total:
+        elif correct >= 2 and correct >= total:
             problems.append("every option is marked correct; at least one must be a distractor")
         if total < MIN_MR_OPTIONS:
             problems.append(
@@ -401,37 +449,93 @@ def _publish_problems(q: dict) -> list[str]:
     return problems
 
 
-def question_problems(q: dict, *, for_publish: bool = False) -> list[str]:
-    """Return what is wrong with a question in the bank schema; an empty list means nothing.
+# --- Parse errors and rule problems --------------------------------------------------------
+#
+# One question can be wrong in two ways, and this is the one place that says which is which.
+#
+# A *parse error* means the text cannot be a question of this bank at all, or the database
+# cannot store it: an unknown kind, no stem, options that are not a list of objects with text,
+# no option (or, for multiple choice, not exactly one; for multiple response, fewer than two)
+# marked correct, values of the wrong type (correct not true/false, a rationale or explanation
+# that is not text), text over the length caps, more than ten options, a NUL character, a key
+# that is not a slug, an unknown exam code, domain name or task statement, bad tags, enemies,
+# reviews, dates, difficulties or references (a javascript: link is never stored). A file with
+# a parse error is refused whole (all or nothing) unless told to keep the valid questions.
+#
+# A *rule problem* is content a reviewer must fix before publishing, but which a draft may
+# hold: too few options (4 for multiple choice, 5 for multiple response), every option or more
+# than six marked correct, two options with the same text, "(Select N.)" missing, misworded or
+# wrong (or present in a multiple-choice stem), no domain, no explanation, an option without a
+# rationale, no https:// reference, a DVA-C02 domain without its task statement, and the
+# item-writing findings of one item (a length cue, "Which TWO", a lowercase MOST/LEAST, "all of
+# the above"). An import keeps such a question as a draft marked "needs review" with these
+# messages (`rule_problems`); publishing refuses it (`question_problems(for_publish=True)`).
 
-    Without `for_publish` only what any stored question must satisfy is checked (a draft may
-    lack an explanation, rationales, references and domains); with it, also what a published
-    question needs.
-    """
+
+def _checks(q: dict, *, for_publish: bool) -> list[tuple[str, str]]:
+    """Return (PARSE or RULE, message) for each problem, in the order question_problems
+    reports them; the publishing rules are checked only with `for_publish`."""
     if not isinstance(q, dict):
-        return ["the question is not an object"]
-    problems: list[str] = []
+        return [(PARSE, "the question is not an object")]
+    found: list[tuple[str, str]] = []
     kind = q.get("kind")
     if kind not in KINDS:
-        problems.append(f"the kind must be multiple_choice or multiple_response, not {kind!r}")
+        found.append(
+            (PARSE, f"the kind must be multiple_choice or multiple_response, not {kind!r}")
+        )
     stem = q.get("stem")
     if not _is_text(stem):
-        problems.append("the stem is empty")
+        found.append((PARSE, "the stem is empty"))
         stem = ""
     elif len(stem) > STEM_MAX_LENGTH:
-        problems.append(f"the stem is {len(stem)} characters long; the most is {STEM_MAX_LENGTH}")
+        found.append(
+            (PARSE, f"the stem is {len(stem)} characters long; the most is {STEM_MAX_LENGTH}")
+        )
         stem = stem[:STEM_MAX_LENGTH]
     option_problems, total, correct = _option_problems(q.get("options"))
     if kind in KINDS:
-        problems += _count_problems(kind, total, correct)
-        problems += _stem_problems(kind, stem, total, correct)
-    problems += option_problems
-    problems += _metadata_problems(q)
+        found += [(PARSE, p) for p in _count_parse_problems(kind, correct)]
+        found += [(RULE, p) for p in _count_rule_problems(kind, total, correct)]
+        found += [(RULE, p) for p in _stem_problems(kind, stem, total, correct)]
+    found += option_problems
+    found += [(PARSE, p) for p in _metadata_problems(q)]
     if _contains_nul(q):
-        problems.append("the question contains a NUL character (\\u0000), which cannot be stored")
+        found.append(
+            (PARSE, "the question contains a NUL character (\\u0000), which cannot be stored")
+        )
     if for_publish:
-        problems += _publish_problems(q)
-    return problems
+        found += [(RULE, p) for p in _publish_problems(q)]
+    return found
+
+
+def question_problems(q: dict, *, for_publish: bool = False) -> list[str]:
+    """Return what is wrong with a question in the bank schema; an empty list means nothing.
+
+    Without `for_publish` what the authoring form requires of any saved question is checked
+    (the parse errors and the count and wording rules; a draft may lack an explanation,
+    rationales, references and domains); with it, also what a published question needs.
+    """
+    return [message for _kind, message in _checks(q, for_publish=for_publish)]
+
+
+def parse_problems(q: dict) -> list[str]:
+    """Return the parse errors of a question: what refuses it whatever its status."""
+    return [message for kind, message in _checks(q, for_publish=False) if kind == PARSE]
+
+
+def rule_problems(q: dict) -> list[str]:
+    """Return the rule problems of a question that has no parse error: what must be fixed
+    before it can be published, and the item-writing findings of the item on its own.
+
+    An empty list means the question is ready to publish; a non-empty one is what an imported
+    draft stores as its "needs review" notes.
+    """
+    found = _checks(q, for_publish=True)
+    if any(kind == PARSE for kind, _message in found):
+        return []
+    rules = [message for _kind, message in found]
+    findings = item_writing_findings(q, published=False)
+    return list(dict.fromkeys(rules + findings))
 
 
 def _contains_nul(value) -> bool:

@@ -15,6 +15,8 @@ from . import selectors
 from .formats import FORMATS
 from .models import Question
 
+REVIEW_CHOICES = [("yes", "Needs review"), ("no", "Meets the rules")]
+
 
 class QuestionFilter(django_filters.FilterSet):
     guide = django_filters.CharFilter(max_length=20)
@@ -24,6 +26,8 @@ class QuestionFilter(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(choices=Question.Status.choices, empty_label="Any")
     tag = django_filters.CharFilter(max_length=60)
     q = django_filters.CharFilter(max_length=200)
+    # Questions that break a content rule (imported drafts keep the reasons): yes or no.
+    needs_review = django_filters.ChoiceFilter(choices=REVIEW_CHOICES, empty_label="Any")
 
     class Meta:
         model = Question
@@ -40,6 +44,7 @@ class QuestionFilter(django_filters.FilterSet):
             "tag": data["tag"],
             "search": data["q"],
             "task_statement": str(data["task_statement"]) if data["task_statement"] else "",
+            "needs_review": data["needs_review"],
         }
 
     def filter_queryset(self, queryset):

@@ -297,6 +297,8 @@ class ImportForm(forms.Form):
         ],
         initial=Question.Status.DRAFT,
         label="Import as",
+        help_text="A question that breaks a content rule (e.g. three options, no domain) is "
+        "imported as a draft that needs review, with the reasons.",
     )
     import_valid_only = forms.BooleanField(
         required=False,
@@ -308,7 +310,10 @@ class ImportForm(forms.Form):
         super().__init__(*args, **kwargs)
         guide = ExamGuide.objects.prefetch_related("domains").default()
         self.fields["default_domain"].choices = [("", "—")] + (
-            [(d.name, d.name) for d in guide.domains.all()] if guide else []
+            # Numbered in guide order, as `import_questions --domain 2` takes them.
+            [(d.name, f"{n}. {d.name}") for n, d in enumerate(guide.domains.all(), start=1)]
+            if guide
+            else []
         )
 
     def clean_file(self):

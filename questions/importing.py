@@ -1,7 +1,8 @@
 """One import of a question file, shared by the import page and `manage.py import_questions`.
 
-Detect the format, parse, refuse everything when a question is wrong (unless told to keep the
-valid ones), then write through `services.bank_import`. The caller only shows the outcome.
+Detect the format, parse, refuse everything when a question has a parse error (unless told to
+keep the valid ones), then write through `services.bank_import`, which keeps a question that
+breaks a content rule as a draft that needs review. The caller only shows the outcome.
 """
 
 from __future__ import annotations
@@ -10,8 +11,10 @@ from dataclasses import dataclass
 
 from django.db import transaction
 
+from core.errors import ApplicationError
+
 from . import formats
-from .content_rules import DEFAULT_GUIDE
+from .content_rules import DEFAULT_GUIDE, domain_by_name_or_number
 from .formats import ParseResult
 from .models import Question
 from .services import ImportFailed, ImportReport, bank_import
@@ -45,11 +48,18 @@ def file_import(
     status: str = Question.Status.DRAFT,
     atomic: bool = True,
     default_domain: str = "",
+    default_guide: str = DEFAULT_GUIDE,
 ) -> FileImport:
     """Import the questions of file `name`; atomic means nothing is written unless all are valid.
 
-    `default_domain` is the DVA-C01 domain given to questions whose file names none.
+    `default_domain` is the domain of `default_guide` (DVA-C01 unless told) given to questions
+    whose file names none in that guide, by name (any case) or number ("2", "Domain 2"); a
+    wrong one is an ApplicationError that names the choices.
     """
+    try:
+        default_domain = domain_by_name_or_number(default_guide, default_domain)
+    except ValueError as exc:
+        raise ApplicationError(f"The default domain: {exc}.") from exc
     fmt = fmt or formats.detect_format(name, text)
     if fmt is None:
         return FileImport(format=None)
@@ -63,7 +73,7 @@ def file_import(
             user=user,
             status=status,
             atomic=atomic,
-            default_domains={DEFAULT_GUIDE: default_domain} if default_domain else None,
+            default_domains={default_guide: default_domain} if default_domain else None,
         )
     except ImportFailed as failed:
         outcome.report = failed.report

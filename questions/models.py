@@ -156,6 +156,11 @@ class Question(models.Model):
     )
     # Items that test the same point or give each other away: never in one form together.
     enemies = models.ManyToManyField("self", symmetrical=True, blank=True)
+    # Set by the services from the content rules (content_rules.rule_problems) whenever the
+    # content is saved: an imported draft that breaks a rule keeps the messages here until an
+    # edit makes it pass. Stored so the bank list can filter on it.
+    needs_review = models.BooleanField(default=False)
+    review_notes = models.JSONField(default=list, blank=True)
     # Denormalised from the current version so lists can filter without joining versions.
     kind = models.CharField(max_length=20, choices=Kind.choices)
     stem_search = models.TextField(blank=True, editable=False)
@@ -171,7 +176,14 @@ class Question(models.Model):
             ("publish_question", "Can publish and retire questions"),
             ("import_question", "Can import and export questions"),
         ]
-        indexes = [models.Index(fields=["status", "kind"])]
+        indexes = [
+            models.Index(fields=["status", "kind"]),
+            models.Index(
+                fields=["needs_review"],
+                condition=Q(needs_review=True),
+                name="question_needs_review",
+            ),
+        ]
 
     def __str__(self):
         return self.key

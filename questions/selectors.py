@@ -33,8 +33,11 @@ def question_list(
     tag: str = "",
     search: str = "",
     task_statement: str = "",
+    needs_review: str = "",
 ) -> QuerySet[Question]:
-    """Return bank questions matching the list filters, with what the list shows preloaded."""
+    """Return bank questions matching the list filters, with what the list shows preloaded.
+
+    `needs_review` is "yes" (questions that break a content rule), "no" or "" (any)."""
     questions = Question.objects.with_current().prefetch_related(
         Prefetch(
             "domain_links",
@@ -53,6 +56,8 @@ def question_list(
         questions = questions.filter(status=status)
     if tag:
         questions = questions.filter(tags__name=tag)
+    if needs_review in ("yes", "no"):
+        questions = questions.filter(needs_review=needs_review == "yes")
     if search:
         questions = questions.filter(
             Q(stem_search__contains=normalise_stem(search)) | Q(key__icontains=search)

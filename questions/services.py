@@ -8,12 +8,12 @@ from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import ProtectedError
+from django.db.models import ProtectedError, Q
 from django.utils.text import slugify
 
 from core.errors import ApplicationError
 
-from .content_rules import parse_date, question_problems
+from .content_rules import parse_date, parse_problems, question_problems, rule_problems
 from .markdown import render_inline, render_markdown
 from .models import (
     Domain,
@@ -83,8 +83,12 @@ def question_as_data(question: Question, version: QuestionVersion | None = None)
     }
 
 
-def _resolve_domains(domains: dict) -> list[Domain]:
+def _resolve_domains(domains: dict, *, required: bool = True) -> list[Domain]:
+    """Return the named domains; with `required` (publishing), refuse none at all. A draft
+    may lack a domain: it is stored with no domain link and marked as needing review."""
     if not domains or not any(domains.values()):
+        if not required:
+            return []
         raise ApplicationError({"domains": "A domain in at least one exam guide is required."})
     resolved = []
     guides = {g.code: g for g in ExamGuide.objects.prefetch_related("domains")}
@@ -104,19 +108,38 @@ def _resolve_domains(domains: dict) -> list[Domain]:
     return resolved
 
 
-def _check_content(data: dict, *, for_publish: bool) -> None:
-    problems = question_problems(data, for_publish=for_publish)
+def _check_content(data: dict, *, for_publish: bool, lenient: bool = False) -> list[str]:
+    """Refuse what cannot be saved and return the rule problems to store as review notes.
+
+    Publishing refuses every problem; the authoring form's drafts refuse the parse errors and
+    the count and wording rules (question_problems); a `lenient` save (an import, an edit of a
+    question that needs review) refuses only the parse errors (content_rules.parse_problems).
+    """
+    if lenient and not for_publish:
+        problems = parse_problems(data)
+    else:
+        problems = question_problems(data, for_publish=for_publish)
     if problems:
         raise ApplicationError(problems)
+    return rule_problems(data)
 
 
 def _duplicate_of(stem: str, domains: list[Domain], exclude: Question | None) -> Question | None:
-    candidates = Question.objects.filter(
-        stem_search=normalise_stem(stem), domain_links__guide__in=[d.guide_id for d in domains]
-    )
+    """Return a question with the same stem in one of these domains' guides or with no
+    domain; with no domains, any question with the same stem."""
+    candidates = Question.objects.filter(stem_search=normalise_stem(stem))
+    if domains:
+        candidates = candidates.filter(
+            Q(domain_links__guide__in=[d.guide_id for d in domains]) | Q(domain_links__isnull=True)
+        )
     if exclude is not None:
         candidates = candidates.exclude(pk=exclude.pk)
     return candidates.first()
+
+
+def _duplicate_message(dup: Question, domains: list[Domain]) -> str:
+    where = "in this guide" if domains else "in the bank"
+    return f"The same stem already exists {where} ({dup.key})."
 
 
 def _new_version(*, question: Question, data: dict, user, change_note: str) -> QuestionVersion:
@@ -247,13 +270,24 @@ def _unique_key(stem: str) -> str:
 
 @transaction.atomic
 def question_create(
-    *, data: dict, author=None, status: str = Question.Status.DRAFT, allow_duplicate: bool = False
+    *,
+    data: dict,
+    author=None,
+    status: str = Question.Status.DRAFT,
+    allow_duplicate: bool = False,
+    lenient: bool = False,
 ) -> Question:
-    """Create a question with its first version; publishing requires complete content."""
-    _check_content(data, for_publish=status == Question.Status.PUBLISHED)
-    domains = _resolve_domains(data.get("domains") or {})
+    """Create a question with its first version; publishing requires complete content.
+
+    Whatever the status, the rule problems are stored (`needs_review`, `review_notes`). With
+    `lenient` (imports) a draft is refused only for parse errors: a question that breaks a
+    content rule is kept as a draft that needs review.
+    """
+    publish = status == Question.Status.PUBLISHED
+    notes = _check_content(data, for_publish=publish, lenient=lenient)
+    domains = _resolve_domains(data.get("domains") or {}, required=publish)
     if not allow_duplicate and (dup := _duplicate_of(data["stem"], domains, None)):
-        raise ApplicationError({"stem": f"The same stem already exists in this guide ({dup.key})."})
+        raise ApplicationError({"stem": _duplicate_message(dup, domains)})
     question = Question(
         key=data.get("key") or _unique_key(data["stem"]),
         status=status,
@@ -263,6 +297,8 @@ def question_create(
         author=author,
         kind=data["kind"],
         stem_search=normalise_stem(data["stem"]),
+        needs_review=bool(notes),
+        review_notes=notes,
     )
     question.full_clean(exclude=["current_version"])
     question.save()
@@ -275,13 +311,26 @@ def question_create(
 
 
 @transaction.atomic
-def question_update(*, question: Question, data: dict, user=None, change_note: str = "") -> bool:
-    """Apply an edit; a content change makes a new immutable version. Return True if it did."""
+def question_update(
+    *,
+    question: Question,
+    data: dict,
+    user=None,
+    change_note: str = "",
+    lenient: bool = False,
+) -> bool:
+    """Apply an edit; a content change makes a new immutable version. Return True if it did.
+
+    The rule problems are stored again: an edit that makes the question pass the rules clears
+    `needs_review` and its notes. A question that needs review (and is not published) is
+    saved leniently, like `lenient`: only parse errors refuse, so it can be fixed bit by bit.
+    """
     question = Question.objects.select_for_update().get(pk=question.pk)
-    _check_content(data, for_publish=question.status == Question.Status.PUBLISHED)
-    domains = _resolve_domains(data.get("domains") or {})
+    publish = question.status == Question.Status.PUBLISHED
+    notes = _check_content(data, for_publish=publish, lenient=lenient or question.needs_review)
+    domains = _resolve_domains(data.get("domains") or {}, required=publish)
     if dup := _duplicate_of(data["stem"], domains, question):
-        raise ApplicationError({"stem": f"The same stem already exists in this guide ({dup.key})."})
+        raise ApplicationError({"stem": _duplicate_message(dup, domains)})
     current = question_as_data(question)
     changed = _content_of(current) != _content_of(data)
     if changed:
@@ -295,6 +344,8 @@ def question_update(*, question: Question, data: dict, user=None, change_note: s
         question.reviewed_on = parse_date(data["reviewed_on"])
     if isinstance(data.get("is_pretest"), bool):
         question.is_pretest = data["is_pretest"]
+    question.needs_review = bool(notes)
+    question.review_notes = notes
     question.full_clean(exclude=["current_version"])
     question.save()
     _set_metadata(question, data, domains)
@@ -390,6 +441,29 @@ def question_delete(*, question: Question) -> None:
         ) from exc
 
 
+@dataclass(frozen=True)
+class NeedsReview:
+    """A question an import wrote as a draft that needs review, and why."""
+
+    number: int
+    key: str
+    notes: list[str]
+    # The status the import asked for when it was not draft (the question is a draft anyway).
+    asked: str = ""
+    question_id: int | None = None
+
+    @property
+    def asked_label(self) -> str:
+        """The status asked for, as the pages say it ("published"), or ""."""
+        return Question.Status(self.asked).label.lower() if self.asked else ""
+
+    def __str__(self) -> str:
+        asked = f" (not {self.asked_label})" if self.asked else ""
+        return f"Question {self.number} ({self.key}): draft{asked}, needs review: " + "; ".join(
+            self.notes
+        )
+
+
 @dataclass
 class ImportReport:
     created: list[str] = field(default_factory=list)
@@ -397,10 +471,18 @@ class ImportReport:
     unchanged: list[str] = field(default_factory=list)
     duplicates: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    # Created or updated questions that break a content rule: kept as drafts, with the reasons.
+    needs_review: list[NeedsReview] = field(default_factory=list)
 
     @property
     def written(self) -> int:
         return len(self.created) + len(self.updated)
+
+    @property
+    def ready(self) -> int:
+        """How many created questions need no review."""
+        keys = {n.key for n in self.needs_review}
+        return sum(1 for key in self.created if key not in keys)
 
 
 def _import_enemies(
@@ -457,6 +539,10 @@ def bank_import(
 ) -> ImportReport:
     """Import numbered questions; atomic means nothing is written unless all of them are valid.
 
+    Only parse errors (content_rules.parse_problems) refuse a question: one that breaks a
+    content rule is written as a draft (whatever `status` asks) marked as needing review,
+    with the rule messages (`report.needs_review`); publishing it later needs the rules met.
+
     With `update_by_key`, a question whose key exists is updated (a new version only if its
     content changed), which makes loading the same file twice a no-op. Enemies are resolved
     once every question of the import is written, so they may name questions further on.
@@ -465,6 +551,7 @@ def bank_import(
     # Key in the file -> the question written for it; (number, question, declared enemies).
     written: dict[str, Question] = {}
     declared: list[tuple[int, Question, object]] = []
+    draft = Question.Status.DRAFT
     with transaction.atomic():
         for number, raw in questions:
             data = {
@@ -482,29 +569,57 @@ def bank_import(
                     )
                     if existing is not None:
                         if question_update(
-                            question=existing, data=data, user=user, change_note="Imported"
+                            question=existing,
+                            data=data,
+                            user=user,
+                            change_note="Imported",
+                            lenient=True,
                         ):
                             report.updated.append(existing.key)
                         else:
                             report.unchanged.append(existing.key)
-                        if existing.status != status:
-                            question_set_status(question=existing, status=status, user=user)
+                        existing.refresh_from_db()
+                        target = status
+                        if existing.needs_review and existing.status != Question.Status.PUBLISHED:
+                            target = draft
+                            report.needs_review.append(
+                                NeedsReview(
+                                    number,
+                                    existing.key,
+                                    existing.review_notes,
+                                    asked=status if status != draft else "",
+                                    question_id=existing.pk,
+                                )
+                            )
+                        if existing.status != target:
+                            question_set_status(question=existing, status=target, user=user)
                         written[existing.key] = existing
                         if raw.get("enemies") is not None:
                             declared.append((number, existing, raw["enemies"]))
                         continue
                     if data.get("key") and Question.objects.filter(key=data["key"]).exists():
                         data = {**data, "key": None}
-                    domains = _resolve_domains(data["domains"])
+                    domains = _resolve_domains(data["domains"], required=False)
                     if dup := _duplicate_of(data["stem"], domains, None):
+                        where = "in this guide" if domains else "in the bank"
                         report.duplicates.append(
-                            f"{label}: the same stem already exists in this guide ({dup.key}); "
-                            "skipped."
+                            f"{label}: the same stem already exists {where} ({dup.key}); skipped."
                         )
                         continue
                     original_key = raw.get("key")
-                    created = question_create(data=data, author=user, status=status)
+                    wanted = draft if rule_problems(data) else status
+                    created = question_create(data=data, author=user, status=wanted, lenient=True)
                     report.created.append(created.key)
+                    if created.needs_review:
+                        report.needs_review.append(
+                            NeedsReview(
+                                number,
+                                created.key,
+                                created.review_notes,
+                                asked=status if status != draft else "",
+                                question_id=created.pk,
+                            )
+                        )
                     written[original_key or created.key] = created
                     if raw.get("enemies") is not None:
                         declared.append((number, created, raw["enemies"]))

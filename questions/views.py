@@ -36,7 +36,7 @@ author_required = permission_required("questions.author_question", raise_excepti
 
 
 NO_FILTERS = dict.fromkeys(
-    ("guide", "domain", "kind", "status", "tag", "search", "task_statement"), ""
+    ("guide", "domain", "kind", "status", "tag", "search", "task_statement", "needs_review"), ""
 )
 
 
@@ -293,6 +293,12 @@ def question_import(request):
         elif outcome.refused_on_save:
             messages.error(
                 request, "Nothing was imported: some questions could not be saved (see below)."
+            )
+        elif report.needs_review:
+            messages.warning(
+                request,
+                f"Imported {len(report.created)} question(s). {len(report.needs_review)} of "
+                "them break a content rule: kept as draft(s) that need review (see below).",
             )
         else:
             messages.success(request, f"Imported {len(report.created)} question(s).")

@@ -1,7 +1,8 @@
 """Question file formats: read and write the bank schema as JSON, CSV, GIFT, Aiken, Moodle XML.
 
-Every parser returns a ParseResult: the valid questions in the bank schema (see
-normalise_question), errors (a question that fails the content rules is never half-imported),
+Every parser returns a ParseResult: the questions it could read in the bank schema (see
+normalise_question) with the content rules each breaks (they import as drafts that need
+review), errors (a question with a parse error, see content_rules, is never half-imported),
 skipped questions of types the bank does not have, and warnings about what was changed or
 left out. Every exporter writes what its format can hold (Format.holds) so that parsing the
 export gives the same questions back; JSON and CSV hold everything.

@@ -14,7 +14,8 @@ from ..content_rules import (
     canonical_domain,
     expected_select_count,
     normalise_text,
-    question_problems,
+    parse_problems,
+    rule_problems,
     select_phrase,
 )
 
@@ -78,11 +79,14 @@ class ImportIssue:
 
 @dataclass
 class ParsedQuestion:
-    """A question that passed the checks, in the bank schema (see normalise_question)."""
+    """A question with no parse error, in the bank schema (see normalise_question), and the
+    content rules it breaks as read (`rules`; the import keeps it as a draft that needs
+    review; a default domain chosen for the import may still settle "the domain is missing")."""
 
     number: int
     line: int | None
     data: dict
+    rules: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -98,6 +102,11 @@ class ParseResult:
     def data(self) -> list[dict]:
         """Return the valid questions' dicts, in file order."""
         return [q.data for q in self.questions]
+
+    @property
+    def needing_review(self) -> list[ParsedQuestion]:
+        """Return the questions that break a content rule (they import as drafts)."""
+        return [q for q in self.questions if q.rules]
 
 
 @dataclass(frozen=True)
@@ -328,7 +337,8 @@ class Collector:
         self.result.warnings.append(ImportIssue(number, line, message))
 
     def add(self, number: int, line: int | None, data: dict) -> bool:
-        """Normalise and check a question; keep it if valid, else record one error for it."""
+        """Normalise and check a question; keep it unless it has a parse error, which is
+        recorded as one error for it. Rule problems are kept with it (`ParsedQuestion.rules`)."""
         data = normalise_question(data)
         options = data["options"] if isinstance(data["options"], list) else []
         correct = sum(1 for o in options if isinstance(o, dict) and o.get("correct") is True)
@@ -344,11 +354,11 @@ class Collector:
             added = select_phrase(correct)
         else:
             added = None
-        problems = question_problems(data)
+        problems = parse_problems(data)
         if problems:
             self.error(number, line, "; ".join(problems))
             return False
-        self.result.questions.append(ParsedQuestion(number, line, data))
+        self.result.questions.append(ParsedQuestion(number, line, data, rule_problems(data)))
         if added:
             self.warn(number, line, f"the stem did not say how many to select; added {added}")
         # The bank decides what to do with repeats; saying so here explains its report.

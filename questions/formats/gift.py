@@ -1,4 +1,4 @@
-"""Moodle GIFT: multiple-choice and multiple-answer questions; other types are skipped.
+"""Moodle GIFT: multiple-choice, multiple-answer and true/false questions; others are skipped.
 
 Read as Moodle reads it: questions are separated by blank lines, `//` lines are comments,
 `$CATEGORY:` starts a category, `::title::` names a question, `{...}` holds the answers,
@@ -9,8 +9,12 @@ What maps where: the title becomes the key when it already is a slug; a category
 part is a domain name sets the DVA-C01 domain (or the DVA-C02 one when the path has a DVA-C02
 part) of the questions after it; answer feedback becomes the rationale and general feedback
 the explanation. In a single-answer question (one with `=`) only full-credit answers are
-correct; in a multiple-answer one every answer with a positive weight is. References, tags,
-difficulty and the DVA-C02 domain have no place in GIFT and are not exported.
+correct; in a multiple-answer one every answer with a positive weight is. A true/false
+question ({T}, {FALSE#feedback if wrong#feedback if right}) becomes a multiple-choice question
+with the options True and False, which breaks the four-option rule and so imports as a draft
+that needs review. Short answer, numerical, matching, missing-word and essay questions are
+reported and skipped. References, tags, difficulty and the DVA-C02 domain have no place in
+GIFT and are not exported.
 """
 
 from __future__ import annotations
@@ -165,10 +169,56 @@ class _Reader:
             )
             return
         kind = _unsupported(answer)
+        if kind == "true/false":
+            self.true_false(number, line, title, text[:start], answer)
+            return
         if kind:
             collector.skip(number, line, f"{kind} questions are not supported")
             return
         self.multiple_choice(number, line, title, text[:start], answer)
+
+    def true_false(
+        self, number: int, line: int, title: str | None, stem_raw: str, answer: str
+    ) -> None:
+        """Read {T}/{TRUE}/{F}/{FALSE} as a multiple-choice question with the options True
+        and False. As in Moodle, {TRUE#wrong#right}: the first feedback is for a wrong
+        response, the second for a right one; they become the options' rationales."""
+        notes: list[str] = []
+        stem, fmt, stem_notes = _text(stem_raw, "moodle")
+        notes += stem_notes
+        explanation = ""
+        if (general := answer.find("####")) >= 0:
+            explanation, _fmt, more = _text(answer[general + 4 :], fmt)
+            notes += more
+            answer = answer[:general]
+        parts = answer.split("#")
+        key = parts[0].strip() in {"T", "TRUE"}
+        wrong, _fmt, more_wrong = _text(parts[1] if len(parts) > 1 else "", fmt)
+        right, _fmt, more_right = _text("#".join(parts[2:]), fmt)
+        notes += more_wrong + more_right
+        self.collector.warn(
+            number,
+            line,
+            "a true/false question: imported as a two-option multiple-choice question "
+            "(True, False), which needs review before it can be published",
+        )
+        for note in dict.fromkeys(notes):
+            self.collector.warn(number, line, note)
+        self.collector.add(
+            number,
+            line,
+            {
+                "key": base.key_from_title(title or ""),
+                "kind": "multiple_choice",
+                "stem": stem,
+                "options": [
+                    {"text": "True", "correct": key, "rationale": right if key else wrong},
+                    {"text": "False", "correct": not key, "rationale": wrong if key else right},
+                ],
+                "explanation": explanation,
+                "domains": dict(self.domains),
+            },
+        )
 
     def multiple_choice(
         self, number: int, line: int, title: str | None, stem_raw: str, answer: str

@@ -44,7 +44,7 @@ HOSTILE_FILES: dict[str, tuple[str, bytes]] = {
     "not utf-8": ("latin.json", "caf\xe9".encode("latin-1")),
 }
 
-BANK_FILTERS = ("guide", "domain", "kind", "status", "tag", "q", "task_statement")
+BANK_FILTERS = ("guide", "domain", "kind", "status", "tag", "q", "task_statement", "needs_review")
 REPORT_FILTERS = ("blueprint", "start", "end")
 
 QUERY_PARAMS: dict[str, tuple[str, ...]] = {

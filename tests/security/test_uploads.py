@@ -146,7 +146,9 @@ def test_the_entity_bomb_is_refused_quickly(instructor_client):
 
 def test_one_bad_question_in_a_file_writes_none_of_the_good_ones(instructor_client):
     bad = question_data()
-    bad["options"] = bad["options"][:2]  # too few options
+    # A parse error (two keys in a multiple-choice question); too few options would only make
+    # a draft that needs review.
+    bad["options"][1]["correct"] = True
     body = json.dumps([question_data(), question_data(), bad]).encode()
     before = _counts()
     response = _post(instructor_client, "bank.json", body)
@@ -158,19 +160,18 @@ def test_one_bad_question_in_a_file_writes_none_of_the_good_ones(instructor_clie
 
 
 def test_a_failure_while_saving_rolls_back_the_questions_saved_before_it(instructor_client):
-    """The second question passes the file checks but not the publishing rules at save time."""
-    unpublishable = question_data()
-    unpublishable["explanation"] = ""
-    unpublishable["references"] = []
-    body = json.dumps([question_data(), unpublishable]).encode()
+    """The second question passes the file checks but names an enemy the bank does not have,
+    which only saving finds (a question that breaks a publishing rule is now kept as a draft)."""
+    unsaveable = {**question_data(), "enemies": ["no-such-question"]}
+    body = json.dumps([question_data(), unsaveable]).encode()
     before = _counts()
     response = _post(instructor_client, "bank.json", body, status="published")
     html = response.content.decode()
-    assert "Nothing was imported" in html
+    assert "Nothing was imported" in html and "no-such-question" in html
     assert _counts() == before
-    # The control: importing only the valid ones keeps the first question.
+    # The control: without all-or-nothing the questions are kept and the enemy is reported.
     _post(instructor_client, "bank.json", body, status="published", import_valid_only="on")
-    assert Question.objects.count() == before[0] + 1
+    assert Question.objects.count() == before[0] + 2
 
 
 NUL_FILES = {

@@ -3,18 +3,39 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from questions import formats
+from questions.content_rules import DEFAULT_GUIDE, DOMAINS, domain_by_name_or_number
 from questions.importing import file_import
 from questions.models import Question
 
 
 class Command(BaseCommand):
-    help = "Import questions from a JSON, CSV, GIFT, Aiken or Moodle XML file."
+    help = (
+        "Import questions from a JSON, CSV, GIFT, Aiken or Moodle XML file. A question that "
+        "breaks a content rule (three options, no domain, no explanation, ...) is imported as a "
+        "draft that needs review, with the reasons; a parse error refuses the whole file."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("path")
         parser.add_argument("--format", choices=sorted(formats.FORMATS), default=None)
-        parser.add_argument("--status", choices=Question.Status.values, default="draft")
-        parser.add_argument("--domain", default="", help="DVA-C01 domain when the file has none")
+        parser.add_argument(
+            "--status",
+            choices=Question.Status.values,
+            default="draft",
+            help="Status of the questions that meet every rule (the others stay drafts).",
+        )
+        parser.add_argument(
+            "--domain",
+            default="",
+            help="Domain for questions that name none in --guide: its name (any case) or its "
+            'number in the guide ("2" or "Domain 2").',
+        )
+        parser.add_argument(
+            "--guide",
+            choices=sorted(DOMAINS),
+            default=DEFAULT_GUIDE,
+            help=f"Exam guide of --domain (default {DEFAULT_GUIDE}).",
+        )
         parser.add_argument(
             "--valid-only",
             action="store_true",
@@ -22,6 +43,10 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, **options):
+        try:
+            domain = domain_by_name_or_number(options["guide"], options["domain"])
+        except ValueError as exc:
+            raise CommandError(f"--domain: {exc}") from exc
         path = Path(options["path"])
         try:
             text = path.read_text(encoding="utf-8-sig")
@@ -33,7 +58,8 @@ class Command(BaseCommand):
             fmt=options["format"],
             status=options["status"],
             atomic=not options["valid_only"],
-            default_domain=options["domain"],
+            default_domain=domain,
+            default_guide=options["guide"],
         )
         if outcome.format is None:
             raise CommandError("Cannot tell the format; pass --format.")
@@ -50,4 +76,16 @@ class Command(BaseCommand):
             raise CommandError("Nothing imported:\n" + "\n".join(report.errors))
         for line in report.duplicates + report.errors:
             self.stdout.write(self.style.WARNING(line))
-        self.stdout.write(self.style.SUCCESS(f"Imported {len(report.created)} question(s)."))
+        for entry in report.needs_review:
+            self.stdout.write(self.style.WARNING(f"Needs review: {entry}"))
+        summary = f"Imported {len(report.created)} question(s)"
+        if report.needs_review:
+            summary += (
+                f": {report.ready} ready as {options['status'].replace('_', ' ')}, "
+                f"{len(report.needs_review)} draft(s) that need review"
+            )
+        if report.updated or report.unchanged:
+            summary += f"; updated {len(report.updated)}, unchanged {len(report.unchanged)}"
+        self.stdout.write(self.style.SUCCESS(summary + "."))
+        if result.skipped:
+            self.stdout.write(f"Skipped {len(result.skipped)} question(s) of unsupported types.")

@@ -82,18 +82,27 @@ def test_escapes_and_newlines_in_markdown():
 
 def test_broken_and_unsupported_questions():
     result = formats.parse("gift", read("bad.gift"))
+    # A true/false question and two that break content rules are read, to import as drafts
+    # that need review; a question with a parse error is not.
     assert [(q.number, q.line, q.data["key"]) for q in result.questions] == [
         (1, 4, "good-first"),
+        (3, 12, "tf"),
+        (9, 28, "two-right"),
+        (10, 30, "select-mismatch"),
         (11, 38, "good-last"),
     ]
     assert result.data[0]["domains"] == {"DVA-C01": "Development with AWS Services"}
     assert issues(result.errors) == [
         "Question 2 (line 6): the answer block opened with { is never closed with }",
-        "Question 9 (line 28): a multiple-response question needs at least 5 options, found 4",
-        "Question 10 (line 30): two options are marked correct but the stem says (Select THREE.)",
     ]
+    rules = {q.number: q.rules for q in result.needing_review}
+    assert rules[9][0] == "a multiple-response question needs at least 5 options, found 4"
+    assert rules[10][0] == "two options are marked correct but the stem says (Select THREE.)"
+    assert rules[3][0] == (
+        "a multiple-choice question needs at least 4 options (one answer and three "
+        "distractors), found 2"
+    )
     assert issues(result.skipped) == [
-        "Question 3 (line 12): true/false questions are not supported",
         "Question 4 (line 14): matching questions are not supported",
         "Question 5 (line 20): short answer questions are not supported",
         "Question 6 (line 22): numerical questions are not supported",
@@ -102,7 +111,7 @@ def test_broken_and_unsupported_questions():
     ]
     # Nothing of a skipped or broken question is imported.
     keys = {q.data["key"] for q in result.questions}
-    assert keys.isdisjoint({"unclosed", "tf", "match", "short", "numeric", "essay", "missing"})
+    assert keys.isdisjoint({"unclosed", "match", "short", "numeric", "essay", "missing"})
 
 
 def test_short_answer_true_false_variants_and_descriptions():
@@ -116,12 +125,24 @@ def test_short_answer_true_false_variants_and_descriptions():
         "::bad-close::Closing first } then {=a ~b ~c ~d\n"
     )
     result = formats.parse("gift", text)
-    assert result.questions == []
+    assert [(q.number, q.data["stem"]) for q in result.questions] == [
+        (3, "Short form."),
+        (4, "False with feedback."),
+    ]
+    assert [q.data["options"] for q in result.questions] == [
+        [
+            {"text": "True", "correct": True, "rationale": ""},
+            {"text": "False", "correct": False, "rationale": ""},
+        ],
+        # The first feedback is for a wrong response: here "True".
+        [
+            {"text": "True", "correct": False, "rationale": "It is true."},
+            {"text": "False", "correct": True, "rationale": ""},
+        ],
+    ]
     assert issues(result.skipped) == [
         "Question 1 (line 1): short answer questions are not supported",
         "Question 2 (line 3): short answer questions are not supported",
-        "Question 3 (line 5): true/false questions are not supported",
-        "Question 4 (line 7): true/false questions are not supported",
         "Question 5 (line 9): a description (text with no answers) is not a question",
     ]
     assert issues(result.errors) == [
