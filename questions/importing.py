@@ -13,6 +13,7 @@ from django.db import transaction
 from . import formats
 from .content_rules import DEFAULT_GUIDE
 from .formats import ParseResult
+from .formats import mapping as mapped
 from .models import Question
 from .services import ImportFailed, ImportReport, bank_import
 
@@ -45,15 +46,23 @@ def file_import(
     status: str = Question.Status.DRAFT,
     atomic: bool = True,
     default_domain: str = "",
+    mapping=None,
+    source_name: str = "",
 ) -> FileImport:
     """Import the questions of file `name`; atomic means nothing is written unless all are valid.
 
     `default_domain` is the DVA-C01 domain given to questions whose file names none.
+    A foreign JSON or CSV file is read through `mapping` (a formats.mapping.Mapping; `fmt` is
+    then "json" or "csv"), numeric ids becoming keys prefixed with `source_name`.
     """
     fmt = fmt or formats.detect_format(name, text)
     if fmt is None:
         return FileImport(format=None)
-    outcome = FileImport(format=fmt, parsed=formats.parse(fmt, text))
+    if mapping is not None:
+        parsed = mapped.parse(text, shape=fmt, mapping=mapping, source_name=source_name)
+    else:
+        parsed = formats.parse(fmt, text)
+    outcome = FileImport(format=fmt, parsed=parsed)
     if outcome.parsed.errors and atomic:
         outcome.refused_on_parse = True
         return outcome
