@@ -364,6 +364,11 @@ class ImportMappingForm(forms.Form):
         label="Numbers in the correct answers count from",
     )
     guide = forms.ChoiceField(label="Match domains in the guide")
+    default_domain = forms.ChoiceField(
+        required=False,
+        label="Domain for questions without one",
+        help_text="Used when a question names no domain or one the guide does not have.",
+    )
     status = forms.ChoiceField(
         choices=[
             (Question.Status.DRAFT, "Draft"),
@@ -406,6 +411,8 @@ class ImportMappingForm(forms.Form):
         # The targets first, in the schema's order, then the other choices.
         self.fields = {**fields, **self.fields}
         self.fields["guide"].choices = [(code, code) for code in mapped.DOMAINS]
+        names = dict.fromkeys(name for names in mapped.DOMAINS.values() for name in names)
+        self.fields["default_domain"].choices = [("", "— none —")] + [(n, n) for n in names]
         self.fields["source"].widget.attrs["list"] = "remembered-sources"
         self.mapping = None
         self.outcome = None  # the import's FileImport, once tried
@@ -422,6 +429,7 @@ class ImportMappingForm(forms.Form):
             source=source_name,
             indices={True: "one", False: "zero"}.get(mapping.one_based, ""),
             guide=mapping.guide,
+            default_domain=mapping.default_domain,
             **(options or {}),
         )
         return initial
@@ -442,7 +450,15 @@ class ImportMappingForm(forms.Form):
             fields=fields,
             one_based=None if not indices else indices == "one",
             guide=data.get("guide") or mapped.DEFAULT_GUIDE,
+            default_domain=data.get("default_domain") or "",
         )
+        if mapping.default_domain and mapping.default_domain not in mapped.DOMAINS.get(
+            mapping.guide, ()
+        ):
+            self.add_error(
+                "default_domain", f"{mapping.default_domain} is not a {mapping.guide} domain."
+            )
+            mapping.default_domain = ""
         for target, problems in mapped.validate(mapping, self.source).items():
             for problem in problems:
                 self.add_error(target if target in self.fields else None, problem)

@@ -69,6 +69,7 @@ def mapping_from_saved(saved: ImportMapping) -> mapped.Mapping:
         fields={t: list(v) for t, v in saved.fields.items() if t in mapped.TARGETS},
         one_based=saved.one_based,
         guide=saved.guide,
+        default_domain=saved.default_domain,
     )
 
 
@@ -104,6 +105,7 @@ def import_mapping_save(
     saved.source_fields = sorted(source_fields)
     saved.one_based = mapping.one_based
     saved.guide = mapping.guide
+    saved.default_domain = mapping.default_domain
     saved.updated_by = user
     saved.full_clean()
     saved.save()
@@ -118,6 +120,8 @@ def mapping_for_command(
     MappingError (a ValueError) says what is wrong: an unreadable mapping file, a mapping naming
     fields the file lacks, a remembered mapping that does not exist, an unknown index base.
     """
+    if len(text) > MAX_UPLOAD_CHARS:
+        raise mapped.MappingError("the file is larger than 2 MB; split it into parts")
     shape = mapped.foreign_shape(filename, text) or _shape_of(filename, text)
     records = mapped.read_source(text, shape)
     if mapping_path:

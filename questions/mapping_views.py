@@ -22,6 +22,7 @@ from .formats import mapping as mapped
 from .formats.base import normalise_question
 from .forms import ImportMappingForm
 
+NO_DOMAIN = "no domain: the bank needs one, so choose a domain for questions without one"
 import_required = permission_required("questions.import_question", raise_exception=True)
 
 
@@ -67,30 +68,31 @@ def _initial(upload, source: mapped.Source) -> tuple[dict, str]:
 
 
 def _preview(source: mapped.Source, mapping: mapped.Mapping, source_name: str) -> dict:
-    """The first rows as they would import, and a count over the whole file."""
-    converted = mapped.convert_all(source, mapping, source_name=source_name)
+    """The first rows as they would import (after the same checks), and a count over the file."""
+    result = mapped.apply(source, mapping, source_name=source_name)
+    valid = {q.number: q.data for q in result.questions}
+    errors, notes = {}, {}
+    for issue in result.errors:
+        errors.setdefault(issue.number, []).append(issue.message)
+    for number, data in valid.items():
+        if not data["domains"]:  # the bank refuses to save a question without a domain
+            errors.setdefault(number, []).append(NO_DOMAIN)
+    for issue in result.warnings:
+        notes.setdefault(issue.number, []).append(issue.message)
     rows = []
-    for row in converted[: mapped.PREVIEW_ROWS]:
-        data = normalise_question(row.data) if row.data else None
-        problems = list(row.errors) or question_problems(data)
-        publish = (
-            []
-            if problems
-            else [p for p in question_problems(data, for_publish=True) if p not in problems]
-        )
+    for row in mapped.convert_all(source, mapping, source_name=source_name)[: mapped.PREVIEW_ROWS]:
+        data = valid.get(row.number) or (normalise_question(row.data) if row.data else None)
+
         rows.append(
             {
                 "number": row.number,
                 "data": data,
-                "problems": problems,
-                "notes": row.notes,
-                "publish": publish,
+                "problems": errors.get(row.number, []),
+                "notes": notes.get(row.number, []),
+                "publish": question_problems(data, for_publish=True) if row.number in valid else [],
             }
         )
-    failing = sum(
-        1 for row in converted if row.errors or question_problems(normalise_question(row.data))
-    )
-    return {"rows": rows, "total": len(converted), "failing": failing}
+    return {"rows": rows, "total": len(source.records), "failing": len(errors)}
 
 
 @login_required
@@ -167,6 +169,7 @@ def _mapping_from_initial(initial: dict) -> mapped.Mapping:
         fields=fields,
         one_based=None if not indices else indices == "one",
         guide=initial.get("guide") or mapped.DEFAULT_GUIDE,
+        default_domain=initial.get("default_domain") or "",
     )
 
 

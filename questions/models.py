@@ -387,6 +387,8 @@ class ImportMapping(models.Model):
     source_fields = models.JSONField(default=list)
     one_based = models.BooleanField(null=True, blank=True)
     guide = models.CharField(max_length=20)
+    # The guide's domain for questions that name none (or one the guide does not have).
+    default_domain = models.CharField(max_length=100, blank=True)
     updated_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )

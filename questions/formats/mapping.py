@@ -61,7 +61,9 @@ MULTI_TARGETS = frozenset({"options", "rationales"})
 REQUIRED_TARGETS = ("stem", "options")
 MAX_FIELDS = 200
 PREVIEW_ROWS = 5
-_MAPPING_KEYS = frozenset({"format", "version", "shape", "records", "fields", "indices", "guide"})
+_MAPPING_KEYS = frozenset(
+    {"format", "version", "shape", "fields", "indices", "guide", "default_domain"}
+)
 _DIFFICULTIES = ("easy", "medium", "hard")
 
 # Field names (normalised: lower case, words joined by "_") per target, best first.
@@ -366,6 +368,8 @@ class Mapping:
     fields: dict[str, list[str]] = field(default_factory=dict)
     one_based: bool | None = None
     guide: str = DEFAULT_GUIDE
+    # The guide's domain for questions whose domain is missing or matches none ("": none).
+    default_domain: str = ""
 
     def to_json(self, *, shape: str | None = None) -> dict:
         """The mapping as its JSON file holds it (see docs/integrations-mapping.md)."""
@@ -380,6 +384,8 @@ class Mapping:
         if self.one_based is not None:
             data["indices"] = "one" if self.one_based else "zero"
         data["guide"] = self.guide
+        if self.default_domain:
+            data["default_domain"] = self.default_domain
         return data
 
     @classmethod
@@ -430,10 +436,21 @@ class Mapping:
         guide = data.get("guide", DEFAULT_GUIDE)
         if guide not in DOMAINS:
             problems.append(f'"guide" must be one of {", ".join(DOMAINS)}, not {guide!r}')
+        default = data.get("default_domain") or ""
+        if default and guide in DOMAINS and match_domain(guide, default) is None:
+            problems.append(
+                f'"default_domain" must be a {guide} domain ({", ".join(DOMAINS[guide])}), '
+                f"not {str(default)[:80]!r}"
+            )
         if problems:
             raise MappingError("; ".join(problems))
         one_based = None if indices is None else indices == "one"
-        return cls(fields=fields, one_based=one_based, guide=guide)
+        return cls(
+            fields=fields,
+            one_based=one_based,
+            guide=guide,
+            default_domain=match_domain(guide, default) or "" if default else "",
+        )
 
 
 def _values(source: Source, name: str) -> list[Any]:
@@ -848,10 +865,17 @@ def convert(
         if name:
             domains[mapping.guide] = name
         else:
+            instead = (
+                f"given the default domain {mapping.default_domain}"
+                if mapping.default_domain
+                else "left empty"
+            )
             out.notes.append(
                 f"the domain {str(domain_value)[:80]!r} matches no {mapping.guide} domain "
-                f"({', '.join(DOMAINS[mapping.guide])}); left empty"
+                f"({', '.join(DOMAINS[mapping.guide])}); {instead}"
             )
+    if not domains and mapping.default_domain:
+        domains[mapping.guide] = mapping.default_domain
     references = step("references", _list, one("references"), r"[\s|,]+") or []
     tags = step("tags", _list, one("tags"), r"[|,;]") or []
     difficulty = None
