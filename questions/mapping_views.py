@@ -21,6 +21,7 @@ from .content_rules import question_problems
 from .formats import mapping as mapped
 from .formats.base import normalise_question
 from .forms import ImportMappingForm
+from .models import Question
 
 NO_DOMAIN = "no domain: the bank needs one, so choose a domain for questions without one"
 import_required = permission_required("questions.import_question", raise_exception=True)
@@ -92,7 +93,18 @@ def _preview(source: mapped.Source, mapping: mapped.Mapping, source_name: str) -
                 "publish": question_problems(data, for_publish=True) if row.number in valid else [],
             }
         )
-    return {"rows": rows, "total": len(source.records), "failing": len(errors)}
+    later = [
+        f"Question {number}: {'; '.join(messages_)}"
+        for number, messages_ in sorted(errors.items(), key=lambda item: item[0] or 0)
+        if number is None or number > mapped.PREVIEW_ROWS
+    ]
+    return {
+        "rows": rows,
+        "total": len(source.records),
+        "failing": len(errors),
+        "later": later[:20],
+        "more": max(0, len(later) - 20),
+    }
 
 
 @login_required
@@ -217,8 +229,9 @@ def _import(request, upload, form: ImportMappingForm):
     report = outcome.report
     messages.success(
         request,
-        f"Imported {len(report.created)} question(s) from “{source_name}”. The mapping is "
-        "remembered for the next file from this source.",
+        f"Imported {len(report.created)} question(s) from “{source_name}” as "
+        f"{Question.Status(data['status']).label.lower()}. The mapping is remembered for the "
+        "next file from this source.",
     )
     skipped = len(outcome.parsed.errors)
     if skipped:

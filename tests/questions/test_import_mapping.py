@@ -67,6 +67,7 @@ def test_a_foreign_json_set_imports_through_the_mapping_step(author, instructor)
     assert "Outside the handler function, in the initialization code</strong>" in html
     assert 'class="badge text-bg-success">correct</span>' in html
     assert "DVA-C02 Security" in html  # "Domain 2: Security" matched by name
+    assert "Question 8: no domain: the bank needs one" in html  # beyond the first five
 
     data = {**_rendered_form(page), "action": "import"}
     refused = author.post(response.url, data)
