@@ -628,8 +628,11 @@ def _split_answer(token: str, texts: list[str]) -> list[str]:
     parts = [p.strip() for p in re.split(r"[,;|/]|\s+and\s+|\s+", token) if p.strip()]
     if all(_LETTER.match(p) or _INDEX.match(p) for p in parts):
         return parts
-    parts = [p.strip() for p in re.split(r"[;|]", token) if p.strip()]
-    return parts or [token]
+    for separators in (r"[;|]", r"[;|,]"):
+        parts = [p.strip() for p in re.split(separators, token) if p.strip()]
+        if len(parts) > 1 and all(normalise_text(p) in texts for p in parts):
+            return parts
+    return [p.strip() for p in re.split(r"[;|]", token) if p.strip()] or [token]
 
 
 def index_values(source: Source, mapping: Mapping) -> list[tuple[int, int]]:

@@ -116,6 +116,8 @@ def test_foreign_shape(text, name, fmt, expected):
         ("Amazon EFS", None, [2]),
         (["Amazon S3", "Instance store"], None, [0, 3]),
         (2.0, True, [1]),
+        ("Amazon S3, Amazon EFS", None, [0, 2]),
+        ("Amazon S3|Instance store", None, [0, 3]),
     ],
 )
 def test_correct_answers_as_indices_letters_or_texts(correct, one_based, keyed):
@@ -281,3 +283,15 @@ def test_a_mapping_naming_a_missing_field_is_refused_with_the_fields_there_are()
 def test_unreadable_files_say_why(text, shape, message):
     with pytest.raises(m.MappingError, match=message.replace("(", r"\(").replace(")", r"\)")):
         m.read_source(text, shape)
+
+
+def test_single_letter_columns_are_options():
+    source = m.read_source("Question,A,B,C,D,Answer\nWhere?,S3,EBS,EFS,RDS,d\n", "csv")
+    proposal = m.propose(source)
+    assert proposal.fields == {
+        "options": ["A", "B", "C", "D"],
+        "correct": ["Answer"],
+        "stem": ["Question"],
+    }
+    [question] = m.apply(source, proposal).data
+    assert [o["correct"] for o in question["options"]] == [False, False, False, True]
