@@ -328,3 +328,144 @@ class ImportForm(forms.Form):
         if "\x00" in text:
             raise forms.ValidationError("The file contains NUL characters; it is not a text file.")
         return upload.name, text
+
+
+TARGET_LABELS = {
+    "stem": ("Question text (stem)", "Required."),
+    "options": (
+        "Options",
+        "Required: one field holding the list of options, or one field per option (in order).",
+    ),
+    "correct": (
+        "Correct answer(s)",
+        "Indices, letters such as A or A,C, or the text of the correct options.",
+    ),
+    "explanation": ("Explanation", ""),
+    "domain": ("Domain", "Matched to the guide's domain names; unmatched values are left empty."),
+    "rationales": ("Rationale per option", "One list field, or one field per option."),
+    "references": ("References (links)", ""),
+    "tags": ("Tags", ""),
+    "key": ("Key (id)", "Numeric ids are prefixed with the source name."),
+    "difficulty": ("Difficulty", "easy, medium or hard."),
+}
+
+
+class ImportMappingForm(forms.Form):
+    """The mapping step for a foreign JSON or CSV file: which field feeds each part of a
+    question, the index base, the guide, and the source name the mapping is remembered by."""
+
+    source = forms.CharField(
+        max_length=100,
+        label="Source name",
+        help_text="The mapping is remembered under this name for the next file from the source.",
+    )
+    indices = forms.ChoiceField(
+        choices=[
+            ("zero", "Zero-based: 0 is the first option"),
+            ("one", "One-based: 1 is the first option"),
+        ],
+        widget=forms.RadioSelect,
+        required=False,
+        label="Numbers in the correct answers count from",
+    )
+    guide = forms.ChoiceField(label="Match domains in the guide")
+    default_domain = forms.ChoiceField(
+        required=False,
+        label="Domain for questions without one",
+        help_text="Used when a question names no domain or one the guide does not have.",
+    )
+    status = forms.ChoiceField(
+        choices=[
+            (Question.Status.DRAFT, "Draft"),
+            (Question.Status.IN_REVIEW, "In review"),
+            (Question.Status.PUBLISHED, "Published"),
+        ],
+        initial=Question.Status.DRAFT,
+        label="Import as",
+    )
+    import_valid_only = forms.BooleanField(
+        required=False,
+        label="Import the valid ones and skip the rest",
+        help_text="By default nothing is imported if any question has an error.",
+    )
+
+    def __init__(self, *args, source, **kwargs):
+        from .formats import mapping as mapped
+
+        super().__init__(*args, **kwargs)
+        self.source = source
+        choices = [(name, name) for name in source.fields]
+        fields = {}
+        for target in mapped.TARGETS:
+            label, help_text = TARGET_LABELS[target]
+            if target in mapped.MULTI_TARGETS:
+                fields[target] = forms.MultipleChoiceField(
+                    choices=choices,
+                    widget=forms.CheckboxSelectMultiple,
+                    required=False,
+                    label=label,
+                    help_text=help_text,
+                )
+            else:
+                fields[target] = forms.ChoiceField(
+                    choices=[("", "— not in the file —"), *choices],
+                    required=False,
+                    label=label,
+                    help_text=help_text,
+                )
+        # The targets first, in the schema's order, then the other choices.
+        self.fields = {**fields, **self.fields}
+        self.fields["guide"].choices = [(code, code) for code in mapped.DOMAINS]
+        names = dict.fromkeys(name for names in mapped.DOMAINS.values() for name in names)
+        self.fields["default_domain"].choices = [("", "— none —")] + [(n, n) for n in names]
+        self.fields["source"].widget.attrs["list"] = "remembered-sources"
+        self.mapping = None
+        self.outcome = None  # the import's FileImport, once tried
+
+    @staticmethod
+    def initial_for(mapping, *, source_name: str, options: dict | None = None) -> dict:
+        """The form's initial values for a mapping (and the first step's choices)."""
+        initial = {
+            target: (names if len(names) > 1 or target in ("options", "rationales") else names[0])
+            for target, names in mapping.fields.items()
+            if names
+        }
+        initial.update(
+            source=source_name,
+            indices={True: "one", False: "zero"}.get(mapping.one_based, ""),
+            guide=mapping.guide,
+            default_domain=mapping.default_domain,
+            **(options or {}),
+        )
+        return initial
+
+    def clean(self):
+        from .formats import mapping as mapped
+
+        data = super().clean()
+        order = {name: position for position, name in enumerate(self.source.fields)}
+        fields = {}
+        for target in mapped.TARGETS:
+            value = data.get(target)
+            names = value if isinstance(value, list) else ([value] if value else [])
+            if names:
+                fields[target] = sorted(names, key=order.__getitem__)
+        indices = data.get("indices")
+        mapping = mapped.Mapping(
+            fields=fields,
+            one_based=None if not indices else indices == "one",
+            guide=data.get("guide") or mapped.DEFAULT_GUIDE,
+            default_domain=data.get("default_domain") or "",
+        )
+        if mapping.default_domain and mapping.default_domain not in mapped.DOMAINS.get(
+            mapping.guide, ()
+        ):
+            self.add_error(
+                "default_domain", f"{mapping.default_domain} is not a {mapping.guide} domain."
+            )
+            mapping.default_domain = ""
+        for target, problems in mapped.validate(mapping, self.source).items():
+            for problem in problems:
+                self.add_error(target if target in self.fields else None, problem)
+        self.mapping = mapping
+        return data

@@ -16,6 +16,7 @@ from core.errors import ApplicationError
 from . import formats
 from .content_rules import DEFAULT_GUIDE, domain_by_name_or_number
 from .formats import ParseResult
+from .formats import mapping as mapped
 from .models import Question
 from .services import ImportFailed, ImportReport, bank_import
 
@@ -49,12 +50,16 @@ def file_import(
     atomic: bool = True,
     default_domain: str = "",
     default_guide: str = DEFAULT_GUIDE,
+    mapping=None,
+    source_name: str = "",
 ) -> FileImport:
     """Import the questions of file `name`; atomic means nothing is written unless all are valid.
 
     `default_domain` is the domain of `default_guide` (DVA-C01 unless told) given to questions
     whose file names none in that guide, by name (any case) or number ("2", "Domain 2"); a
     wrong one is an ApplicationError that names the choices.
+    A foreign JSON or CSV file is read through `mapping` (a formats.mapping.Mapping; `fmt` is
+    then "json" or "csv"), numeric ids becoming keys prefixed with `source_name`.
     """
     try:
         default_domain = domain_by_name_or_number(default_guide, default_domain)
@@ -63,7 +68,11 @@ def file_import(
     fmt = fmt or formats.detect_format(name, text)
     if fmt is None:
         return FileImport(format=None)
-    outcome = FileImport(format=fmt, parsed=formats.parse(fmt, text))
+    if mapping is not None:
+        parsed = mapped.parse(text, shape=fmt, mapping=mapping, source_name=source_name)
+    else:
+        parsed = formats.parse(fmt, text)
+    outcome = FileImport(format=fmt, parsed=parsed)
     if outcome.parsed.errors and atomic:
         outcome.refused_on_parse = True
         return outcome

@@ -379,3 +379,55 @@ class QuestionReport(models.Model):
 
     def __str__(self):
         return f"{self.question_id}: {self.category} ({self.status})"
+
+
+class ImportMapping(models.Model):
+    """A remembered field mapping for foreign JSON or CSV files from one source.
+
+    `fields` maps each target of the bank schema to the file's field name(s) (see
+    questions/formats/mapping.py); `source_fields` are the file's fields when it was saved, so
+    a later file with the same fields is recognised even under another name.
+    """
+
+    class Shape(models.TextChoices):
+        JSON = "json", "JSON"
+        CSV = "csv", "CSV"
+
+    name = models.CharField(max_length=100, unique=True)
+    shape = models.CharField(max_length=4, choices=Shape.choices)
+    fields = models.JSONField(default=dict)
+    source_fields = models.JSONField(default=list)
+    one_based = models.BooleanField(null=True, blank=True)
+    guide = models.CharField(max_length=20)
+    # The guide's domain for questions that name none (or one the guide does not have).
+    default_domain = models.CharField(max_length=100, blank=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class ImportUpload(models.Model):
+    """A foreign file waiting on the mapping step: its text stays on the server, never in the
+    page, between the upload and the import (only its owner may read it; it expires)."""
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    name = models.CharField(max_length=255)
+    shape = models.CharField(max_length=4, choices=ImportMapping.Shape.choices)
+    text = models.TextField()
+    # The first step's choices (status, import the valid ones only), as defaults for the second.
+    options = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["owner", "created_at"])]
+
+    def __str__(self):
+        return f"{self.name} ({self.owner_id})"

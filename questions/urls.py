@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import mapping_views, views
 
 app_name = "questions"
 
@@ -9,6 +9,7 @@ urlpatterns = [
     path("bulk/", views.question_bulk, name="bulk"),
     path("new/", views.question_create, name="create"),
     path("import/", views.question_import, name="import"),
+    path("import/map/<int:upload_id>/", mapping_views.import_mapping, name="import_mapping"),
     path("export/", views.question_export, name="export"),
     path("export/anki/", views.question_export_anki, name="export_anki"),
     path("coverage/", views.bank_coverage, name="coverage"),

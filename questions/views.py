@@ -20,6 +20,7 @@ from core.middleware import on_refusal
 from . import formats, importing, selectors, services
 from .filters import ExportFilter, QuestionFilter
 from .formats import anki
+from .formats.mapping import foreign_shape
 from .forms import (
     PUBLISH_NEEDS,
     ImportForm,
@@ -30,6 +31,7 @@ from .forms import (
     options_from,
 )
 from .list_forms import BULK_EXPORTS, BulkStatusForm
+from .mapping_views import start_mapping
 from .models import ExamGuide, Question, Tag
 
 author_required = permission_required("questions.author_question", raise_exception=True)
@@ -272,6 +274,11 @@ def question_import(request):
     result = report = None
     if request.method == "POST" and form.is_valid():
         name, text = form.cleaned_data["file"]
+        shape = foreign_shape(name, text, form.cleaned_data["format"] or None)
+        if shape:  # a foreign JSON or CSV shape: map its fields first
+            return start_mapping(
+                request, name=name, text=text, shape=shape, cleaned=form.cleaned_data
+            )
         outcome = importing.file_import(
             name=name,
             text=text,

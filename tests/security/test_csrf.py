@@ -33,7 +33,7 @@ from tests.factories.questions import question_data, question_form_post
 from tests.factories.regrade import key_changed, sample_correction
 
 from .conftest import World
-from .urlmatrix import STATE_CHANGING, _question_report, _sitting
+from .urlmatrix import STATE_CHANGING, _question_report, _sitting, import_upload
 
 pytestmark = pytest.mark.django_db
 
@@ -234,6 +234,23 @@ CASES: dict[str, Callable[[World], Case]] = {
         lambda: {
             "file": SimpleUploadedFile("bank.json", json.dumps([question_data()]).encode()),
             "status": "draft",
+        },
+        lambda c: Question.objects.count(),
+    ),
+    "questions:import_mapping": lambda w: Case(
+        "instructor",
+        reverse("questions:import_mapping", kwargs=import_upload(w)),
+        lambda: {
+            "stem": "question",
+            "options": ["options"],
+            "correct": "correct",
+            "domain": "domain",
+            "key": "id",
+            "indices": "zero",
+            "guide": "DVA-C01",
+            "source": "acme",
+            "status": "draft",
+            "action": "import",
         },
         lambda c: Question.objects.count(),
     ),

@@ -129,6 +129,25 @@ def _correction(w: World) -> dict:
     return {"correction_id": sample_correction(w.question).pk}
 
 
+# A foreign question file (another tool's JSON layout) for the import's mapping step.
+FOREIGN_JSON = (
+    '[{"id": 7, "question": "Which service stores objects?", "options": ["Amazon S3", '
+    '"Amazon EBS", "Amazon EFS", "Instance store"], "correct": [0], "domain": "Security"}]'
+)
+
+
+def import_upload(w: World) -> dict:
+    """The instructor's foreign file waiting on the mapping step (made on first use)."""
+    from questions.models import ImportUpload
+
+    upload, _ = ImportUpload.objects.get_or_create(
+        owner=w.users["instructor"],
+        name="acme.json",
+        defaults={"shape": "json", "text": FOREIGN_JSON},
+    )
+    return {"upload_id": upload.pk}
+
+
 MATRIX: dict[str, Route] = {
     # --- core ----------------------------------------------------------------------------
     "home": Route(get=EVERYONE),
@@ -165,6 +184,12 @@ MATRIX: dict[str, Route] = {
     "questions:bulk": Route(get=STAFF_POST_ONLY, post=STAFF_REDIRECT),
     "questions:create": Route(get=STAFF, post=STAFF),
     "questions:import": Route(get=STAFF, post=STAFF),
+    # Only the owner's upload exists: other instructors and admins get a 404.
+    "questions:import_mapping": Route(
+        get=by_role(LOGIN, 403, 403, 200, 404, 404),
+        post=by_role(LOGIN, 403, 403, 200, 404, 404),
+        kwargs=import_upload,
+    ),
     "questions:export": Route(get=STAFF),
     "questions:export_anki": Route(get=STAFF),
     "questions:coverage": Route(get=STAFF),

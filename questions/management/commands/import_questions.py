@@ -1,9 +1,11 @@
+import json
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from questions import formats
+from questions import formats, mapping_services
 from questions.content_rules import DEFAULT_GUIDE, DOMAINS, domain_by_name_or_number
+from questions.formats import mapping as mapped
 from questions.importing import file_import
 from questions.models import Question
 
@@ -41,6 +43,13 @@ class Command(BaseCommand):
             action="store_true",
             help="Import the valid questions and skip the rest (default: all or nothing).",
         )
+        parser.add_argument(
+            "--mapping", help="A field mapping (JSON) for a file in another tool's JSON/CSV layout"
+        )
+        parser.add_argument("--source", help="Use the mapping remembered under this source name")
+        parser.add_argument(
+            "--save-mapping", metavar="NAME", help="Remember the mapping under NAME once imported"
+        )
 
     def handle(self, *args, **options):
         try:
@@ -52,10 +61,34 @@ class Command(BaseCommand):
             text = path.read_text(encoding="utf-8-sig")
         except (OSError, UnicodeDecodeError) as exc:
             raise CommandError(f"Cannot read {path}: {exc}") from exc
+        shape = mapping = None
+        if options["save_mapping"] is not None and not 0 < len(options["save_mapping"]) <= 100:
+            raise CommandError("--save-mapping takes a name of 1 to 100 characters.")
+        if options["mapping"] or options["source"]:
+            try:
+                shape, mapping, source = mapping_services.mapping_for_command(
+                    filename=path.name,
+                    text=text,
+                    mapping_path=options["mapping"],
+                    source=options["source"],
+                )
+            except mapped.MappingError as exc:
+                raise CommandError(f"Nothing imported: {exc}") from exc
+        elif shape := mapped.foreign_shape(path.name, text, options["format"]):
+            proposal = mapped.propose(mapped.read_source(text, shape)).to_json(shape=shape)
+            raise CommandError(
+                "The file is not in the bank's own layout; map its fields with --mapping FILE "
+                "(or --source NAME for a remembered mapping). Proposed mapping:\n"
+                + json.dumps(proposal, indent=2)
+            )
         outcome = file_import(
             name=path.name,
             text=text,
-            fmt=options["format"],
+            fmt=shape or options["format"],
+            mapping=mapping,
+            source_name=options["source"]
+            or options["save_mapping"]
+            or mapping_services.source_name_for(path.name),
             status=options["status"],
             atomic=not options["valid_only"],
             default_domain=domain,
@@ -89,3 +122,11 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS(summary + "."))
         if result.skipped:
             self.stdout.write(f"Skipped {len(result.skipped)} question(s) of unsupported types.")
+        if mapping is not None and options["save_mapping"]:
+            mapping_services.import_mapping_save(
+                name=options["save_mapping"],
+                shape=shape,
+                mapping=mapping,
+                source_fields=source.fields,
+            )
+            self.stdout.write(f"Mapping remembered as {options['save_mapping']!r}.")
