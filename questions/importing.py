@@ -45,15 +45,28 @@ def file_import(
     status: str = Question.Status.DRAFT,
     atomic: bool = True,
     default_domain: str = "",
+    raw: bytes | None = None,
 ) -> FileImport:
     """Import the questions of file `name`; atomic means nothing is written unless all are valid.
 
-    `default_domain` is the DVA-C01 domain given to questions whose file names none.
+    `default_domain` is the DVA-C01 domain given to questions whose file names none. `raw`
+    is a binary file (a QTI zip package; `text` is then ignored).
     """
-    fmt = fmt or formats.detect_format(name, text)
-    if fmt is None:
-        return FileImport(format=None)
-    outcome = FileImport(format=fmt, parsed=formats.parse(fmt, text))
+    if raw is not None:
+        fmt = fmt or "qti"
+        if fmt != "qti":
+            parsed = formats.ParseResult()
+            parsed.errors.append(
+                formats.ImportIssue(None, None, "a zip file can only be a QTI package")
+            )
+            return FileImport(format=fmt, parsed=parsed, refused_on_parse=True)
+        parsed = formats.parse_bytes(fmt, raw)
+    else:
+        fmt = fmt or formats.detect_format(name, text)
+        if fmt is None:
+            return FileImport(format=None)
+        parsed = formats.parse(fmt, text)
+    outcome = FileImport(format=fmt, parsed=parsed)
     if outcome.parsed.errors and atomic:
         outcome.refused_on_parse = True
         return outcome

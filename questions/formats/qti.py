@@ -96,6 +96,11 @@ def _descendants(element, name: str) -> list:
     return [c for c in element.iter() if isinstance(c.tag, str) and qti_name(c) == name]
 
 
+def _content(feedback):
+    """Return the element holding a feedback's XHTML (QTI 3.0 wraps block content)."""
+    return next(iter(_children(feedback, "qti-content-body")), feedback)
+
+
 def _lom_children(element, name: str) -> list:
     return [c for c in element if local_name(c) == name]
 
@@ -257,7 +262,7 @@ class _Reader:
                 {
                     "text": blocks_to_markdown(choice, is_feedback),
                     "correct": choice.get("identifier") in keys,
-                    "rationale": "\n\n".join(blocks_to_markdown(f) for f in feedback),
+                    "rationale": "\n\n".join(blocks_to_markdown(_content(f)) for f in feedback),
                 }
             )
         stem = blocks_to_markdown(
@@ -267,8 +272,7 @@ class _Reader:
         if prompt is not None:
             stem = "\n\n".join(p for p in (stem, blocks_to_markdown(prompt)) if p)
         explanation = "\n\n".join(
-            blocks_to_markdown(next(iter(_children(f, "qti-content-body")), f))
-            for f in _children(root, "qti-modal-feedback")
+            blocks_to_markdown(_content(f)) for f in _children(root, "qti-modal-feedback")
         )
         kind = "multiple_choice" if cardinality == "single" else "multiple_response"
         max_choices = _attr(interaction, "max-choices")
@@ -406,7 +410,9 @@ def _feedback(parent, tag: str, outcome: str, identifier: str, text: str, *, inl
         _q(NS3, tag),
         {"outcome-identifier": outcome, "identifier": identifier, "show-hide": "hide"},
     )
-    markdown_to_xhtml(feedback, text, NS3, inline=inline)
+    # A block feedback holds its XHTML in a qti-content-body, as modal feedback does.
+    holder = feedback if inline else etree.SubElement(feedback, _q(NS3, "qti-content-body"))
+    markdown_to_xhtml(holder, text, NS3, inline=inline)
     return feedback
 
 

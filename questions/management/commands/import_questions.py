@@ -3,12 +3,13 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from questions import formats
+from questions.formats.qti_safe import is_zip
 from questions.importing import file_import
 from questions.models import Question
 
 
 class Command(BaseCommand):
-    help = "Import questions from a JSON, CSV, GIFT, Aiken or Moodle XML file."
+    help = "Import questions from a JSON, CSV, GIFT, Aiken, Moodle XML or QTI (.zip/.xml) file."
 
     def add_arguments(self, parser):
         parser.add_argument("path")
@@ -24,12 +25,15 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         path = Path(options["path"])
         try:
-            text = path.read_text(encoding="utf-8-sig")
+            raw = path.read_bytes()
+            # A zip (a QTI package) is imported from its bytes; every other format is text.
+            text = "" if is_zip(raw) else raw.decode("utf-8-sig")
         except (OSError, UnicodeDecodeError) as exc:
             raise CommandError(f"Cannot read {path}: {exc}") from exc
         outcome = file_import(
             name=path.name,
             text=text,
+            raw=raw if is_zip(raw) else None,
             fmt=options["format"],
             status=options["status"],
             atomic=not options["valid_only"],
