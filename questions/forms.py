@@ -281,7 +281,9 @@ def error_summary(
 
 
 class ImportForm(forms.Form):
-    file = forms.FileField(help_text="Up to 2 MB. JSON, CSV, GIFT, Aiken or Moodle XML.")
+    file = forms.FileField(
+        help_text="Up to 2 MB. JSON, CSV, GIFT, Aiken, Moodle XML, or QTI (.zip package or .xml)."
+    )
     raw: bytes | None = None  # the upload's bytes when it is a zip (a QTI package)
     format = forms.ChoiceField(
         choices=[("", "Detect from the file")] + [(k, v.label) for k, v in FORMATS.items()],

@@ -201,13 +201,13 @@ class _Reader:
         ]
         kinds = [qti_name(e) for e in interactions]
         if kinds != ["qti-choice-interaction"]:
-            shown = ", ".join(sorted({k.removeprefix("qti-") for k in kinds}))
+            shown = ", ".join(sorted({k.removeprefix("qti-").replace("-", " ") for k in kinds}))
             if not kinds:
-                what = "items without an interaction are"
+                what = "an item without an interaction is"
             elif len(kinds) > 1:
-                what = f"items with several interactions ({shown}) are"
+                what = f"an item with several interactions ({shown}) is"
             else:
-                what = f"{shown} items are"
+                what = f"a {shown} is"
             collector.skip(
                 number, line, f"{name}: {what} not supported; only choice interactions are imported"
             )

@@ -46,7 +46,7 @@ def test_import_page_takes_a_qti_package(client, instructor):
     assert response.status_code == 200
     page = response.content.decode()
     assert "Imported 2 question(s)." in page
-    assert "text-entry-interaction items are not supported" in page
+    assert "a text entry interaction is not supported" in page
     bank = _bank()
     assert sorted(bank) == ["i-ddb-gsi", "tao-lambda-reserved-concurrency-cap"]
     lam = bank["tao-lambda-reserved-concurrency-cap"]

@@ -53,7 +53,7 @@ def test_tao_package_imports_choice_items_and_skips_text_entry():
     result = formats.parse_bytes("qti", tao_package())
     assert result.errors == [] and result.warnings == []
     assert issues(result.skipped) == [
-        "Question 3: items/i-apigw-429.xml: text-entry-interaction items are not supported; "
+        "Question 3: items/i-apigw-429.xml: a text entry interaction is not supported; "
         "only choice interactions are imported"
     ]
     lam, gsi = result.data
