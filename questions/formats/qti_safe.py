@@ -68,6 +68,8 @@ def parse_xml(raw: bytes | str, name: str, limit: int = MAX_XML_BYTES) -> etree.
     except etree.XMLSyntaxError as exc:
         line = getattr(exc, "lineno", None)
         where = f" (line {line})" if line else ""
+        if "Excessive depth" in (exc.msg or ""):
+            raise Refused(f"{name}{where} nests elements more than 256 deep; refused") from None
         raise Refused(f"{name}{where} is not well-formed XML: {exc.msg}") from None
     if root is None:
         raise Refused(f"{name} is empty")

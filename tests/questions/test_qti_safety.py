@@ -176,3 +176,13 @@ def test_the_import_page_refuses_hostile_qti_without_a_500(client, instructor, n
     page = response.content.decode()
     assert message in page and "Nothing was imported" in page
     assert not Question.objects.exists()
+
+
+def test_deep_nesting_is_refused_with_a_plain_reason():
+    deep = "<div>" * 300 + "x" + "</div>" * 300
+    item = (
+        '<qti-assessment-item xmlns="http://www.imsglobal.org/xsd/imsqtiasi_v3p0" identifier="x"'
+        f' title="t" time-dependent="false"><qti-item-body>{deep}</qti-item-body>'
+        "</qti-assessment-item>"
+    )
+    assert "nests elements more than 256 deep" in _errors(formats.parse("qti", item))
