@@ -196,10 +196,18 @@ def _inline_content(element, skip) -> str:
 
 
 def _tidy_paragraph(text: str) -> str:
-    # As in HTML, any run of whitespace is one space; a hard break (<br>) stays a line break.
-    text = text.replace("\xa0", " ").replace("\\\n", "\x00")
-    text = re.sub(r"\s+", " ", text).replace("\x00", "\\\n")
-    return re.sub(r" *\\\n *", "\\\n", text).strip()
+    """Return a paragraph's text with HTML's whitespace rules, keeping Markdown line breaks.
+
+    A newline followed by indentation is the file's layout (pretty-printed XML) and reads as a
+    space, as in a browser; a bare newline is a Markdown soft break, as the bank's renderer
+    writes it, and is kept so that bank → QTI → bank gives the same text. A hard break (<br>)
+    is a backslash before the newline.
+    """
+    text = text.replace("\xa0", " ").replace("\r\n", "\n").replace("\r", "\n")
+    text = re.sub(r"\n[ \t]+", " ", text)
+    text = re.sub(r"[ \t\f\v]+", " ", text)
+    text = re.sub(r" ?\n[\n ]*", "\n", text)
+    return text.strip()
 
 
 def _fence(code: str, language: str) -> str:

@@ -235,3 +235,31 @@ def test_detection_tells_qti_from_moodle_xml():
     assert formats.detect_format("item.xml", item) == "qti"
     assert formats.detect_format("quiz.xml", "<?xml version='1.0'?>\n<quiz></quiz>") == "moodle_xml"
     assert formats.detect_format("package.zip", "") == "qti"
+
+
+@pytest.mark.parametrize(
+    "stem",
+    [
+        "# Heading\n\nText with **bold** and *em* and `code`.",
+        "| a | b |\n| --- | --- |\n| 1 | 2 |\n\nWhich one?",
+        "> quoted line\n> second\n\nWhich one?",
+        "Para line\nsoft break\n\nWhich one?",
+        "- one\n  - nested\n- two\n\nWhich one?",
+        "1. first\n2. second\n\nWhich one?",
+        "Line one\\\nline two\n\nWhich one?",
+        "See [docs](https://docs.aws.amazon.com/) now. Which one?",
+        "Use a_b and 2 * 3 and <tag> & amp. Which one?",
+        "```\nno language\n```\n\nWhich one?",
+        "Code with ``a`b`` inside. Which one?",
+    ],
+)
+def test_markdown_survives_bank_to_qti_to_bank(stem):
+    package = formats.export("qti", [mc(stem=stem)])
+    files = members(package)
+    assert qti_schemas.errors(qti_schemas.qti3_item(), files["items/mc-example.xml"]) == []
+    assert formats.parse("qti", package).data[0]["stem"] == stem
+
+
+def test_pretty_printed_xhtml_reads_as_a_browser_shows_it():
+    result = formats.parse_bytes("qti", tao_package())
+    assert "\n" not in result.data[1]["stem"].split("\n\n")[0]  # indentation is layout
