@@ -155,7 +155,9 @@ def read_lom(metadata) -> _Metadata:
                 entry = _lom_text(next(iter(_lom_children(identifier, "entry")), None))
                 if entry:
                     meta.references.append(entry)
-        for path in _lom_path(lom, "classification", "taxonPath"):
+        classifications = _lom_path(lom, "classification")
+        paths = [p for c in classifications for p in c if local_name(p).lower() == "taxonpath"]
+        for path in paths:  # LOM spells it taxonPath, IMS MD 1.2 taxonpath
             code = _lom_text(next(iter(_lom_children(path, "source")), None)).upper()
             if code not in DOMAINS:
                 continue

@@ -263,3 +263,19 @@ def test_markdown_survives_bank_to_qti_to_bank(stem):
 def test_pretty_printed_xhtml_reads_as_a_browser_shows_it():
     result = formats.parse_bytes("qti", tao_package())
     assert "\n" not in result.data[1]["stem"].split("\n\n")[0]  # indentation is layout
+
+
+def test_qti21_package_with_ims_md_12_metadata():
+    root = QTI_FILES / "qti21_package"
+    manifest = (root / "imsmanifest.xml").read_bytes()
+    assert qti_schemas.errors(qti_schemas.cp11_manifest(), manifest) == []
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as package:
+        for path in sorted(root.glob("*.xml")):
+            package.write(path, path.name)
+    result = formats.parse_bytes("qti", buffer.getvalue())
+    assert result.errors == []
+    (item,) = result.data
+    assert item["key"] == "s3-presigned-put" and item["kind"] == "multiple_response"
+    assert item["domains"] == {"DVA-C02": "Development with AWS Services"}
+    assert item["tags"] == ["S3"] and item["difficulty"] == "easy"
