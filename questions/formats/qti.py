@@ -345,6 +345,11 @@ def parse_package(raw: bytes) -> ParseResult:
     collector = reader.collector
     try:
         package = Package(raw)
+        if "imsmanifest.xml" not in package.members:
+            raise Refused(
+                "the zip has no imsmanifest.xml at its top level, so it is not an IMS content "
+                "package; export the items from your tool as a QTI 3.0 or 2.1 package"
+            )
         manifest = parse_xml(
             package.read("imsmanifest.xml", MAX_MANIFEST_BYTES),
             "imsmanifest.xml",

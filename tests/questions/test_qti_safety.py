@@ -147,7 +147,7 @@ def test_oversized_item_and_broken_zip_and_missing_manifest():
     assert "is larger than 1024 KB" in _errors(formats.parse_bytes("qti", _zip(files)))
     assert "not a readable zip package" in _errors(formats.parse_bytes("qti", b"PK\x03\x04junk"))
     no_manifest = _zip({"items/a.xml": b"<a/>"})
-    assert "no file imsmanifest.xml" in _errors(formats.parse_bytes("qti", no_manifest))
+    assert "not an IMS content package" in _errors(formats.parse_bytes("qti", no_manifest))
 
 
 @pytest.mark.django_db
