@@ -50,7 +50,6 @@ XSI = "http://www.w3.org/2001/XMLSchema-instance"
 MATCH_CORRECT = "https://purl.imsglobal.org/spec/qti/v3p0/rptemplates/match_correct.xml"
 KEY_CATALOG = "dva-question-bank"
 TOOL_NAME = "DVA question bank"
-_ITEM_TYPES = {"imsqti_item_xmlv3p0": "3.0", "imsqti_item_xmlv2p1": "2.1"}
 _DIFFICULTY_IN = {
     "very easy": "easy",
     "easy": "easy",
@@ -288,7 +287,9 @@ class _Reader:
         for note in meta.notes:
             collector.warn(number, line, note)
         identifier = root.get("identifier") or ""
-        key = meta.key or key_from_title(identifier)
+        # Our own items name their key in the LOM only: item-3 is a keyless question's place.
+        own = root.get("tool-name") == TOOL_NAME
+        key = meta.key or (None if own else key_from_title(identifier))
         if meta.key and not key_from_title(meta.key):
             collector.warn(number, line, f"the key {meta.key!r} is not a slug, so it is not kept")
             key = None
@@ -308,11 +309,6 @@ class _Reader:
                 "difficulty": meta.difficulty,
             },
         )
-
-
-def _item_version(root) -> str | None:
-    namespace = etree.QName(root).namespace
-    return {NS3: "3.0", NS21: "2.1"}.get(namespace)
 
 
 def parse(text: str | bytes) -> ParseResult:

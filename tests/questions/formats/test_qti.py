@@ -279,3 +279,11 @@ def test_qti21_package_with_ims_md_12_metadata():
     assert item["key"] == "s3-presigned-put" and item["kind"] == "multiple_response"
     assert item["domains"] == {"DVA-C02": "Development with AWS Services"}
     assert item["tags"] == ["S3"] and item["difficulty"] == "easy"
+
+
+def test_keyless_questions_stay_keyless_and_odd_keys_survive():
+    questions = [mc(key=None), mr(key="2fa-first-digit")]
+    package = formats.export("qti", questions)
+    assert sorted(members(package)) == ["imsmanifest.xml", "items/item-1.xml", "items/item-2.xml"]
+    back = formats.parse_bytes("qti", package).data
+    assert [q["key"] for q in back] == [None, "2fa-first-digit"]
