@@ -54,7 +54,7 @@ def file_import(
     """
     if raw is not None:
         fmt = fmt or "qti"
-        if fmt != "qti":
+        if fmt not in formats.BINARY_FORMATS:
             parsed = formats.ParseResult()
             parsed.errors.append(
                 formats.ImportIssue(None, None, "a zip file can only be a QTI package")

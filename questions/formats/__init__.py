@@ -13,7 +13,7 @@ import json
 import re
 from collections.abc import Callable
 
-from . import aiken, csv_format, gift, json_format, moodle_xml, qti
+from . import aiken, csv_format, gift, json_format, moodle_xml, qti, qti21
 from .base import (
     ALL_PARTS,
     Format,
@@ -25,6 +25,7 @@ from .base import (
 )
 
 __all__ = [
+    "BINARY_FORMATS",
     "FORMATS",
     "Format",
     "ImportIssue",
@@ -105,7 +106,20 @@ FORMATS: dict[str, Format] = {
         export=qti.export,
         holds=ALL_PARTS - {"enemies", "reviewed_on", "reviews", "is_pretest"},
     ),
+    # Reads as "qti" does (both versions); writes QTI 2.1 items in an IMS CP 1.1 package.
+    "qti21": Format(
+        name="qti21",
+        label="QTI 2.1 package (.zip)",
+        extension="zip",
+        extensions=("zip",),
+        content_type="application/zip",
+        parse=qti.parse,
+        export=qti21.export,
+        holds=ALL_PARTS - {"enemies", "reviewed_on", "reviews", "is_pretest"},
+    ),
 }
+# Formats whose files are zips: the importer hands them the upload's bytes (parse_bytes).
+BINARY_FORMATS = frozenset({"qti", "qti21"})
 
 
 def _format(fmt: str) -> Format:
@@ -122,7 +136,7 @@ def parse(fmt: str, text: str) -> ParseResult:
 
 def parse_bytes(fmt: str, raw: bytes) -> ParseResult:
     """Read a binary file (a QTI package) in the named format."""
-    if fmt != "qti":
+    if fmt not in BINARY_FORMATS:
         raise ValueError(f"the {fmt} format reads text, not a zip package")
     return qti.parse_package(raw)
 

@@ -47,6 +47,7 @@ CP3 = "http://www.imsglobal.org/xsd/qti/qtiv3p0/imscp_v1p1"
 LOM = "http://ltsc.ieee.org/xsd/LOM"
 QMD3 = "http://www.imsglobal.org/xsd/imsqti_metadata_v3p0"
 XSI = "http://www.w3.org/2001/XMLSchema-instance"
+XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 MATCH_CORRECT = "https://purl.imsglobal.org/spec/qti/v3p0/rptemplates/match_correct.xml"
 KEY_CATALOG = "dva-question-bank"
 TOOL_NAME = "DVA question bank"
@@ -138,7 +139,10 @@ def read_lom(metadata) -> _Metadata:
     if metadata is None:
         return meta
     for lom in [e for e in metadata.iter() if local_name(e) == "lom"][:1]:
-        for identifier in _lom_path(lom, "general", "identifier"):
+        general = _lom_path(lom, "general", "identifier") + _lom_path(
+            lom, "general", "catalogentry"
+        )
+        for identifier in general:  # LOM: identifier; IMS MD 1.2: catalogentry
             catalog = _lom_text(next(iter(_lom_children(identifier, "catalog")), None))
             entry = _lom_text(next(iter(_lom_children(identifier, "entry")), None))
             if catalog == KEY_CATALOG and entry:
@@ -150,7 +154,9 @@ def read_lom(metadata) -> _Metadata:
             if value and meta.difficulty is None:
                 meta.notes.append(f"the LOM difficulty {value!r} is not known; left out")
         for relation in _lom_path(lom, "relation"):
-            for identifier in _lom_path(relation, "resource", "identifier"):
+            for identifier in _lom_path(relation, "resource", "identifier") + _lom_path(
+                relation, "resource", "catalogentry"
+            ):
                 entry = _lom_text(next(iter(_lom_children(identifier, "entry")), None))
                 if entry:
                     meta.references.append(entry)
@@ -432,7 +438,7 @@ def item_xml(q: dict, identifier: str) -> bytes:
     root.set("adaptive", "false")
     root.set("time-dependent", "false")
     root.set("tool-name", TOOL_NAME)
-    root.set("{http://www.w3.org/XML/1998/namespace}lang", "en")
+    root.set(XML_LANG, "en")
     single = q["kind"] != "multiple_response"
     choice_ids = [chr(ord("A") + i) if i < 26 else f"C{i + 1}" for i in range(len(q["options"]))]
     declaration = etree.SubElement(
@@ -502,58 +508,79 @@ def item_xml(q: dict, identifier: str) -> bytes:
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
 
 
-def _lom_string(parent, tag: str, text: str):
-    element = etree.SubElement(parent, _q(LOM, tag))
-    etree.SubElement(element, _q(LOM, "string"), {"language": "en"}).text = text
-    return element
+class LomWriter:
+    """Write the metadata convention as IEEE LOM (QTI 3.0) or IMS MD 1.2 (QTI 2.1 packages)."""
 
+    def __init__(self, namespace: str = LOM, *, md12: bool = False) -> None:
+        self.ns, self.md12 = namespace, md12
 
-def _lom_vocabulary(parent, tag: str, value: str) -> None:
-    element = etree.SubElement(parent, _q(LOM, tag))
-    etree.SubElement(element, _q(LOM, "source")).text = "LOMv1.0"
-    etree.SubElement(element, _q(LOM, "value")).text = value
+    def element(self, parent, tag: str):
+        return etree.SubElement(parent, _q(self.ns, tag))
 
+    def string(self, parent, tag: str, text: str, language: str = "en"):
+        element = self.element(parent, tag)
+        if self.md12:
+            etree.SubElement(element, _q(self.ns, "langstring"), {XML_LANG: language}).text = text
+        else:
+            etree.SubElement(element, _q(self.ns, "string"), {"language": language}).text = text
+        return element
 
-def _lom(parent, q: dict, identifier: str) -> None:
-    lom = etree.SubElement(parent, _q(LOM, "lom"))
-    general = etree.SubElement(lom, _q(LOM, "general"))
-    if q["key"]:
-        ident = etree.SubElement(general, _q(LOM, "identifier"))
-        etree.SubElement(ident, _q(LOM, "catalog")).text = KEY_CATALOG
-        etree.SubElement(ident, _q(LOM, "entry")).text = q["key"]
-    _lom_string(general, "title", _title(q))
-    for tag in q["tags"]:
-        _lom_string(general, "keyword", tag)
-    if q["difficulty"]:
-        educational = etree.SubElement(lom, _q(LOM, "educational"))
-        _lom_vocabulary(educational, "difficulty", _DIFFICULTY_OUT[q["difficulty"]])
-    for reference in q["references"]:
-        relation = etree.SubElement(lom, _q(LOM, "relation"))
-        _lom_vocabulary(relation, "kind", "references")
-        resource = etree.SubElement(relation, _q(LOM, "resource"))
-        ident = etree.SubElement(resource, _q(LOM, "identifier"))
-        etree.SubElement(ident, _q(LOM, "catalog")).text = "URI"
-        etree.SubElement(ident, _q(LOM, "entry")).text = reference
-    for code, name in q["domains"].items():
-        classification = etree.SubElement(lom, _q(LOM, "classification"))
-        _lom_vocabulary(classification, "purpose", "discipline")
-        path = etree.SubElement(classification, _q(LOM, "taxonPath"))
-        _lom_string(path, "source", code)
-        taxon = etree.SubElement(path, _q(LOM, "taxon"))
-        guide = DOMAINS.get(code, ())
-        number = guide.index(name) + 1 if name in guide else 0
-        if number:
-            etree.SubElement(taxon, _q(LOM, "id")).text = str(number)
-        _lom_string(taxon, "entry", name)
-        statement = (q.get("task_statements") or {}).get(code)
-        if statement:
-            taxon = etree.SubElement(path, _q(LOM, "taxon"))
-            etree.SubElement(taxon, _q(LOM, "id")).text = statement
-            title = next(
-                (t for n, _d, t, _s in TASK_STATEMENTS.get(code, ()) if n == statement),
-                f"Task statement {statement}",
-            )
-            _lom_string(taxon, "entry", title)
+    def vocabulary(self, parent, tag: str, value: str) -> None:
+        element = self.element(parent, tag)
+        if self.md12:
+            self.string(element, "source", "LOMv1.0", "x-none")
+            self.string(element, "value", value, "x-none")
+        else:
+            self.element(element, "source").text = "LOMv1.0"
+            self.element(element, "value").text = value
+
+    def identifier(self, parent, catalog: str, entry: str) -> None:
+        if self.md12:
+            element = self.element(parent, "catalogentry")
+            self.element(element, "catalog").text = catalog
+            self.string(element, "entry", entry, "x-none")
+        else:
+            element = self.element(parent, "identifier")
+            self.element(element, "catalog").text = catalog
+            self.element(element, "entry").text = entry
+
+    def lom(self, parent, q: dict) -> None:
+        lom = self.element(parent, "lom")
+        general = self.element(lom, "general")
+        if self.md12:  # IMS MD 1.2 puts the title before its catalog entries
+            self.string(general, "title", _title(q))
+        if q["key"]:
+            self.identifier(general, KEY_CATALOG, q["key"])
+        if not self.md12:
+            self.string(general, "title", _title(q))
+        for tag in q["tags"]:
+            self.string(general, "keyword", tag)
+        if q["difficulty"]:
+            educational = self.element(lom, "educational")
+            self.vocabulary(educational, "difficulty", _DIFFICULTY_OUT[q["difficulty"]])
+        for reference in q["references"]:
+            relation = self.element(lom, "relation")
+            self.vocabulary(relation, "kind", "references")
+            self.identifier(self.element(relation, "resource"), "URI", reference)
+        for code, name in q["domains"].items():
+            classification = self.element(lom, "classification")
+            self.vocabulary(classification, "purpose", "discipline")
+            path = self.element(classification, "taxonpath" if self.md12 else "taxonPath")
+            self.string(path, "source", code)
+            taxon = self.element(path, "taxon")
+            guide = DOMAINS.get(code, ())
+            if name in guide:
+                self.element(taxon, "id").text = str(guide.index(name) + 1)
+            self.string(taxon, "entry", name)
+            statement = (q.get("task_statements") or {}).get(code)
+            if statement:
+                taxon = self.element(path, "taxon")
+                self.element(taxon, "id").text = statement
+                title = next(
+                    (t for n, _d, t, _s in TASK_STATEMENTS.get(code, ()) if n == statement),
+                    f"Task statement {statement}",
+                )
+                self.string(taxon, "entry", title)
 
 
 def manifest_xml(entries: list[tuple[dict, str, str]]) -> bytes:
@@ -586,7 +613,7 @@ def manifest_xml(entries: list[tuple[dict, str, str]]) -> bytes:
         etree.SubElement(qti, _q(QMD3, "feedbackType")).text = "nonadaptive"
         etree.SubElement(qti, _q(QMD3, "solutionAvailable")).text = "true"
         etree.SubElement(qti, _q(QMD3, "toolName")).text = TOOL_NAME
-        _lom(meta, q, identifier)
+        LomWriter().lom(meta, q)
         etree.SubElement(resource, _q(CP3, "file"), {"href": href})
     return etree.tostring(manifest, xml_declaration=True, encoding="UTF-8", pretty_print=True)
 

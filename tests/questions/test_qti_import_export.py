@@ -139,3 +139,21 @@ def test_seed_bank_round_trips_through_qti_into_a_clean_bank(tmp_path):
     )
     for name, body in first_files.items():
         assert second_files[name] == body, name
+
+
+def test_qti21_export_from_the_page_imports_back(client, instructor):
+    make_question(domain="Security")
+    client.force_login(instructor)
+    response = client.get(reverse("questions:export"), {"format": "qti21"})
+    assert response["Content-Type"] == "application/zip"
+    files = _members(response.content)
+    assert qti_schemas.errors(qti_schemas.cp11_manifest(), files["imsmanifest.xml"]) == []
+    before = _bank()
+    for question in Question.objects.all():
+        question_delete(question=question)
+    upload = SimpleUploadedFile("qti21.zip", response.content)
+    client.post(reverse("questions:import"), {"file": upload, "status": "draft", "format": ""})
+    after = _bank()
+    assert [formats.held_by_format("qti21", q) for q in after.values()] == [
+        formats.held_by_format("qti21", q) for q in before.values()
+    ]

@@ -12,7 +12,15 @@ from .helpers import mc, mr, read
 
 
 def test_registry():
-    assert list(formats.FORMATS) == ["json", "csv", "gift", "aiken", "moodle_xml", "qti"]
+    assert list(formats.FORMATS) == [
+        "json",
+        "csv",
+        "gift",
+        "aiken",
+        "moodle_xml",
+        "qti",
+        "qti21",
+    ]
     for name, spec in formats.FORMATS.items():
         assert spec.name == name
         assert spec.label and spec.extension and spec.content_type

@@ -234,7 +234,8 @@ def test_detection_tells_qti_from_moodle_xml():
     item = (QTI_FILES / "tao_package" / "items" / "i-ddb-gsi.xml").read_text()
     assert formats.detect_format("item.xml", item) == "qti"
     assert formats.detect_format("quiz.xml", "<?xml version='1.0'?>\n<quiz></quiz>") == "moodle_xml"
-    assert formats.detect_format("package.zip", "") == "qti"
+    text21 = (QTI_FILES / "qti21_choice.xml").read_text()
+    assert formats.detect_format("item.xml", text21) == "qti"
 
 
 @pytest.mark.parametrize(
@@ -287,3 +288,20 @@ def test_keyless_questions_stay_keyless_and_odd_keys_survive():
     assert sorted(members(package)) == ["imsmanifest.xml", "items/item-1.xml", "items/item-2.xml"]
     back = formats.parse_bytes("qti", package).data
     assert [q["key"] for q in back] == [None, "2fa-first-digit"]
+
+
+def test_qti21_export_validates_and_reads_back(seed_questions):
+    rich = mc(key="rich", stem="Run:\n\n```bash\nls\n```\n\nWhich **one**?")
+    rich["options"][0]["rationale"] = "Two\n\nparagraphs."
+    questions = [rich, mr(), *seed_questions[:40]]
+    files = members(formats.export("qti21", questions))
+    assert qti_schemas.errors(qti_schemas.cp11_manifest(), files["imsmanifest.xml"]) == []
+    assert b'type="imsqti_item_xmlv2p1"' in files["imsmanifest.xml"]
+    for name, body in files.items():
+        if name != "imsmanifest.xml":
+            assert qti_schemas.errors(qti_schemas.qti21_item(), body) == [], name
+    assert b"<feedbackBlock" in files["items/rich.xml"]
+    back = formats.parse_bytes("qti21", formats.export("qti21", questions))
+    assert back.errors == [] and back.warnings == []
+    for before, after in zip(questions, back.data, strict=True):
+        assert formats.held_by_format("qti21", after) == formats.held_by_format("qti21", before)
