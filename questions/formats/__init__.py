@@ -1,4 +1,4 @@
-"""Question file formats: read and write the bank schema as JSON, CSV, GIFT, Aiken, Moodle XML.
+"""Question file formats: the bank schema as JSON, CSV, GIFT, Aiken, Moodle XML and QTI 3.0/2.1.
 
 Every parser returns a ParseResult: the valid questions in the bank schema (see
 normalise_question), errors (a question that fails the content rules is never half-imported),
