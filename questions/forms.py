@@ -14,6 +14,7 @@ from .content_rules import (
     STEM_MAX_LENGTH,
 )
 from .formats import FORMATS
+from .formats.qti_safe import is_zip
 from .models import ExamGuide, Question
 
 MAX_UPLOAD_BYTES = 2 * 1024 * 1024
@@ -280,7 +281,10 @@ def error_summary(
 
 
 class ImportForm(forms.Form):
-    file = forms.FileField(help_text="Up to 2 MB. JSON, CSV, GIFT, Aiken or Moodle XML.")
+    file = forms.FileField(
+        help_text="Up to 2 MB. JSON, CSV, GIFT, Aiken, Moodle XML, or QTI (.zip package or .xml)."
+    )
+    raw: bytes | None = None  # the upload's bytes when it is a zip (a QTI package)
     format = forms.ChoiceField(
         choices=[("", "Detect from the file")] + [(k, v.label) for k, v in FORMATS.items()],
         required=False,
@@ -321,6 +325,10 @@ class ImportForm(forms.Form):
         if upload.size > MAX_UPLOAD_BYTES:
             raise forms.ValidationError("The file is larger than 2 MB; split it into parts.")
         raw = upload.read()
+        # A zip (a QTI package) is kept as bytes for importing.file_import(raw=...).
+        self.raw = raw if is_zip(raw) else None
+        if self.raw is not None:
+            return upload.name, ""
         try:
             text = raw.decode("utf-8-sig")
         except UnicodeDecodeError as exc:

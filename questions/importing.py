@@ -52,6 +52,7 @@ def file_import(
     default_guide: str = DEFAULT_GUIDE,
     mapping=None,
     source_name: str = "",
+    raw: bytes | None = None,
 ) -> FileImport:
     """Import the questions of file `name`; atomic means nothing is written unless all are valid.
 
@@ -59,19 +60,30 @@ def file_import(
     whose file names none in that guide, by name (any case) or number ("2", "Domain 2"); a
     wrong one is an ApplicationError that names the choices.
     A foreign JSON or CSV file is read through `mapping` (a formats.mapping.Mapping; `fmt` is
-    then "json" or "csv"), numeric ids becoming keys prefixed with `source_name`.
+    then "json" or "csv"), numeric ids becoming keys prefixed with `source_name`. `raw` is a
+    binary file (a QTI zip package; `text` is then ignored).
     """
     try:
         default_domain = domain_by_name_or_number(default_guide, default_domain)
     except ValueError as exc:
         raise ApplicationError(f"The default domain: {exc}.") from exc
-    fmt = fmt or formats.detect_format(name, text)
-    if fmt is None:
-        return FileImport(format=None)
-    if mapping is not None:
-        parsed = mapped.parse(text, shape=fmt, mapping=mapping, source_name=source_name)
+    if raw is not None:
+        fmt = fmt or "qti"
+        if fmt not in formats.BINARY_FORMATS:
+            parsed = formats.ParseResult()
+            parsed.errors.append(
+                formats.ImportIssue(None, None, "a zip file can only be a QTI package")
+            )
+            return FileImport(format=fmt, parsed=parsed, refused_on_parse=True)
+        parsed = formats.parse_bytes(fmt, raw)
     else:
-        parsed = formats.parse(fmt, text)
+        fmt = fmt or formats.detect_format(name, text)
+        if fmt is None:
+            return FileImport(format=None)
+        if mapping is not None:
+            parsed = mapped.parse(text, shape=fmt, mapping=mapping, source_name=source_name)
+        else:
+            parsed = formats.parse(fmt, text)
     outcome = FileImport(format=fmt, parsed=parsed)
     if outcome.parsed.errors and atomic:
         outcome.refused_on_parse = True

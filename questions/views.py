@@ -287,6 +287,7 @@ def question_import(request):
             status=form.cleaned_data["status"],
             atomic=not form.cleaned_data["import_valid_only"],
             default_domain=form.cleaned_data["default_domain"] or "",
+            raw=form.raw,
         )
         result, report = outcome.parsed, outcome.report
         if outcome.format is None:
@@ -335,7 +336,8 @@ def question_export(request):
         messages.error(request, str(exc))
         return redirect("questions:list")
     spec = formats.FORMATS[fmt]
-    response = HttpResponse(body, content_type=f"{spec.content_type}; charset=utf-8")
+    charset = "" if isinstance(body, bytes) else "; charset=utf-8"  # a zip has no charset
+    response = HttpResponse(body, content_type=f"{spec.content_type}{charset}")
     stamp = timezone.now().strftime("%Y%m%d-%H%M")
     response["Content-Disposition"] = f'attachment; filename="questions-{stamp}.{spec.extension}"'
     return response

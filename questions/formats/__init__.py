@@ -1,4 +1,4 @@
-"""Question file formats: read and write the bank schema as JSON, CSV, GIFT, Aiken, Moodle XML.
+"""Question file formats: the bank schema as JSON, CSV, GIFT, Aiken, Moodle XML and QTI 3.0/2.1.
 
 Every parser returns a ParseResult: the questions it could read in the bank schema (see
 normalise_question) with the content rules each breaks (they import as drafts that need
@@ -14,7 +14,7 @@ import json
 import re
 from collections.abc import Callable
 
-from . import aiken, csv_format, gift, json_format, moodle_xml
+from . import aiken, csv_format, gift, json_format, moodle_xml, qti, qti21
 from .base import (
     ALL_PARTS,
     Format,
@@ -26,6 +26,7 @@ from .base import (
 )
 
 __all__ = [
+    "BINARY_FORMATS",
     "FORMATS",
     "Format",
     "ImportIssue",
@@ -36,6 +37,7 @@ __all__ = [
     "held_by_format",
     "normalise_question",
     "parse",
+    "parse_bytes",
 ]
 
 _MOODLE_PARTS = frozenset(
@@ -94,7 +96,31 @@ FORMATS: dict[str, Format] = {
         export=moodle_xml.export,
         holds=_MOODLE_PARTS | {"tags"},
     ),
+    # A zip: parse reads a single item file's text; parse_bytes reads packages; export -> bytes.
+    "qti": Format(
+        name="qti",
+        label="QTI 3.0 package (.zip)",
+        extension="zip",
+        extensions=("zip", "xml"),
+        content_type="application/zip",
+        parse=qti.parse,
+        export=qti.export,
+        holds=ALL_PARTS - {"enemies", "reviewed_on", "reviews", "is_pretest"},
+    ),
+    # Reads as "qti" does (both versions); writes QTI 2.1 items in an IMS CP 1.1 package.
+    "qti21": Format(
+        name="qti21",
+        label="QTI 2.1 package (.zip)",
+        extension="zip",
+        extensions=("zip",),
+        content_type="application/zip",
+        parse=qti.parse,
+        export=qti21.export,
+        holds=ALL_PARTS - {"enemies", "reviewed_on", "reviews", "is_pretest"},
+    ),
 }
+# Formats whose files are zips: the importer hands them the upload's bytes (parse_bytes).
+BINARY_FORMATS = frozenset({"qti", "qti21"})
 
 
 def _format(fmt: str) -> Format:
@@ -109,8 +135,16 @@ def parse(fmt: str, text: str) -> ParseResult:
     return _format(fmt).parse(text)
 
 
-def export(fmt: str, questions: list[dict]) -> str:
-    """Write questions in the named format; ValueError if the format cannot hold one of them."""
+def parse_bytes(fmt: str, raw: bytes) -> ParseResult:
+    """Read a binary file (a QTI package) in the named format."""
+    if fmt not in BINARY_FORMATS:
+        raise ValueError(f"the {fmt} format reads text, not a zip package")
+    return qti.parse_package(raw)
+
+
+def export(fmt: str, questions: list[dict]) -> str | bytes:
+    """Write questions in the named format (bytes for a zip package); ValueError if the format
+    cannot hold one of them."""
     return _format(fmt).export(questions)
 
 
@@ -154,7 +188,10 @@ def _is_gift(text: str) -> bool:
     return any("~" in m.group(1) or "=" in m.group(1) for m in _GIFT_BLOCK.finditer(text))
 
 
+_QTI_ROOT = re.compile(r"<([A-Za-z_][\w.-]*:)?(qti-assessment-item|assessmentItem)[\s>/]")
+
 _SNIFFERS: list[tuple[str, Callable[[str], bool]]] = [
+    ("qti", lambda t: t.startswith("<") and bool(_QTI_ROOT.search(t[:4096]))),
     ("moodle_xml", lambda t: t.startswith("<") and bool(re.search(r"<quiz[\s>/]", t[:4096]))),
     # JSON is told by parsing the whole file (a linear parse, after a linear depth check).
     ("json", lambda t: t.startswith(("{", "[")) and _is_json(t)),

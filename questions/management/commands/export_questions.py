@@ -23,7 +23,12 @@ class Command(BaseCommand):
             body = formats.export(options["format"], [question_as_data(q) for q in questions])
         except ValueError as exc:
             raise CommandError(str(exc)) from exc
-        if options["output"] == "-":
+        if isinstance(body, bytes):  # a zip package (QTI)
+            if options["output"] == "-":
+                raise CommandError("This format writes a zip file; pass --output FILE.zip.")
+            with open(options["output"], "wb") as handle:
+                handle.write(body)
+        elif options["output"] == "-":
             self.stdout.write(body)
         else:
             with open(options["output"], "w", encoding="utf-8") as handle:

@@ -6,15 +6,17 @@ from django.core.management.base import BaseCommand, CommandError
 from questions import formats, mapping_services
 from questions.content_rules import DEFAULT_GUIDE, DOMAINS, domain_by_name_or_number
 from questions.formats import mapping as mapped
+from questions.formats.qti_safe import is_zip
 from questions.importing import file_import
 from questions.models import Question
 
 
 class Command(BaseCommand):
     help = (
-        "Import questions from a JSON, CSV, GIFT, Aiken or Moodle XML file. A question that "
-        "breaks a content rule (three options, no domain, no explanation, ...) is imported as a "
-        "draft that needs review, with the reasons; a parse error refuses the whole file."
+        "Import questions from a JSON, CSV, GIFT, Aiken, Moodle XML or QTI (.zip/.xml) file. A "
+        "question that breaks a content rule (three options, no domain, no explanation, ...) is "
+        "imported as a draft that needs review, with the reasons; a parse error refuses the "
+        "whole file."
     )
 
     def add_arguments(self, parser):
@@ -58,7 +60,9 @@ class Command(BaseCommand):
             raise CommandError(f"--domain: {exc}") from exc
         path = Path(options["path"])
         try:
-            text = path.read_text(encoding="utf-8-sig")
+            raw = path.read_bytes()
+            # A zip (a QTI package) is imported from its bytes; every other format is text.
+            text = "" if is_zip(raw) else raw.decode("utf-8-sig")
         except (OSError, UnicodeDecodeError) as exc:
             raise CommandError(f"Cannot read {path}: {exc}") from exc
         shape = mapping = None
@@ -84,6 +88,7 @@ class Command(BaseCommand):
         outcome = file_import(
             name=path.name,
             text=text,
+            raw=raw if is_zip(raw) else None,
             fmt=shape or options["format"],
             mapping=mapping,
             source_name=options["source"]

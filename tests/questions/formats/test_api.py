@@ -12,7 +12,15 @@ from .helpers import mc, mr, read
 
 
 def test_registry():
-    assert list(formats.FORMATS) == ["json", "csv", "gift", "aiken", "moodle_xml"]
+    assert list(formats.FORMATS) == [
+        "json",
+        "csv",
+        "gift",
+        "aiken",
+        "moodle_xml",
+        "qti",
+        "qti21",
+    ]
     for name, spec in formats.FORMATS.items():
         assert spec.name == name
         assert spec.label and spec.extension and spec.content_type
@@ -21,10 +29,10 @@ def test_registry():
 
 
 def test_unknown_format_is_a_value_error():
-    with pytest.raises(ValueError, match="unknown format 'qti'"):
-        formats.parse("qti", "")
-    with pytest.raises(ValueError, match="unknown format 'qti'"):
-        formats.export("qti", [])
+    with pytest.raises(ValueError, match="unknown format 'pdf'"):
+        formats.parse("pdf", "")
+    with pytest.raises(ValueError, match="unknown format 'pdf'"):
+        formats.export("pdf", [])
 
 
 def test_import_issue_text():
