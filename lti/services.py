@@ -28,6 +28,7 @@ from accounts.selectors import user_roles
 from core.errors import ApplicationError
 from exams.models import Attempt, Blueprint
 
+from .http import platform_session
 from .models import CourseCohort, GradePassback, LaunchedAttempt, LtiEvent
 
 logger = logging.getLogger(__name__)
@@ -471,7 +472,7 @@ def passback_send(*, passback_id: int, final: bool = False) -> GradePassback:
         .set_timestamp((attempt.finished_at or timezone.now()).isoformat())
     )
     try:
-        connector = ServiceConnector(registration.to_registration())
+        connector = ServiceConnector(registration.to_registration(), platform_session())
         ags = AssignmentsGradesService(connector, service_data)
         lineitem = None
         if not launched.lineitem_url:
@@ -569,8 +570,9 @@ def roster_sync(*, context: LtiContext, actor=None, members: list[dict] | None =
     cohort: a cohort has no "inactive member" state, so an instructor removes them by hand).
     """
     import requests
-    from lti_tool.services.nrps import fetch_member_data
     from pylti1p3.exception import LtiException
+    from pylti1p3.names_roles import NamesRolesProvisioningService
+    from pylti1p3.service_connector import ServiceConnector
 
     if not context.memberships_url:
         raise ApplicationError(
@@ -578,8 +580,20 @@ def roster_sync(*, context: LtiContext, actor=None, members: list[dict] | None =
         )
     if members is None:
         try:
-            members = fetch_member_data(context)
-        except (LtiException, requests.RequestException, ValueError, KeyError) as exc:
+            connector = ServiceConnector(
+                context.deployment.registration.to_registration(), platform_session()
+            )
+            nrps = NamesRolesProvisioningService(
+                connector, {"context_memberships_url": context.memberships_url}
+            )
+            members = list(nrps.get_members())
+        except (
+            LtiException,
+            requests.RequestException,
+            Key.DoesNotExist,
+            ValueError,
+            KeyError,
+        ) as exc:
             raise ApplicationError(f"The platform refused the roster request: {exc}") from exc
     return _roster_apply(context=context, actor=actor, members=members)
 

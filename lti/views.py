@@ -36,6 +36,7 @@ from core.forms import apply_validation_error
 
 from . import selectors, services
 from .forms import DeepLinkForm, PlatformForm
+from .http import platform_session
 from .models import GradePassback
 from .tool_config import StrictToolConfig
 
@@ -214,7 +215,10 @@ def launch(request):
     try:
         services.keys_ensure()
         message_launch = DjangoMessageLaunch(
-            request, StrictToolConfig(), launch_data_storage=_storage()
+            request,
+            StrictToolConfig(),
+            launch_data_storage=_storage(),
+            requests_session=platform_session(),
         )
         message_launch.set_launch_data_lifetime(settings.LTI_LAUNCH_DATA_SECONDS)
         message_launch.validate()

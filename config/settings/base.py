@@ -313,6 +313,8 @@ LTI_PASSBACK_BACKOFF_SECONDS = env.int("LTI_PASSBACK_BACKOFF_SECONDS", default=3
 LTI_PASSBACK_BACKOFF_MAX_SECONDS = 600
 # How long a launch's data (pylti1p3's DjangoCacheDataStorage) and a used nonce are kept.
 LTI_LAUNCH_DATA_SECONDS = 2 * 3600
+# Every request to a platform (keyset, token, grades, roster) gives up after this long.
+LTI_HTTP_TIMEOUT_SECONDS = env.int("LTI_HTTP_TIMEOUT_SECONDS", default=10)
 # Platform URLs must be https; plain http is accepted for localhost / 127.0.0.1 only, and
 # only when this is on (DEBUG, the tests' local platform).
 LTI_ALLOW_LOCAL_HTTP = env.bool("LTI_ALLOW_LOCAL_HTTP", default=DEBUG)
