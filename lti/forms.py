@@ -59,6 +59,7 @@ class PlatformForm(forms.Form):
         help_text="OAuth 2 client-credentials endpoint (grades and roster).",
     )
     audience = forms.CharField(
+        label="Token audience",
         max_length=255,
         required=False,
         help_text="Optional: the token audience if the platform asks for one (else the token URL).",

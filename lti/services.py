@@ -521,24 +521,6 @@ def passback_send(*, passback_id: int, final: bool = False) -> GradePassback:
     return passback
 
 
-def passback_mark_failed(*, passback_id: int, error: str) -> None:
-    """The task ran out of retries: record the final failure (audited)."""
-    passback = GradePassback.objects.select_related("launched__lti_user__registration").get(
-        pk=passback_id
-    )
-    if passback.state == GradePassback.State.SENT:
-        return
-    passback.state = GradePassback.State.FAILED
-    passback.error = f"Gave up after {passback.tries} tries: {error}"[:2000]
-    passback.save()
-    event_log(
-        kind=LtiEvent.Kind.GRADE_FAILED,
-        registration=passback.launched.lti_user.registration,
-        attempt_id=passback.launched.attempt_id,
-        detail={"error": error[:500], "tries": passback.tries, "final": True},
-    )
-
-
 # --- Roster sync (NRPS) --------------------------------------------------------------------
 
 
