@@ -114,3 +114,23 @@ def test_jwks_lists_the_tool_key(client):
     call_command("lti_keys", stdout=StringIO())
     keys = client.get(reverse("lti:jwks")).json()["keys"]
     assert len(keys) == 1 and keys[0]["alg"] == "RS256" and keys[0]["kid"]
+
+
+@pytest.mark.parametrize(
+    "roles, teaching",
+    [
+        (["http://purl.imsglobal.org/vocab/lis/v2/membership#Learner"], False),
+        (["Learner"], False),
+        (["http://purl.imsglobal.org/vocab/lis/v2/membership#Instructor"], True),
+        (["http://purl.imsglobal.org/vocab/lis/v2/membership#ContentDeveloper"], True),
+        (["http://purl.imsglobal.org/vocab/lis/v2/membership#Administrator"], True),
+        (["http://purl.imsglobal.org/vocab/lis/v2/institution/person#Administrator"], False),
+        (["http://purl.imsglobal.org/vocab/lis/v2/system/person#Administrator"], False),
+        (["http://purl.imsglobal.org/vocab/lis/v2/membership#Mentor"], False),
+        ([], False),
+    ],
+)
+def test_which_lti_roles_teach(roles, teaching):
+    from lti.services import teaches
+
+    assert teaches(roles) is teaching
