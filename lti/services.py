@@ -420,7 +420,9 @@ def passback_send(*, passback_id: int, final: bool = False) -> GradePassback:
 
     passback = (
         GradePassback.objects.select_related(
-            "launched__attempt", "launched__lti_user__registration", "launched__resource_link"
+            "launched__attempt",
+            "launched__lti_user__registration",
+            "launched__resource_link__context",
         )
         .filter(pk=passback_id)
         .first()
@@ -454,10 +456,14 @@ def passback_send(*, passback_id: int, final: bool = False) -> GradePassback:
         return fail("The attempt is not finished.")
     if not registration.is_active:
         return fail("The platform is deactivated.")
-    scopes = [
-        "https://purl.imsglobal.org/spec/lti-ags/scope/score",
-        "https://purl.imsglobal.org/spec/lti-ags/scope/lineitem",
-    ]
+    # Ask only for the scopes the platform granted in its launches (django-lti keeps them on
+    # the course); a token request for more may be refused.
+    scopes = ["https://purl.imsglobal.org/spec/lti-ags/scope/score"]
+    context = launched.resource_link.context if launched.resource_link else None
+    if context is None or context.can_manage_lineitems:
+        scopes.append("https://purl.imsglobal.org/spec/lti-ags/scope/lineitem")
+    elif context.can_query_lineitems:
+        scopes.append("https://purl.imsglobal.org/spec/lti-ags/scope/lineitem.readonly")
     service_data = {"scope": scopes, "lineitems": launched.lineitems_url}
     if launched.lineitem_url:
         service_data["lineitem"] = launched.lineitem_url
@@ -478,15 +484,23 @@ def passback_send(*, passback_id: int, final: bool = False) -> GradePassback:
         if not launched.lineitem_url:
             if not launched.lineitems_url:
                 return fail("The launch gave no grade column (line item) to send to.")
-            lineitem = (
+            link_id = launched.resource_link.id_on_platform if launched.resource_link else None
+            wanted = (
                 LineItem()
                 .set_label(attempt.blueprint.title[:255])
                 .set_score_maximum(SCORE_MAXIMUM)
                 .set_resource_id(attempt.blueprint.slug)
-                .set_resource_link_id(
-                    launched.resource_link.id_on_platform if launched.resource_link else None
-                )
+                .set_tag("dva-mock")
             )
+            if link_id:
+                wanted.set_resource_link_id(link_id)
+            # One column per resource link (or per blueprint for a launch without a link).
+            lineitem = ags.find_or_create_lineitem(
+                wanted, find_by="resource_link_id" if link_id else "resource_id"
+            )
+            if lineitem.get_id():
+                launched.lineitem_url = lineitem.get_id()[:500]
+                launched.save(update_fields=["lineitem_url"])
         answer = ags.put_grade(grade, lineitem)
     except LtiServiceException as exc:
         status = exc.response.status_code

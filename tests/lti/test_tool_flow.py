@@ -552,3 +552,30 @@ def test_deep_link_choice_needs_the_session_launch(lti_platform, tool, bank, cli
         reverse("lti:deep_link_return"), {"launch_id": "made-up", "blueprint": bank.pk}
     )
     assert response.status_code == 403
+
+
+def test_without_a_line_item_the_tool_creates_its_column(
+    lti_platform, tool, bank, client, django_capture_on_commit_callbacks
+):
+    """A link set up by hand in the LMS (custom blueprint=lti-mock, no line item): the tool
+    finds or creates its own grade column (resourceId = the blueprint's slug) and posts there."""
+    _learner(lti_platform, client, resource_link_id="manual-link", custom={"blueprint": "lti-mock"})
+    attempt = Attempt.objects.get(user__lti_users__sub="learner-1")
+    assert LaunchedAttempt.objects.get(attempt=attempt).lineitem_url == ""
+    _answer_all(attempt, right=True)
+    with django_capture_on_commit_callbacks(execute=True):
+        attempt_submit(user=attempt.user, attempt_id=attempt.pk)
+    passback = GradePassback.objects.get()
+    assert passback.state == GradePassback.State.SENT, (passback.error, passback.response_body)
+    [(url, item)] = lti_platform.lineitems.items()
+    assert item["resourceId"] == "lti-mock"
+    assert item["scoreMaximum"] == 1000
+    assert lti_platform.scores[url][0]["scoreGiven"] == 1000
+
+
+def test_a_link_to_a_retired_exam_says_so(lti_platform, tool, bank, client):
+    bank.is_active = False
+    bank.save()
+    response = _learner(lti_platform, client, custom={"blueprint": "lti-mock"})
+    assert response.status_code == 409
+    assert "not available any more" in response.content.decode()
