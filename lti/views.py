@@ -226,8 +226,8 @@ def launch(request):
     except LtiException as exc:
         logger.info("LTI launch refused: %s", exc)
         return _error(request, f"The launch could not be verified: {exc}", status=403)
-    except (ValueError, KeyError, TypeError) as exc:
-        logger.info("LTI launch malformed: %s", exc)
+    except Exception:  # a malformed token (a JSON list for a body, odd headers): never a 500
+        logger.info("LTI launch malformed", exc_info=True)
         return _error(request, "The launch message is malformed.")
     nonce = str(launch_data.get("nonce", ""))
     if not cache.add(f"lti:nonce-used:{nonce}", 1, timeout=settings.LTI_LAUNCH_DATA_SECONDS):
@@ -249,7 +249,7 @@ def launch(request):
     try:
         sync_data_from_launch(lti_launch)
         result = services.launch_accept(lti_launch=lti_launch, ip=client_ip(request))
-    except (ValidationError, KeyError, TypeError, ValueError) as exc:
+    except (ValidationError, KeyError, TypeError, ValueError, AttributeError) as exc:
         logger.info("LTI launch data refused: %s", exc)
         text = exc.messages[0] if isinstance(exc, ValidationError) else "claims missing"
         return _error(request, f"The launch's data could not be used ({text}).")

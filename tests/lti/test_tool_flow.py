@@ -579,3 +579,16 @@ def test_a_link_to_a_retired_exam_says_so(lti_platform, tool, bank, client):
     response = _learner(lti_platform, client, custom={"blueprint": "lti-mock"})
     assert response.status_code == 409
     assert "not available any more" in response.content.decode()
+
+
+def test_a_token_whose_body_is_not_an_object_is_refused(lti_platform, tool, client):
+    import base64
+
+    def part(raw: bytes) -> str:
+        return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+    header, body = part(b'{"alg": "RS256"}'), part(b"[1, 2]")
+    token = ".".join([header, body, part(b"sig")])
+    response, _ = _login_then_post(client, lti_platform, token)
+    assert response.status_code in (400, 403)
+    assert "This launch was refused" in response.content.decode()
