@@ -11,3 +11,15 @@ class LtiConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "lti"
     verbose_name = "LTI 1.3 integration"
+
+    def ready(self):
+        from exams import signals
+
+        from . import receivers
+
+        signals.attempt_finished.connect(
+            receivers.on_attempt_finished, dispatch_uid="lti.attempt_finished"
+        )
+        signals.attempt_regraded.connect(
+            receivers.on_attempt_regraded, dispatch_uid="lti.attempt_regraded"
+        )

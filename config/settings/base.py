@@ -301,7 +301,23 @@ CELERY_TASK_ROUTES = {
     "core.tasks.*": {"queue": "exams"},
     "analytics.tasks.*": {"queue": "analytics"},
     "study.tasks.*": {"queue": "analytics"},
+    # LTI grade passback: network calls to an LMS, retried with backoff; never on "exams".
+    "lti.tasks.*": {"queue": "analytics"},
 }
+
+# --- LTI 1.3 tool (docs/integrations-lti.md) ----------------------------------------------
+# Grade passback retries (network errors, 5xx): backoff doubles from the first delay up to
+# the cap; after the last retry the passback is marked failed (audited) and can be resent.
+LTI_PASSBACK_MAX_RETRIES = env.int("LTI_PASSBACK_MAX_RETRIES", default=5)
+LTI_PASSBACK_BACKOFF_SECONDS = env.int("LTI_PASSBACK_BACKOFF_SECONDS", default=30)
+LTI_PASSBACK_BACKOFF_MAX_SECONDS = 600
+# How long a launch's data (pylti1p3's DjangoCacheDataStorage) and a used nonce are kept.
+LTI_LAUNCH_DATA_SECONDS = 2 * 3600
+# Every request to a platform (keyset, token, grades, roster) gives up after this long.
+LTI_HTTP_TIMEOUT_SECONDS = env.int("LTI_HTTP_TIMEOUT_SECONDS", default=10)
+# Platform URLs must be https; plain http is accepted for localhost / 127.0.0.1 only, and
+# only when this is on (DEBUG, the tests' local platform).
+LTI_ALLOW_LOCAL_HTTP = env.bool("LTI_ALLOW_LOCAL_HTTP", default=DEBUG)
 
 # --- Metrics (/metrics for Prometheus; docs/operations.md) --------------------------------
 # Off (404) unless a bearer token or operator addresses are set. Addresses are single IPs or

@@ -20,3 +20,6 @@ AUTOSAVE_RATE_LIMIT = 600
 _test_redis = env("TEST_REDIS_URL", default="")  # noqa: F405
 if _test_redis and not REDIS_URL:  # noqa: F405
     CELERY_BROKER_URL = CELERY_RESULT_BACKEND = _test_redis
+
+# The LTI tests' platform (tests/lti/platform.py) serves plain http on 127.0.0.1.
+LTI_ALLOW_LOCAL_HTTP = True

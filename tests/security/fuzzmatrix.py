@@ -131,6 +131,27 @@ QUERY_PARAMS: dict[str, tuple[str, ...]] = {
     "analytics:question_report_resolve": (),
     "analytics:pretest": (),
     "analytics:pretest_promote": (),
+    "lti:platforms": (),
+    "lti:platform_new": (),
+    "lti:platform_edit": (),
+    "lti:platform_active": (),
+    "lti:key_create": (),
+    "lti:jwks": (),
+    # The OIDC login initiation reads the platform's parameters from the query (GET) or form.
+    "lti:login": (
+        "iss",
+        "login_hint",
+        "target_link_uri",
+        "client_id",
+        "lti_message_hint",
+        "lti_deployment_id",
+    ),
+    "lti:launch": (),
+    "lti:deep_link_return": (),
+    "lti:courses": (),
+    "lti:course": (),
+    "lti:course_sync": (),
+    "lti:passback_resend": (),
 }
 
 # POST fields read by views but absent from the rendered forms (or only a button's name).
@@ -147,6 +168,9 @@ POST_FIELDS: dict[str, tuple[str, ...]] = {
     "analytics:question_report_resolve": ("decision", "reply"),
     "logout": ("next",),
     "login": ("next",),
+    "lti:login": ("iss", "login_hint", "target_link_uri", "client_id", "lti_message_hint"),
+    "lti:launch": ("id_token", "state"),
+    "lti:deep_link_return": ("launch_id", "blueprint"),
 }
 
 # Where the forms posting to a URL are rendered, when not on the URL's own page. The fuzz test
@@ -175,6 +199,10 @@ FORM_PAGES: dict[str, tuple[str, ...]] = {
     "analytics:pretest_promote": ("analytics:pretest",),
     "exams:report_question": ("exams:results",),
     "analytics:question_report_resolve": ("analytics:question_reports",),
+    "lti:platform_active": ("lti:platforms",),
+    "lti:key_create": ("lti:platforms", "lti:platform_new", "lti:platform_edit"),
+    "lti:course_sync": ("lti:course",),
+    "lti:passback_resend": ("lti:course",),
 }
 
 # Forms in the page frame (templates/base.html): the same form on every page.

@@ -21,19 +21,22 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
+from lti_tool.models import Key, LtiRegistration, LtiUser
 
 from accounts.models import Cohort, User
 from analytics.models import AnalyticsRun, CalibrationRun
 from exams.models import Attempt, AttemptItem, Blueprint, KeyCorrection, Sitting
+from lti.models import GradePassback
 from questions.models import Question, QuestionReport
 from questions.services import question_as_data
 from study.models import ReviewCard, StudyPreference
 from tests.factories.accounts import PASSWORD
 from tests.factories.questions import question_data, question_form_post
 from tests.factories.regrade import key_changed, sample_correction
+from tests.lti.world import lti_passback, lti_registration, roster_course
 
 from .conftest import World
-from .urlmatrix import STATE_CHANGING, _question_report, _sitting, import_upload
+from .urlmatrix import CSRF_EXEMPT, STATE_CHANGING, _question_report, _sitting, import_upload
 
 pytestmark = pytest.mark.django_db
 
@@ -397,6 +400,56 @@ CASES: dict[str, Callable[[World], Case]] = {
         dict,
         lambda c: User.objects.get(pk=w.student.pk).last_login,
     ),
+    # --- lti (tests/lti/world.py) --------------------------------------------------------
+    "lti:platform_new": lambda w: Case(
+        "admin",
+        reverse("lti:platform_new"),
+        lambda: {
+            "name": "CSRF LMS",
+            "issuer": "https://csrf-lms.example.edu",
+            "client_id": "csrf-client",
+            "deployment_ids": "1",
+            "keyset_url": "https://csrf-lms.example.edu/jwks",
+            "auth_url": "https://csrf-lms.example.edu/auth",
+            "token_url": "https://csrf-lms.example.edu/token",
+        },
+        lambda c: LtiRegistration.objects.filter(client_id="csrf-client").exists(),
+    ),
+    "lti:platform_edit": lambda w: Case(
+        "admin",
+        reverse("lti:platform_edit", args=[lti_registration(w).pk]),
+        lambda: {
+            "name": "Renamed LMS",
+            "issuer": "https://lms.example.edu",
+            "client_id": "matrix-client",
+            "deployment_ids": "d-1",
+            "keyset_url": "https://lms.example.edu/jwks",
+            "auth_url": "https://lms.example.edu/auth",
+            "token_url": "https://lms.example.edu/token",
+        },
+        lambda c: LtiRegistration.objects.get(client_id="matrix-client").name,
+    ),
+    "lti:platform_active": lambda w: Case(
+        "admin",
+        reverse("lti:platform_active", args=[lti_registration(w).pk]),
+        lambda: {"active": "0"},
+        lambda c: LtiRegistration.objects.get(client_id="matrix-client").is_active,
+    ),
+    "lti:key_create": lambda w: Case(
+        "admin", reverse("lti:key_create"), dict, lambda c: Key.objects.count()
+    ),
+    "lti:course_sync": lambda w: Case(
+        "instructor",
+        reverse("lti:course_sync", args=[roster_course(w).pk]),
+        dict,
+        lambda c: LtiUser.objects.filter(sub="r-1", auth_user__isnull=False).exists(),
+    ),
+    "lti:passback_resend": lambda w: Case(
+        "instructor",
+        reverse("lti:passback_resend", args=[lti_passback(w).pk]),
+        dict,
+        lambda c: GradePassback.objects.get().state,
+    ),
     # One Django admin form, as a sample of the admin site.
     "admin:accounts_cohort_add": lambda w: Case(
         "superuser",
@@ -409,6 +462,21 @@ CASES: dict[str, Callable[[World], Case]] = {
 
 def test_every_state_changing_view_has_a_csrf_case():
     assert STATE_CHANGING - set(CASES) == set()
+
+
+@pytest.mark.parametrize("name", sorted(CSRF_EXEMPT))
+def test_csrf_exempt_lti_endpoints_refuse_a_forged_cross_site_request(name, world):
+    """The platform's cross-site posts carry no CSRF token; a forged one (no state cookie, no
+    signed id_token, an unknown issuer) is refused and logs nobody in (tests/lti has more)."""
+    client = Client(enforce_csrf_checks=True)
+    forged = {
+        "lti:login": {"iss": "https://evil.example", "login_hint": "x", "target_link_uri": "/"},
+        "lti:launch": {"id_token": "e30.e30.", "state": "state-forged"},
+    }[name]
+    response = client.post(reverse(name), forged)
+    assert response.status_code in (400, 403)
+    assert "_auth_user_id" not in client.session
+    assert not LtiUser.objects.exists()
 
 
 def _client(world: World, role: str) -> Client:

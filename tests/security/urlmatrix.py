@@ -148,6 +148,24 @@ def import_upload(w: World) -> dict:
     return {"upload_id": upload.pk}
 
 
+def _lti_platform(w: World) -> dict:
+    from tests.lti.world import lti_registration
+
+    return {"platform_id": lti_registration(w).pk}
+
+
+def _lti_course(w: World) -> dict:
+    from tests.lti.world import lti_course
+
+    return {"context_id": lti_course(w).pk}
+
+
+def _lti_passback(w: World) -> dict:
+    from tests.lti.world import lti_passback
+
+    return {"passback_id": lti_passback(w).pk}
+
+
 MATRIX: dict[str, Route] = {
     # --- core ----------------------------------------------------------------------------
     "home": Route(get=EVERYONE),
@@ -294,6 +312,40 @@ MATRIX: dict[str, Route] = {
     ),
     "analytics:pretest": Route(get=STAFF),
     # Promoting needs analytics.view_item_analysis and questions.publish_question.
+    # --- lti (tests/lti/world.py makes the records) --------------------------------------------
+    "lti:platforms": Route(get=ADMIN_ONLY),
+    "lti:platform_new": Route(get=ADMIN_ONLY, post=by_role(LOGIN, 403, 403, 403, 403, 400)),
+    "lti:platform_edit": Route(
+        get=ADMIN_ONLY, post=by_role(LOGIN, 403, 403, 403, 403, 400), kwargs=_lti_platform
+    ),
+    "lti:platform_active": Route(
+        get=by_role(LOGIN, 403, 403, 403, 403, 405),
+        post=by_role(LOGIN, 403, 403, 403, 403, REDIRECT),
+        kwargs=_lti_platform,
+    ),
+    "lti:key_create": Route(
+        get=by_role(LOGIN, 403, 403, 403, 403, 405),
+        post=by_role(LOGIN, 403, 403, 403, 403, REDIRECT),
+    ),
+    "lti:jwks": Route(get=EVERYONE),
+    # Cross-site protocol endpoints, csrf_exempt (CSRF_EXEMPT below): without the platform's
+    # parameters, or its signed id_token, they refuse with a page.
+    "lti:login": Route(get=same(400), post=same(400)),
+    "lti:launch": Route(get=same(405), post=same(400)),
+    # Needs the deep-link launch in the session: refused without it (writes nothing).
+    "lti:deep_link_return": Route(get=LOGGED_IN_POST_ONLY),
+    "lti:courses": Route(get=by_role(LOGIN, 404, 404, 200, 200, 200)),
+    "lti:course": Route(get=COHORT_PAGE, kwargs=_lti_course),
+    "lti:course_sync": Route(
+        get=LOGGED_IN_POST_ONLY,
+        post=by_role(LOGIN, 404, 404, REDIRECT, 404, REDIRECT),
+        kwargs=_lti_course,
+    ),
+    "lti:passback_resend": Route(
+        get=LOGGED_IN_POST_ONLY,
+        post=by_role(LOGIN, 404, 404, REDIRECT, 404, REDIRECT),
+        kwargs=_lti_passback,
+    ),
     "analytics:pretest_promote": Route(
         get=STAFF_POST_ONLY,
         post=STAFF_REDIRECT,
@@ -301,8 +353,14 @@ MATRIX: dict[str, Route] = {
     ),
 }
 
+# Cross-site LTI endpoints the platform posts to: csrf_exempt by the protocol (state cookie,
+# nonce, the platform's signature instead); test_csrf.py checks they refuse forged requests.
+CSRF_EXEMPT = frozenset({"lti:login", "lti:launch"})
+
 # Views that accept a POST which changes state (test_csrf.py must cover each of them).
-STATE_CHANGING = frozenset(name for name, route in MATRIX.items() if route.post is not None)
+STATE_CHANGING = frozenset(
+    name for name, route in MATRIX.items() if route.post is not None and name not in CSRF_EXEMPT
+)
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ EXPECTED_QUEUE = {
     "core": EXAM_QUEUE,
     "analytics": ANALYTICS_QUEUE,
     "study": ANALYTICS_QUEUE,
+    "lti": ANALYTICS_QUEUE,  # grade passback: network calls to an LMS, never on "exams"
 }
 
 
