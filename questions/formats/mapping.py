@@ -372,7 +372,7 @@ class Mapping:
     default_domain: str = ""
 
     def to_json(self, *, shape: str | None = None) -> dict:
-        """The mapping as its JSON file holds it (see docs/integrations-mapping.md)."""
+        """The mapping as its JSON file holds it (see docs/integrations.md)."""
         data: dict[str, Any] = {"format": MAPPING_FORMAT, "version": MAPPING_VERSION}
         if shape:
             data["shape"] = shape

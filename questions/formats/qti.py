@@ -11,7 +11,7 @@ What maps where (QTI 3.0 names; QTI 2.1 spells them in camelCase: assessmentItem
   stem; each `qti-simple-choice` an option; its `qti-feedback-inline` (or `qti-feedback-block`)
   the option's rationale; `qti-modal-feedback` the explanation. XHTML becomes Markdown
   (`qti_html`).
-- Metadata (docs/integrations-qti.md): in a package, the IEEE LOM of the item's resource in
+- Metadata (docs/integrations.md): in a package, the IEEE LOM of the item's resource in
   `imsmanifest.xml`: `general/identifier` (catalog `dva-question-bank`) the key,
   `general/keyword` the tags, `educational/difficulty` the difficulty (LOM's "difficult" is the
   bank's hard), `relation` (kind `references`, identifier catalog `URI`) the references, and a

@@ -11,7 +11,7 @@ scores, members), a WSGI adapter like the library's framework/django/request.py,
 routing, a threaded HTTP server on a free port, and a driver that plays the browser.
 
 Where the library leaves a check out, the harness adds it and says so in a comment marked
-"Library gap"; docs/integrations-ltiplat.md lists them.
+"Library gap"; docs/integrations.md lists them.
 
     platform = LocalPlatform().start()
     platform.register_tool(login_url=..., launch_url=..., tool_public_key_pem=...)
