@@ -359,6 +359,7 @@ def grade_for(attempt: Attempt) -> tuple[int, str]:
     return scaled, comment
 
 
+@transaction.atomic
 def passback_queue_for_attempt(*, attempt_id: int) -> GradePassback | None:
     """Called on `attempt_finished`: make the passback record and send it after commit."""
     launched = LaunchedAttempt.objects.filter(attempt_id=attempt_id).first()
