@@ -2,14 +2,18 @@
 
 from django.db import transaction
 
-from . import services
+from . import services, tasks
 
 
 def _after_commit(attempt_id: int) -> None:
     # Looked up after the finishing transaction commits: a submit's locked transaction keeps
     # its pinned statements (tests/exams/services/test_submit_grading.py), and attempts
     # started on the site itself pay one indexed read outside it.
-    transaction.on_commit(lambda: services.passback_queue_for_attempt(attempt_id=attempt_id))
+    transaction.on_commit(
+        lambda: services.passback_queue_for_attempt(
+            attempt_id=attempt_id, dispatch=tasks.dispatch_passback
+        )
+    )
 
 
 def on_attempt_finished(sender, attempt_id: int, **kwargs):

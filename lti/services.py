@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.contrib.auth import get_user_model
@@ -360,7 +361,9 @@ def grade_for(attempt: Attempt) -> tuple[int, str]:
 
 
 @transaction.atomic
-def passback_queue_for_attempt(*, attempt_id: int) -> GradePassback | None:
+def passback_queue_for_attempt(
+    *, attempt_id: int, dispatch: Callable[[int], None]
+) -> GradePassback | None:
     """Called on `attempt_finished`: make the passback record and send it after commit."""
     launched = LaunchedAttempt.objects.filter(attempt_id=attempt_id).first()
     if launched is None:
@@ -370,16 +373,16 @@ def passback_queue_for_attempt(*, attempt_id: int) -> GradePassback | None:
         # A regrade or a second finish: send again (the platform keeps the latest score).
         passback.state = GradePassback.State.PENDING
         passback.save(update_fields=["state", "updated_at"])
-    _dispatch_on_commit(passback.pk)
+    _dispatch_on_commit(passback.pk, dispatch)
     return passback
 
 
-def _dispatch_on_commit(passback_id: int) -> None:
+def _dispatch_on_commit(passback_id: int, dispatch: Callable[[int], None]) -> None:
+    # The caller hands the task's dispatch (lti.tasks.dispatch_passback): tasks call services,
+    # never the reverse.
     def send():
-        from .tasks import grade_passback
-
         try:
-            grade_passback.delay(passback_id)
+            dispatch(passback_id)
         except Exception:  # the broker is down: the page's Resend and the log remain
             logger.exception("Could not queue grade passback %s", passback_id)
 
@@ -387,7 +390,9 @@ def _dispatch_on_commit(passback_id: int) -> None:
 
 
 @transaction.atomic
-def passback_resend(*, passback: GradePassback, actor=None) -> GradePassback:
+def passback_resend(
+    *, passback: GradePassback, dispatch: Callable[[int], None], actor=None
+) -> GradePassback:
     """Queue a passback again (after a final failure, or to refresh the LMS's copy)."""
     passback.state = GradePassback.State.PENDING
     passback.save(update_fields=["state", "updated_at"])
@@ -397,7 +402,7 @@ def passback_resend(*, passback: GradePassback, actor=None) -> GradePassback:
         registration=passback.launched.lti_user.registration,
         attempt_id=passback.launched.attempt_id,
     )
-    _dispatch_on_commit(passback.pk)
+    _dispatch_on_commit(passback.pk, dispatch)
     return passback
 
 

@@ -44,3 +44,8 @@ def grade_passback(self, passback_id: int):
         logger.warning("Grade passback %s will retry in %ss: %s", passback_id, countdown, exc)
         raise self.retry(exc=exc, countdown=countdown, max_retries=max_retries + 1) from exc
     return passback.state if passback is not None else None
+
+
+def dispatch_passback(passback_id: int) -> None:
+    """Queue the grade passback task (handed to the services, which do not import tasks)."""
+    grade_passback.delay(passback_id)

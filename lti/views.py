@@ -34,7 +34,7 @@ from core.client_ip import client_ip
 from core.errors import ApplicationError
 from core.forms import apply_validation_error
 
-from . import selectors, services
+from . import selectors, services, tasks
 from .forms import DeepLinkForm, PlatformForm
 from .http import platform_session
 from .models import GradePassback
@@ -424,6 +424,8 @@ def passback_resend(request, passback_id: int):
         passback = selectors.passback_get_for_user(user=request.user, passback_id=passback_id)
     except GradePassback.DoesNotExist as exc:
         raise Http404("No such grade.") from exc
-    services.passback_resend(passback=passback, actor=request.user)
+    services.passback_resend(
+        passback=passback, actor=request.user, dispatch=tasks.dispatch_passback
+    )
     messages.success(request, "The grade is queued to be sent again.")
     return redirect("lti:course", context_id=passback.launched.resource_link.context_id)

@@ -23,7 +23,9 @@ from .formats.base import normalise_question
 from .forms import ImportMappingForm
 from .models import Question
 
-NO_DOMAIN = "no domain: the bank needs one, so choose a domain for questions without one"
+NO_DOMAIN = (
+    "no domain: it will be a draft that needs review (or choose a domain for questions without one)"
+)
 import_required = permission_required("questions.import_question", raise_exception=True)
 
 
@@ -76,8 +78,8 @@ def _preview(source: mapped.Source, mapping: mapped.Mapping, source_name: str) -
     for issue in result.errors:
         errors.setdefault(issue.number, []).append(issue.message)
     for number, data in valid.items():
-        if not data["domains"]:  # the bank refuses to save a question without a domain
-            errors.setdefault(number, []).append(NO_DOMAIN)
+        if not any((data["domains"] or {}).values()):  # a rule problem: kept as a draft
+            notes.setdefault(number, []).append(NO_DOMAIN)
     for issue in result.warnings:
         notes.setdefault(issue.number, []).append(issue.message)
     rows = []

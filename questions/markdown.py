@@ -9,7 +9,7 @@ _md = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": 
     "table"
 )
 
-_ALLOWED_TAGS = {
+ALLOWED_TAGS = {
     "p",
     "br",
     "strong",
@@ -57,7 +57,7 @@ def render_markdown(text: str) -> str:
     # such as javascript: links.
     return nh3.clean(
         rendered,
-        tags=_ALLOWED_TAGS,
+        tags=ALLOWED_TAGS,
         attributes={"a": {"href", "title"}, "code": {"class"}, "pre": {"tabindex"}},
         url_schemes={"http", "https", "mailto"},
         link_rel="noopener noreferrer nofollow",

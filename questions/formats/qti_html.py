@@ -17,33 +17,10 @@ import re
 from lxml import etree
 from lxml import html as lxml_html
 
-from ..markdown import render_markdown
+from ..markdown import ALLOWED_TAGS, render_markdown
 
 # XHTML kept on export (everything the bank's renderer writes) and its allowed attributes.
-_KEPT_TAGS = {
-    "p",
-    "br",
-    "strong",
-    "em",
-    "code",
-    "pre",
-    "ul",
-    "ol",
-    "li",
-    "blockquote",
-    "a",
-    "h1",
-    "h2",
-    "h3",
-    "h4",
-    "table",
-    "thead",
-    "tbody",
-    "tr",
-    "th",
-    "td",
-    "hr",
-}
+_KEPT_TAGS = ALLOWED_TAGS
 _KEPT_ATTRIBUTES = {"a": {"href"}, "code": {"class"}, "ol": {"start"}}
 _BLOCK_TAGS = {
     "p",

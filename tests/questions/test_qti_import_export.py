@@ -45,7 +45,7 @@ def test_import_page_takes_a_qti_package(client, instructor):
     )
     assert response.status_code == 200
     page = response.content.decode()
-    assert "Imported 2 question(s)." in page
+    assert "Imported 2 question(s)" in page
     assert "a text entry interaction is not supported" in page
     bank = _bank()
     assert sorted(bank) == ["i-ddb-gsi", "tao-lambda-reserved-concurrency-cap"]
@@ -71,7 +71,7 @@ def test_import_command_takes_a_package(tmp_path):
     path.write_bytes(tao_package())
     out = io.StringIO()
     call_command("import_questions", str(path), stdout=out)
-    assert "Imported 2 question(s)." in out.getvalue()
+    assert "Imported 2 question(s)" in out.getvalue()
     assert "Skipped: Question 3: items/i-apigw-429.xml" in out.getvalue()
     assert Question.objects.count() == 2
 
