@@ -425,6 +425,11 @@ def _feedback(parent, tag: str, outcome: str, identifier: str, text: str, *, inl
     return feedback
 
 
+def choice_identifiers(count: int) -> list[str]:
+    """Name the choices of an exported item A, B, C, ... (both QTI dialects)."""
+    return [chr(ord("A") + i) if i < 26 else f"C{i + 1}" for i in range(count)]
+
+
 def item_xml(q: dict, identifier: str) -> bytes:
     """Return one QTI 3.0 item document for a normalised question."""
     nsmap = {None: NS3, "xsi": XSI}
@@ -440,7 +445,7 @@ def item_xml(q: dict, identifier: str) -> bytes:
     root.set("tool-name", TOOL_NAME)
     root.set(XML_LANG, "en")
     single = q["kind"] != "multiple_response"
-    choice_ids = [chr(ord("A") + i) if i < 26 else f"C{i + 1}" for i in range(len(q["options"]))]
+    choice_ids = choice_identifiers(len(q["options"]))
     declaration = etree.SubElement(
         root,
         _q(NS3, "qti-response-declaration"),

@@ -14,7 +14,17 @@ import zipfile
 from lxml import etree
 
 from .base import normalise_question
-from .qti import NS21, TOOL_NAME, XML_LANG, XSI, LomWriter, _q, _title, item_identifier
+from .qti import (
+    NS21,
+    TOOL_NAME,
+    XML_LANG,
+    XSI,
+    LomWriter,
+    _q,
+    _title,
+    choice_identifiers,
+    item_identifier,
+)
 from .qti_html import markdown_to_xhtml, renders_inline
 
 CP11 = "http://www.imsglobal.org/xsd/imscp_v1p1"
@@ -36,7 +46,7 @@ def item_xml(q: dict, identifier: str) -> bytes:
     root.set("toolName", TOOL_NAME)
     root.set(XML_LANG, "en")
     single = q["kind"] != "multiple_response"
-    ids = [chr(ord("A") + i) if i < 26 else f"C{i + 1}" for i in range(len(q["options"]))]
+    ids = choice_identifiers(len(q["options"]))
     declaration = etree.SubElement(
         root,
         _q(NS21, "responseDeclaration"),
