@@ -37,6 +37,22 @@ def _reference_data_after_flush(request):
         sync_task_statement_drills(apps)
 
 
+@pytest.fixture(autouse=True)
+def _fresh_local_cache():
+    """Start each test with an empty in-process cache, as with an empty database.
+
+    Transactional tests flush the tables and reset the id sequences, so a later test's user can
+    get an earlier one's id and inherit its rate-limit counters (keyed by user id) within the
+    same window. A Redis cache is left alone: the tests that use one bring their own.
+    """
+    from django.core.cache import caches
+    from django.core.cache.backends.locmem import LocMemCache
+
+    backend = caches["default"]
+    if isinstance(backend, LocMemCache):
+        backend.clear()
+
+
 @pytest.fixture
 def student(db):
     return UserFactory(role="Student")
