@@ -413,104 +413,165 @@ def _title(q: dict) -> str:
     return (first[:60] + ("…" if len(first) > 60 else "")) or q["key"] or "Question"
 
 
-def _feedback(parent, tag: str, outcome: str, identifier: str, text: str, *, inline: bool):
-    feedback = etree.SubElement(
-        parent,
-        _q(NS3, tag),
-        {"outcome-identifier": outcome, "identifier": identifier, "show-hide": "hide"},
-    )
-    # A block feedback holds its XHTML in a qti-content-body, as modal feedback does.
-    holder = feedback if inline else etree.SubElement(feedback, _q(NS3, "qti-content-body"))
-    markdown_to_xhtml(holder, text, NS3, inline=inline)
-    return feedback
-
-
 def choice_identifiers(count: int) -> list[str]:
     """Name the choices of an exported item A, B, C, ... (both QTI dialects)."""
     return [chr(ord("A") + i) if i < 26 else f"C{i + 1}" for i in range(count)]
 
 
-def item_xml(q: dict, identifier: str) -> bytes:
-    """Return one QTI 3.0 item document for a normalised question."""
-    nsmap = {None: NS3, "xsi": XSI}
-    root = etree.Element(_q(NS3, "qti-assessment-item"), nsmap=nsmap)
-    root.set(
-        _q(XSI, "schemaLocation"),
-        f"{NS3} https://purl.imsglobal.org/spec/qti/v3p0/schema/xsd/imsqti_asiv3p0_v1p0.xsd",
-    )
-    root.set("identifier", identifier)
-    root.set("title", _title(q))
-    root.set("adaptive", "false")
-    root.set("time-dependent", "false")
-    root.set("tool-name", TOOL_NAME)
+def _camel(name: str) -> str:
+    head, *rest = name.split("-")
+    return head + "".join(part.capitalize() for part in rest)
+
+
+@dataclass(frozen=True)
+class Dialect:
+    """How one QTI version spells the same item: the writer names things in QTI 3.0 spelling.
+
+    QTI 2.1 drops the `qti-` prefix and writes element and attribute names in camelCase
+    (`qti-choice-interaction` → `choiceInteraction`, `max-choices` → `maxChoices`); its block
+    and modal feedback hold their XHTML directly, where 3.0 wraps it in `qti-content-body`.
+    """
+
+    namespace: str
+    schema_location: str
+    template: str
+    camel_case: bool
+
+    def tag(self, name: str) -> str:
+        if self.camel_case:
+            name = _camel(name.removeprefix("qti-"))
+        return _q(self.namespace, name)
+
+    def attrs(self, **values: str) -> dict[str, str]:
+        # Keyword names use underscores for QTI 3.0's hyphens: max_choices → max-choices.
+        names = (name.replace("_", "-") for name in values)
+        return {
+            (_camel(name) if self.camel_case else name): value
+            for name, value in zip(names, values.values(), strict=True)
+        }
+
+    def content_holder(self, element):
+        """Return where a block or modal feedback's XHTML goes."""
+        if self.camel_case:
+            return element
+        return etree.SubElement(element, self.tag("qti-content-body"))
+
+
+QTI30 = Dialect(
+    namespace=NS3,
+    schema_location=(
+        f"{NS3} https://purl.imsglobal.org/spec/qti/v3p0/schema/xsd/imsqti_asiv3p0_v1p0.xsd"
+    ),
+    template=MATCH_CORRECT,
+    camel_case=False,
+)
+QTI21 = Dialect(
+    namespace=NS21,
+    schema_location=f"{NS21} http://www.imsglobal.org/xsd/qti/qtiv2p1/imsqti_v2p1.xsd",
+    template="http://www.imsglobal.org/question/qti_v2p1/rptemplates/match_correct",
+    camel_case=True,
+)
+
+
+def item_xml(q: dict, identifier: str, dialect: Dialect = QTI30) -> bytes:
+    """Return one QTI item document (3.0 unless another dialect is asked) for a question."""
+    d, ns = dialect, dialect.namespace
+    root = etree.Element(d.tag("qti-assessment-item"), nsmap={None: ns, "xsi": XSI})
+    root.set(_q(XSI, "schemaLocation"), d.schema_location)
+    for name, value in d.attrs(
+        identifier=identifier,
+        title=_title(q),
+        adaptive="false",
+        time_dependent="false",
+        tool_name=TOOL_NAME,
+    ).items():
+        root.set(name, value)
     root.set(XML_LANG, "en")
     single = q["kind"] != "multiple_response"
     choice_ids = choice_identifiers(len(q["options"]))
     declaration = etree.SubElement(
         root,
-        _q(NS3, "qti-response-declaration"),
-        {
-            "identifier": "RESPONSE",
-            "cardinality": "single" if single else "multiple",
-            "base-type": "identifier",
-        },
+        d.tag("qti-response-declaration"),
+        d.attrs(
+            identifier="RESPONSE",
+            cardinality="single" if single else "multiple",
+            base_type="identifier",
+        ),
     )
-    correct = etree.SubElement(declaration, _q(NS3, "qti-correct-response"))
+    correct = etree.SubElement(declaration, d.tag("qti-correct-response"))
     for choice_id, option in zip(choice_ids, q["options"], strict=True):
         if option["correct"]:
-            etree.SubElement(correct, _q(NS3, "qti-value")).text = choice_id
+            etree.SubElement(correct, d.tag("qti-value")).text = choice_id
     score = etree.SubElement(
         root,
-        _q(NS3, "qti-outcome-declaration"),
-        {"identifier": "SCORE", "cardinality": "single", "base-type": "float"},
+        d.tag("qti-outcome-declaration"),
+        d.attrs(identifier="SCORE", cardinality="single", base_type="float"),
     )
-    default = etree.SubElement(score, _q(NS3, "qti-default-value"))
-    etree.SubElement(default, _q(NS3, "qti-value")).text = "0"
+    default = etree.SubElement(score, d.tag("qti-default-value"))
+    etree.SubElement(default, d.tag("qti-value")).text = "0"
     # FEEDBACK is never set by match_correct, so feedback with show-hide="hide" always shows
     # once the response is processed: rationales and the explanation are for every candidate.
     etree.SubElement(
         root,
-        _q(NS3, "qti-outcome-declaration"),
-        {"identifier": "FEEDBACK", "cardinality": "single", "base-type": "identifier"},
+        d.tag("qti-outcome-declaration"),
+        d.attrs(identifier="FEEDBACK", cardinality="single", base_type="identifier"),
     )
-    body = etree.SubElement(root, _q(NS3, "qti-item-body"))
-    markdown_to_xhtml(body, q["stem"], NS3)
+    body = etree.SubElement(root, d.tag("qti-item-body"))
+    markdown_to_xhtml(body, q["stem"], ns)
     keyed = sum(1 for o in q["options"] if o["correct"])
     interaction = etree.SubElement(
         body,
-        _q(NS3, "qti-choice-interaction"),
-        {
-            "response-identifier": "RESPONSE",
-            "shuffle": "true",
-            "max-choices": "1" if single else str(keyed),
-            "min-choices": "1" if single else str(keyed),
-        },
+        d.tag("qti-choice-interaction"),
+        d.attrs(
+            response_identifier="RESPONSE",
+            shuffle="true",
+            max_choices="1" if single else str(keyed),
+            min_choices="1" if single else str(keyed),
+        ),
     )
     for choice_id, option in zip(choice_ids, q["options"], strict=True):
         choice = etree.SubElement(
-            interaction, _q(NS3, "qti-simple-choice"), {"identifier": choice_id}
+            interaction, d.tag("qti-simple-choice"), d.attrs(identifier=choice_id)
         )
-        markdown_to_xhtml(choice, option["text"], NS3, inline=True)
+        markdown_to_xhtml(choice, option["text"], ns, inline=True)
         if option["rationale"]:
             inline = renders_inline(option["rationale"])
-            _feedback(
+            feedback = etree.SubElement(
                 choice,
-                "qti-feedback-inline" if inline else "qti-feedback-block",
-                "FEEDBACK",
-                f"R{choice_id}",
-                option["rationale"],
-                inline=inline,
+                d.tag("qti-feedback-inline" if inline else "qti-feedback-block"),
+                d.attrs(
+                    outcome_identifier="FEEDBACK", identifier=f"R{choice_id}", show_hide="hide"
+                ),
             )
-    etree.SubElement(root, _q(NS3, "qti-response-processing"), {"template": MATCH_CORRECT})
+            holder = feedback if inline else d.content_holder(feedback)
+            markdown_to_xhtml(holder, option["rationale"], ns, inline=inline)
+    etree.SubElement(root, d.tag("qti-response-processing"), {"template": d.template})
     if q["explanation"]:
         modal = etree.SubElement(
             root,
-            _q(NS3, "qti-modal-feedback"),
-            {"outcome-identifier": "FEEDBACK", "identifier": "EXPLANATION", "show-hide": "hide"},
+            d.tag("qti-modal-feedback"),
+            d.attrs(outcome_identifier="FEEDBACK", identifier="EXPLANATION", show_hide="hide"),
         )
-        content = etree.SubElement(modal, _q(NS3, "qti-content-body"))
-        markdown_to_xhtml(content, q["explanation"], NS3)
+        markdown_to_xhtml(d.content_holder(modal), q["explanation"], ns)
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+
+
+def write_package(questions: list[dict], *, manifest_xml, dialect: Dialect) -> bytes:
+    """Write questions as a content package (zip bytes): the manifest and one file per item."""
+    entries = []
+    used: set[str] = set()
+    for position, q in enumerate(map(normalise_question, questions), start=1):
+        identifier = item_identifier(q, position)
+        if identifier in used:
+            identifier = f"{identifier}-{position}"
+        used.add(identifier)
+        entries.append((q, identifier, f"items/{identifier}.xml"))
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as package:
+        package.writestr("imsmanifest.xml", manifest_xml(entries))
+        for q, identifier, href in entries:
+            package.writestr(href, item_xml(q, identifier, dialect))
+    return buffer.getvalue()
 
 
 class LomWriter:
@@ -625,17 +686,4 @@ def manifest_xml(entries: list[tuple[dict, str, str]]) -> bytes:
 
 def export(questions: list[dict]) -> bytes:
     """Write questions as a QTI 3.0 content package (zip bytes)."""
-    entries = []
-    used: set[str] = set()
-    for position, q in enumerate(map(normalise_question, questions), start=1):
-        identifier = item_identifier(q, position)
-        if identifier in used:
-            identifier = f"{identifier}-{position}"
-        used.add(identifier)
-        entries.append((q, identifier, f"items/{identifier}.xml"))
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as package:
-        package.writestr("imsmanifest.xml", manifest_xml(entries))
-        for q, identifier, href in entries:
-            package.writestr(href, item_xml(q, identifier))
-    return buffer.getvalue()
+    return write_package(questions, manifest_xml=manifest_xml, dialect=QTI30)
