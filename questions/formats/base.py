@@ -319,6 +319,13 @@ def append_select_phrase(stem: str, n: int) -> str:
     return f"{stem}{joiner}{select_phrase(n)}" if stem else select_phrase(n)
 
 
+# Both Moodle formats' true/false questions become drafts: two options break the four-option rule.
+TRUE_FALSE_NOTE = (
+    "a true/false question: imported as a two-option multiple-choice question "
+    "(True, False), which needs review before it can be published"
+)
+
+
 class Collector:
     """Build a ParseResult, putting each question through the same final checks."""
 

@@ -196,12 +196,7 @@ class _Reader:
         wrong, _fmt, more_wrong = _text(parts[1] if len(parts) > 1 else "", fmt)
         right, _fmt, more_right = _text("#".join(parts[2:]), fmt)
         notes += more_wrong + more_right
-        self.collector.warn(
-            number,
-            line,
-            "a true/false question: imported as a two-option multiple-choice question "
-            "(True, False), which needs review before it can be published",
-        )
+        self.collector.warn(number, line, base.TRUE_FALSE_NOTE)
         for note in dict.fromkeys(notes):
             self.collector.warn(number, line, note)
         self.collector.add(

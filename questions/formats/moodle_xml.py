@@ -1,11 +1,14 @@
-"""Moodle XML: <quiz> with multichoice questions; other question types are skipped.
+"""Moodle XML: <quiz> with multichoice and true/false questions; other types are skipped.
 
 What maps where: <idnumber> is the key; <questiontext> the stem; <generalfeedback> the
 explanation; each <answer> an option, its <feedback> the rationale; <tags> the tags; a
 <question type="category"> whose path ends in a domain name (e.g. $course$/DVA-C01/Security)
 sets the DVA-C01 domain (or the DVA-C02 one when the path has a DVA-C02 part) of the
 questions after it. With <single>true</single> only full-credit answers are correct; with
-false every answer with a positive fraction is. HTML text is turned into Markdown; the
+false every answer with a positive fraction is. A true/false question becomes a
+multiple-choice question with the options True and False (each answer's feedback its
+rationale), which breaks the four-option rule and so imports as a draft that needs review.
+HTML text is turned into Markdown; the
 exporter writes Markdown (format="markdown"), so its files read back unchanged. References,
 difficulty and the DVA-C02 domain have no place in Moodle XML and are not exported.
 
@@ -20,6 +23,7 @@ import xml.etree.ElementTree as ET
 from xml.parsers import expat
 
 from .base import (
+    TRUE_FALSE_NOTE,
     Collector,
     ParseResult,
     category_for,
@@ -38,7 +42,6 @@ _REFUSED = (
     "into a huge document; export the quiz from Moodle again, or remove the declaration"
 )
 _TYPE_NAMES = {
-    "truefalse": "true/false",
     "shortanswer": "short answer",
     "essay": "essay",
     "matching": "matching",
@@ -107,6 +110,16 @@ def _flag(element: ET.Element, name: str, default: bool) -> bool:
     return default if not value else value in ("true", "1", "yes")
 
 
+def _tags(element: ET.Element) -> list[str]:
+    tags = [(t.findtext("text") or "").strip() for t in element.findall("tags/tag")]
+    return [t for t in tags if t]
+
+
+def _warn_unkept_idnumber(collector: Collector, number: int, line: int | None, key: str) -> None:
+    if key and not key_from_title(key):
+        collector.warn(number, line, f"the idnumber {key!r} is not a slug, so it is not kept")
+
+
 class _Reader:
     def __init__(self) -> None:
         self.collector = Collector()
@@ -120,6 +133,9 @@ class _Reader:
             self.domains = domains_from_category(path)
             return
         self.number += 1
+        if kind == "truefalse":
+            self.true_false(self.number, line, element)
+            return
         if kind != "multichoice":
             name = _TYPE_NAMES.get(kind, f'"{kind}"' if kind else "untyped")
             self.collector.skip(
@@ -127,6 +143,59 @@ class _Reader:
             )
             return
         self.multichoice(self.number, line, element)
+
+    def true_false(self, number: int, line: int | None, element: ET.Element) -> None:
+        """Read a true/false question as multiple choice with the options True and False.
+
+        Moodle writes two answers whose text is "true" and "false", the right one with
+        fraction 100; each answer's feedback is shown to whoever picks it, so it is that
+        option's rationale.
+        """
+        collector = self.collector
+        notes: list[str] = []
+        stem, more = _text(element.find("questiontext"))
+        notes += more
+        explanation, more = _text(element.find("generalfeedback"))
+        notes += more
+        answers: dict[str, tuple[bool, str]] = {}
+        for answer in element.findall("answer"):
+            value = (answer.findtext("text") or "").strip().lower()
+            try:
+                correct = float((answer.get("fraction") or "0").strip()) > 0
+            except ValueError:
+                correct = False
+            rationale, more = _text(answer.find("feedback"))
+            notes += more
+            answers[value] = (correct, rationale)
+        if set(answers) != {"true", "false"} or sum(c for c, _r in answers.values()) != 1:
+            collector.error(
+                number,
+                line,
+                'a true/false question needs one answer "true" and one "false", '
+                "exactly one of them with a positive fraction",
+            )
+            return
+        collector.warn(number, line, TRUE_FALSE_NOTE)
+        for note in dict.fromkeys(notes):
+            collector.warn(number, line, note)
+        key = (element.findtext("idnumber") or "").strip()
+        collector.add(
+            number,
+            line,
+            {
+                "key": key_from_title(key) if key else None,
+                "kind": "multiple_choice",
+                "stem": stem,
+                "options": [
+                    {"text": label, "correct": answers[value][0], "rationale": answers[value][1]}
+                    for value, label in (("true", "True"), ("false", "False"))
+                ],
+                "explanation": explanation,
+                "domains": dict(self.domains),
+                "tags": _tags(element),
+            },
+        )
+        _warn_unkept_idnumber(collector, number, line, key)
 
     def multichoice(self, number: int, line: int | None, element: ET.Element) -> None:
         collector = self.collector
@@ -158,7 +227,6 @@ class _Reader:
         for note in dict.fromkeys(notes):
             collector.warn(number, line, note)
         key = (element.findtext("idnumber") or "").strip()
-        tags = [(t.findtext("text") or "").strip() for t in element.findall("tags/tag")]
         collector.add(
             number,
             line,
@@ -169,11 +237,10 @@ class _Reader:
                 "options": options,
                 "explanation": explanation,
                 "domains": dict(self.domains),
-                "tags": [t for t in tags if t],
+                "tags": _tags(element),
             },
         )
-        if key and not key_from_title(key):
-            collector.warn(number, line, f"the idnumber {key!r} is not a slug, so it is not kept")
+        _warn_unkept_idnumber(collector, number, line, key)
 
 
 def parse(text: str) -> ParseResult:

@@ -50,23 +50,62 @@ def test_good_file():
 
 def test_unsupported_types_are_skipped_and_never_imported():
     result = formats.parse("moodle_xml", read("mixed_types.xml"))
-    assert [(q.number, q.line) for q in result.questions] == [(2, 10), (5, 30)]
+    assert [(q.number, q.line) for q in result.questions] == [(2, 10), (3, 19), (5, 31)]
     assert result.data[0]["stem"] == (
         "Which `appspec.yml` hook runs **before** the new revision is copied?"
     )
     assert result.data[0]["domains"] == {"DVA-C01": "Deployment"}
     assert issues(result.skipped) == [
         'Question 1 (line 6): essay questions (type="essay") are not supported',
-        'Question 3 (line 19): true/false questions (type="truefalse") are not supported',
-        'Question 4 (line 25): short answer questions (type="shortanswer") are not supported',
-        'Question 6 (line 40): embedded answers (Cloze) questions (type="multianswer") are '
+        'Question 4 (line 26): short answer questions (type="shortanswer") are not supported',
+        'Question 6 (line 41): embedded answers (Cloze) questions (type="multianswer") are '
         "not supported",
     ]
     # A wrong "(Select N.)" is a content rule: the question imports as a draft to review.
     assert result.errors == []
-    assert result.questions[1].rules[0] == (
+    assert result.questions[2].rules[0] == (
         "three options are marked correct but the stem says (Select TWO.)"
     )
+
+
+def test_a_true_false_question_becomes_a_two_option_draft_with_its_feedback():
+    result = formats.parse("moodle_xml", read("mixed_types.xml"))
+    rollback = result.data[1]
+    assert rollback["kind"] == "multiple_choice"
+    assert rollback["stem"] == "CodeDeploy can roll back automatically."
+    assert rollback["explanation"] == "Automatic rollback is a deployment group setting."
+    # Options in the order True, False, whatever order Moodle wrote the answers in.
+    assert rollback["options"] == [
+        {"text": "True", "correct": True, "rationale": "Right: on failure or on an alarm."},
+        {
+            "text": "False",
+            "correct": False,
+            "rationale": "It can, when a deployment fails or an alarm fires.",
+        },
+    ]
+    assert rollback["domains"] == {"DVA-C01": "Deployment"}
+    assert "Question 3 (line 19): a true/false question: imported as a two-option" in "\n".join(
+        issues(result.warnings)
+    )
+    # Two options break the four-option rule: a draft to review, never published as is.
+    assert result.questions[1].rules[0] == (
+        "a multiple-choice question needs at least 4 options (one answer and three "
+        "distractors), found 2"
+    )
+
+
+def test_a_true_false_question_without_a_true_and_a_false_answer_is_an_error():
+    text = """<quiz><question type="truefalse">
+  <questiontext format="html"><text>Is it?</text></questiontext>
+  <answer fraction="100"><text>yes</text></answer>
+  <answer fraction="0"><text>no</text></answer>
+</question></quiz>"""
+    result = formats.parse("moodle_xml", text)
+    assert result.questions == []
+    assert issues(result.errors) == [
+        'Question 1 (line 1): a true/false question needs one answer "true" and one "false", '
+        "exactly one of them with a positive fraction"
+    ]
 
 
 def test_malformed_xml_names_the_line():
