@@ -60,8 +60,11 @@ class QuestionForm(forms.Form):
         required=False, max_length=200, help_text="Optional: what you changed and why."
     )
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, publishing: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
+        # A draft may be saved without a domain (it is marked as needing review); a published
+        # question, or one being published, needs one.
+        self.publishing = publishing
         self.guides = list(ExamGuide.objects.prefetch_related("domains", "task_statements__domain"))
         for guide in self.guides:
             self.fields[f"domain_{guide.code}"] = forms.ChoiceField(
@@ -69,7 +72,7 @@ class QuestionForm(forms.Form):
                 choices=[("", "—")]
                 + [(d.name, f"{d.name} ({d.weight:g}%)") for d in guide.domains.all()],
                 required=False,
-                help_text="A question needs a domain in at least one guide.",
+                help_text="Required to publish: a domain in at least one guide.",
             )
             statements = list(guide.task_statements.all())
             if statements:
@@ -114,9 +117,9 @@ class QuestionForm(forms.Form):
 
     def clean(self):
         data = super().clean()
-        if not any(data.get(f"domain_{g.code}") for g in self.guides):
+        if self.publishing and not any(data.get(f"domain_{g.code}") for g in self.guides):
             first = f"domain_{self.guides[0].code}" if self.guides else None
-            self.add_error(first, "Choose a domain in at least one exam guide.")
+            self.add_error(first, "Choose a domain in at least one exam guide to publish.")
         return data
 
     def task_statement_values(self) -> dict:

@@ -104,11 +104,17 @@ def question_bulk(request):
 def _save_form(request, question: Question | None):
     data_source = request.POST if request.method == "POST" else None
     if question is None:
-        form = QuestionForm(data_source)
+        publishing = request.POST.get("status") == Question.Status.PUBLISHED
+    else:
+        publishing = question.status == Question.Status.PUBLISHED
+    if question is None:
+        form = QuestionForm(data_source, publishing=publishing)
         formset = option_formset(data_source)
     else:
         current = services.question_as_data(question)
-        form = QuestionForm(data_source, initial=QuestionForm.initial_from(current))
+        form = QuestionForm(
+            data_source, initial=QuestionForm.initial_from(current), publishing=publishing
+        )
         formset = option_formset(
             data_source,
             options=[

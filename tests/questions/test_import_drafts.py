@@ -181,6 +181,31 @@ def test_the_edit_form_saves_a_draft_that_needs_review_bit_by_bit(client, instru
     assert draft.needs_review and draft.current_version.number == 2
 
 
+def test_the_edit_form_saves_a_domainless_draft_and_asks_for_a_domain_only_to_publish(
+    client, instructor
+):
+    bank_import(questions=[(1, _no_domain())])
+    draft = Question.objects.get()
+    client.force_login(instructor)
+    data = question_as_data(draft)
+    data["explanation"] += " Edited without choosing a domain."
+    post = question_form_post(data, **{"options-INITIAL_FORMS": str(len(data["options"]))})
+    response = client.post(reverse("questions:edit", args=[draft.pk]), post)
+    assert response.status_code == 302
+    draft.refresh_from_db()
+    assert draft.current_version.number == 2 and not draft.domain_links.exists()
+    assert draft.needs_review and draft.review_notes == [NO_DOMAIN]
+    # Creating a question as published without a domain is refused on the form, by its field.
+    fresh = _no_domain()
+    fresh["stem"] = "A new question written straight into the bank as published?"
+    response = client.post(
+        reverse("questions:create"), question_form_post(fresh, status="published")
+    )
+    assert response.status_code == 200
+    assert "Choose a domain in at least one exam guide to publish." in response.content.decode()
+    assert Question.objects.count() == 1
+
+
 def test_drafts_without_a_domain_stay_out_of_coverage_and_forms(student):
     make_bank(per_domain=6)
     bank_import(questions=[(1, _no_domain()), (2, _three_options(domain="Security"))])
