@@ -64,6 +64,21 @@ def mapping_list():
     return ImportMapping.objects.select_related("updated_by").order_by("name")
 
 
+def mapping_get(*, mapping_id: int) -> ImportMapping | None:
+    return ImportMapping.objects.select_related("updated_by").filter(pk=mapping_id).first()
+
+
+def mapping_file(saved: ImportMapping) -> dict:
+    """The remembered mapping as a mapping file (`import_questions --mapping FILE` reads it)."""
+    return mapping_from_saved(saved).to_json(shape=saved.shape)
+
+
+@transaction.atomic
+def import_mapping_delete(*, mapping: ImportMapping) -> None:
+    """Forget a remembered mapping: the next file from its source gets a fresh proposal."""
+    ImportMapping.objects.filter(pk=mapping.pk).delete()
+
+
 def mapping_from_saved(saved: ImportMapping) -> mapped.Mapping:
     return mapped.Mapping(
         fields={t: list(v) for t, v in saved.fields.items() if t in mapped.TARGETS},

@@ -7,12 +7,14 @@ preview of the first rows, and imports through `importing.file_import` like any 
 
 from __future__ import annotations
 
+import json
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import ValidationError
-from django.http import Http404
+from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods
 
 from core.forms import apply_validation_error
 
@@ -100,12 +102,26 @@ def _preview(source: mapped.Source, mapping: mapped.Mapping, source_name: str) -
         for number, messages_ in sorted(errors.items(), key=lambda item: item[0] or 0)
         if number is None or number > mapped.PREVIEW_ROWS
     ]
+    # Notes (no domain, a converted value) on the rows past the preview, so a file whose later
+    # questions lack a domain says so before the import rather than on its report.
+    later_notes = [
+        f"Question {number}: {'; '.join(messages_)}"
+        for number, messages_ in sorted(notes.items(), key=lambda item: item[0] or 0)
+        if number is not None and number > mapped.PREVIEW_ROWS and number not in errors
+    ]
     return {
         "rows": rows,
         "total": len(source.records),
         "failing": len(errors),
         "later": later[:20],
         "more": max(0, len(later) - 20),
+        "later_notes": later_notes[:20],
+        "more_notes": max(0, len(later_notes) - 20),
+        "drafts_later": sum(
+            1
+            for number in notes
+            if number and number > mapped.PREVIEW_ROWS and NO_DOMAIN in notes[number]
+        ),
     }
 
 
@@ -244,4 +260,47 @@ def _import(request, upload, form: ImportMappingForm):
         messages.warning(request, f"Duplicates skipped: {shown}{more}")
     if report.errors:
         messages.warning(request, "Could not be saved: " + "; ".join(report.errors[:5]))
+    return redirect("questions:import")
+
+
+def _remembered_or_404(mapping_id: int):
+    saved = mapping_services.mapping_get(mapping_id=mapping_id)
+    if saved is None:
+        raise Http404("No such remembered mapping.")
+    return saved
+
+
+@login_required
+@import_required
+@require_GET
+def import_mapping_download(request, mapping_id: int):
+    """A remembered mapping as a JSON file, for `import_questions --mapping FILE`."""
+    saved = _remembered_or_404(mapping_id)
+    response = JsonResponse(mapping_services.mapping_file(saved), json_dumps_params={"indent": 2})
+    filename = f"{mapped.slug(saved.name) or 'mapping'}.mapping.json"
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@login_required
+@import_required
+@require_http_methods(["GET", "POST"])
+def import_mapping_delete(request, mapping_id: int):
+    """Ask, then forget a remembered mapping."""
+    saved = _remembered_or_404(mapping_id)
+    if request.method == "GET":
+        return render(
+            request,
+            "questions/import_mapping_confirm_delete.html",
+            {
+                "mapping": saved,
+                "file_json": json.dumps(mapping_services.mapping_file(saved), indent=2),
+            },
+        )
+    mapping_services.import_mapping_delete(mapping=saved)
+    messages.success(
+        request,
+        f"The mapping “{saved.name}” is forgotten: the next file from this source gets a "
+        "mapping proposed from its field names.",
+    )
     return redirect("questions:import")

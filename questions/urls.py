@@ -10,6 +10,16 @@ urlpatterns = [
     path("new/", views.question_create, name="create"),
     path("import/", views.question_import, name="import"),
     path("import/map/<int:upload_id>/", mapping_views.import_mapping, name="import_mapping"),
+    path(
+        "import/mappings/<int:mapping_id>.json",
+        mapping_views.import_mapping_download,
+        name="import_mapping_download",
+    ),
+    path(
+        "import/mappings/<int:mapping_id>/delete/",
+        mapping_views.import_mapping_delete,
+        name="import_mapping_delete",
+    ),
     path("export/", views.question_export, name="export"),
     path("export/anki/", views.question_export_anki, name="export_anki"),
     path("coverage/", views.bank_coverage, name="coverage"),

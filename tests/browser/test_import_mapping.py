@@ -60,7 +60,10 @@ def test_instructor_maps_previews_and_imports_a_foreign_json_set(page, tmp_path)
     expect(
         page.get_by_text(re.compile("Imported 8 question\\(s\\) from “acme-aws”"))
     ).to_be_visible()
-    expect(page.get_by_role("cell", name="acme-aws", exact=True)).to_be_visible()
+    remembered = page.get_by_role("region", name="Remembered field mappings")
+    expect(remembered.get_by_role("link", name="Forget the mapping acme-aws")).to_be_visible()
+    remembered.get_by_text("What maps where").click()
+    expect(remembered.get_by_text("option_explanations")).to_be_visible()
     ui.check_both_widths(page, "import-mapping-done")
     assert Question.objects.filter(key__startswith="acme-aws-", status="draft").count() == 8
     assert ImportMapping.objects.get().default_domain == "Development with AWS Services"
@@ -72,3 +75,12 @@ def test_instructor_maps_previews_and_imports_a_foreign_json_set(page, tmp_path)
     expect(page.get_by_label("Domain for questions without one")).to_have_value(
         "Development with AWS Services"
     )
+
+    # Forgetting it asks first, then the next file gets a fresh proposal.
+    page.get_by_role("link", name="Forget the mapping acme-aws").click()
+    expect(page.get_by_role("heading", name="Forget the mapping “acme-aws”?")).to_be_visible()
+    ui.check_both_widths(page, "import-mapping-forget")
+    page.get_by_role("button", name="Forget the mapping").click()
+    expect(page.get_by_text("The mapping “acme-aws” is forgotten")).to_be_visible()
+    expect(page.get_by_text("None yet.")).to_be_visible()
+    assert not ImportMapping.objects.exists()

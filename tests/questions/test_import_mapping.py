@@ -12,6 +12,7 @@ from django.core.management import CommandError, call_command
 from django.urls import reverse
 
 from questions.models import ImportMapping, ImportUpload, Question
+from questions.services import question_delete
 from tests.factories.accounts import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -67,6 +68,14 @@ def test_a_foreign_json_set_imports_through_the_mapping_step(author, instructor)
     assert "Outside the handler function, in the initialization code</strong>" in html
     assert 'class="badge text-bg-success">correct</span>' in html
     assert "DVA-C02 Security" in html  # "Domain 2: Security" matched by name
+    # Past the five previewed rows, question 8's missing domain is said before the import.
+    assert preview["drafts_later"] == 1
+    assert (
+        "Question 6: the stem did not say how many to select; added (Select TWO.)"
+        in (preview["later_notes"])
+    )
+    assert preview["later_notes"][-1].startswith("Question 8: no domain: it will be a draft")
+    assert "Notes further on" in html and "1 more question names no domain" in html
 
     data = {**_rendered_form(page), "action": "import"}
     data["default_domain"] = "Development with AWS Services"
@@ -317,3 +326,75 @@ def test_the_command_refuses_bad_input_around_the_mapping(tmp_path):
     with pytest.raises(CommandError, match="holds no list of questions"):
         call_command("import_questions", not_list, "--mapping", _write(tmp_path, "m.json", MAPPING))
     assert not Question.objects.exists() and not ImportMapping.objects.exists()
+
+
+def test_a_remembered_mapping_downloads_as_a_file_the_command_imports_with(
+    author, instructor, tmp_path
+):
+    url = _upload(author, "acme-aws.json", AWS_JSON).url
+    data = {**_rendered_form(author.get(url)), "action": "import"}
+    assert author.post(url, data).status_code == 302
+    saved = ImportMapping.objects.get()
+    page = author.get(reverse("questions:import")).content.decode()
+    download_url = reverse("questions:import_mapping_download", args=[saved.pk])
+    assert download_url in page and "What maps where (9 fields)" in page
+    assert "Rationale per option" in page and "<code>option_explanations</code>" in page
+
+    response = author.get(download_url)
+    assert response.status_code == 200 and response["Content-Type"] == "application/json"
+    assert 'filename="acme-aws.mapping.json"' in response["Content-Disposition"]
+    mapping_file = json.loads(response.content)
+    assert mapping_file["shape"] == "json" and mapping_file["indices"] == "one"
+    assert mapping_file["fields"]["stem"] == "question"
+    # The downloaded file imports the same source from the command line: a fresh bank gets
+    # the same eight questions with the same keys and keys marked.
+    before = {
+        q.key: sorted(o.text for o in q.current_version.options.all() if o.is_correct)
+        for q in Question.objects.all()
+    }
+    for question in Question.objects.all():
+        question_delete(question=question)
+    call_command(
+        "import_questions",
+        _write(tmp_path, "acme-aws.json", AWS_JSON),
+        "--mapping",
+        _write(tmp_path, "acme-aws.mapping.json", response.content.decode()),
+    )
+    after = {
+        q.key: sorted(o.text for o in q.current_version.options.all() if o.is_correct)
+        for q in Question.objects.all()
+    }
+    assert after == before and len(after) == 8
+
+
+def test_forgetting_a_remembered_mapping_asks_first(author, tmp_path):
+    url = _upload(author, "acme-aws.json", AWS_JSON).url
+    assert author.post(url, {**_rendered_form(author.get(url)), "action": "import"}).status_code
+    saved = ImportMapping.objects.get()
+    delete_url = reverse("questions:import_mapping_delete", args=[saved.pk])
+    ask = author.get(delete_url)
+    html = ask.content.decode()
+    assert ask.status_code == 200 and "Forget the mapping “acme-aws”?" in html
+    assert "&quot;stem&quot;: &quot;question&quot;" in html  # the mapping, as its file holds it
+    assert ImportMapping.objects.exists()  # asking deletes nothing
+    done = author.post(delete_url, follow=True)
+    assert done.redirect_chain[-1][0] == reverse("questions:import")
+    assert "The mapping “acme-aws” is forgotten" in done.content.decode()
+    assert not ImportMapping.objects.exists()
+    # The next file from the source gets a fresh proposal.
+    page = author.get(_upload(author, "acme-aws.json", AWS_JSON).url)
+    assert "Proposed from the file&#x27;s field names" in page.content.decode()
+    assert author.get(delete_url).status_code == 404
+
+
+def test_students_cannot_read_or_forget_remembered_mappings(client, student):
+    saved = ImportMapping.objects.create(
+        name="acme", shape="json", fields={"stem": ["question"]}, guide="DVA-C02"
+    )
+    client.force_login(student)
+    for name in ("questions:import_mapping_download", "questions:import_mapping_delete"):
+        assert client.get(reverse(name, args=[saved.pk])).status_code == 403
+    assert (
+        client.post(reverse("questions:import_mapping_delete", args=[saved.pk])).status_code == 403
+    )
+    assert ImportMapping.objects.exists()
