@@ -105,6 +105,20 @@ def _deep_link(lti_platform, client, blueprint) -> dict:
     return lti_platform.placements[-1]
 
 
+def _placed_then_launched(lti_platform, client, blueprint) -> tuple[dict, Attempt]:
+    """The instructor places `blueprint` in course-1, then the learner launches it: the
+    placement and the attempt the launch opened."""
+    placement = _deep_link(lti_platform, client, blueprint)
+    client.logout()
+    _learner(
+        lti_platform,
+        client,
+        resource_link_id=placement["resource_link_id"],
+        custom=placement["custom"],
+    )
+    return placement, Attempt.objects.get(user__lti_users__sub="learner-1")
+
+
 def _answer_all(attempt: Attempt, *, right: bool):
     from exams.services import answer_save
     from tests.factories.study import answer_ids, items_of
@@ -232,15 +246,7 @@ def test_deep_link_then_learner_launch_opens_the_exam_and_the_grade_comes_back(
 def test_auto_submit_by_the_timer_sweep_sends_not_passed(
     lti_platform, tool, bank, client, django_capture_on_commit_callbacks
 ):
-    placement = _deep_link(lti_platform, client, bank)
-    client.logout()
-    _learner(
-        lti_platform,
-        client,
-        resource_link_id=placement["resource_link_id"],
-        custom=placement["custom"],
-    )
-    attempt = Attempt.objects.get(user__lti_users__sub="learner-1")
+    placement, attempt = _placed_then_launched(lti_platform, client, bank)
     _answer_all(attempt, right=False)
     with django_capture_on_commit_callbacks(execute=True):
         assert attempts_expire_overdue(now=timezone.now() + timedelta(hours=2)) == 1
@@ -255,15 +261,7 @@ def test_a_503_is_retried_then_the_grade_arrives(
     lti_platform, tool, bank, client, django_capture_on_commit_callbacks, settings
 ):
     settings.LTI_PASSBACK_BACKOFF_SECONDS = 0
-    placement = _deep_link(lti_platform, client, bank)
-    client.logout()
-    _learner(
-        lti_platform,
-        client,
-        resource_link_id=placement["resource_link_id"],
-        custom=placement["custom"],
-    )
-    attempt = Attempt.objects.get(user__lti_users__sub="learner-1")
+    placement, attempt = _placed_then_launched(lti_platform, client, bank)
     lti_platform.fail_next(2, status=503)
     with django_capture_on_commit_callbacks(execute=True):
         attempt_submit(user=attempt.user, attempt_id=attempt.pk)
@@ -279,15 +277,7 @@ def test_a_platform_that_keeps_failing_ends_failed_audited_and_can_be_resent(
 ):
     settings.LTI_PASSBACK_BACKOFF_SECONDS = 0
     settings.LTI_PASSBACK_MAX_RETRIES = 2
-    placement = _deep_link(lti_platform, client, bank)
-    client.logout()
-    _learner(
-        lti_platform,
-        client,
-        resource_link_id=placement["resource_link_id"],
-        custom=placement["custom"],
-    )
-    attempt = Attempt.objects.get(user__lti_users__sub="learner-1")
+    placement, attempt = _placed_then_launched(lti_platform, client, bank)
     lti_platform.fail_next(10, status=502)
     with django_capture_on_commit_callbacks(execute=True):
         attempt_submit(user=attempt.user, attempt_id=attempt.pk)
@@ -325,15 +315,7 @@ def test_practice_passback_says_it_is_practice(
         mode="practice",
         duration_minutes=None,
     )
-    placement = _deep_link(lti_platform, client, practice)
-    client.logout()
-    _learner(
-        lti_platform,
-        client,
-        resource_link_id=placement["resource_link_id"],
-        custom=placement["custom"],
-    )
-    attempt = Attempt.objects.get(user__lti_users__sub="learner-1")
+    placement, attempt = _placed_then_launched(lti_platform, client, practice)
     _answer_all(attempt, right=True)
     with django_capture_on_commit_callbacks(execute=True):
         attempt_submit(user=attempt.user, attempt_id=attempt.pk)
