@@ -13,9 +13,8 @@ from lti import services
 from lti.models import GradePassback
 from tests.factories.exams import short_blueprint
 from tests.factories.questions import make_bank
+from tests.lti.flow import answer_all
 from tests.lti.platform import LocalPlatform
-
-from .test_tool_flow import _answer_all
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -83,7 +82,7 @@ def test_live_tool_with_its_keyset_url(live_server):
             assert "Live LTI mock" in exam_page.text
 
         attempt = Attempt.objects.get(user__lti_users__sub="l-1")
-        _answer_all(attempt, right=False)
+        answer_all(attempt, right=False)
         attempt = attempt_submit(user=attempt.user, attempt_id=attempt.pk)  # commits: on_commit
         [score] = platform.scores[placement["lineitem_url"]]
         assert score["scoreGiven"] == attempt.scaled_score

@@ -10,8 +10,7 @@ from lti.models import GradePassback, LtiEvent
 from tests.factories.exams import short_blueprint
 from tests.factories.questions import make_bank
 from tests.faults.conftest import wait_for
-
-from .test_tool_flow import _answer_all, _deep_link, _learner, tool  # noqa: F401
+from tests.lti.flow import answer_all, learner_launch, place_exam
 
 pytestmark = pytest.mark.services("postgresql", "redis")
 
@@ -19,22 +18,22 @@ pytestmark = pytest.mark.services("postgresql", "redis")
 def test_the_worker_retries_a_503_and_the_platform_records_the_score(
     start_worker,
     lti_platform,
-    tool,  # noqa: F811
+    tool,
 ):
     worker = start_worker(LTI_PASSBACK_BACKOFF_SECONDS=1)
     make_bank(per_domain=4)
     blueprint = short_blueprint(slug="worker-lti", title="Worker LTI mock", question_count=5)
     teacher = Client()
-    placement = _deep_link(lti_platform, teacher, blueprint)
+    placement = place_exam(lti_platform, teacher, blueprint)
     learner = Client()
-    _learner(
+    learner_launch(
         lti_platform,
         learner,
         resource_link_id=placement["resource_link_id"],
         custom=placement["custom"],
     )
     attempt = Attempt.objects.get(user__lti_users__sub="learner-1")
-    _answer_all(attempt, right=True)
+    answer_all(attempt, right=True)
     lti_platform.fail_next(2, status=503, only="ags")
     attempt_submit(user=attempt.user, attempt_id=attempt.pk)
 

@@ -23,31 +23,16 @@ from lti import services
 from lti.models import CourseCohort, GradePassback, LaunchedAttempt, LtiEvent
 from tests.factories.exams import short_blueprint
 from tests.factories.questions import make_bank
+from tests.lti.flow import (
+    LAUNCH,
+    answer_all,
+    instructor_launch,
+    learner_launch,
+    place_exam,
+    placed_then_launched,
+)
 
 pytestmark = pytest.mark.django_db
-
-LOGIN = "http://testserver/lti/login/"
-LAUNCH = "http://testserver/lti/launch/"
-
-
-@pytest.fixture
-def tool(lti_platform, admin_user):
-    """The platform registered here (as an admin would) and the tool registered there."""
-    registration = services.platform_save(
-        name="Harness LMS",
-        issuer=lti_platform.issuer,
-        client_id=lti_platform.client_id,
-        deployment_ids=[lti_platform.deployment_id],
-        keyset_url=lti_platform.keyset_url,
-        auth_url=lti_platform.auth_url,
-        token_url=lti_platform.token_url,
-        actor=admin_user,
-    )
-    key, _ = services.keys_ensure()
-    lti_platform.register_tool(
-        login_url=LOGIN, launch_url=LAUNCH, tool_public_key_pem=key.public_key
-    )
-    return registration
 
 
 @pytest.fixture
@@ -56,85 +41,8 @@ def bank(db):
     return short_blueprint(slug="lti-mock", title="LTI mock", question_count=5)
 
 
-def _learner(lti_platform, client, **kw):
-    params = {
-        "sub": "learner-1",
-        "name": "Lena Learner",
-        "email": "lena@example.edu",
-        "roles": ["Learner"],
-        "context_id": "course-1",
-        "context_title": "AWS Developer course",
-    }
-    params.update(kw)
-    return lti_platform.launch(client, **params)
-
-
-def _instructor(lti_platform, client, **kw):
-    params = {
-        "sub": "teacher-1",
-        "name": "Ian Instructor",
-        "email": "ian@example.edu",
-        "roles": ["Instructor"],
-        "context_id": "course-1",
-        "context_title": "AWS Developer course",
-    }
-    params.update(kw)
-    return lti_platform.launch(client, **params)
-
-
-def _deep_link(lti_platform, client, blueprint) -> dict:
-    """The instructor places `blueprint` in course-1; returns the platform's placement."""
-    picker = lti_platform.deep_link(
-        client,
-        sub="teacher-1",
-        name="Ian Instructor",
-        email="ian@example.edu",
-        roles=["Instructor"],
-        context_id="course-1",
-        context_title="AWS Developer course",
-    )
-    assert picker.status_code == 200
-    assert "Add an exam to your course" in picker.content.decode()
-    launch_id = client.session["lti_deep_link_launch_id"]
-    answer = client.post(
-        reverse("lti:deep_link_return"), {"launch_id": launch_id, "blueprint": blueprint.pk}
-    )
-    assert answer.status_code == 200
-    items = lti_platform.receive_deep_link_response(answer)
-    assert len(items) == 1
-    return lti_platform.placements[-1]
-
-
-def _placed_then_launched(lti_platform, client, blueprint) -> tuple[dict, Attempt]:
-    """The instructor places `blueprint` in course-1, then the learner launches it: the
-    placement and the attempt the launch opened."""
-    placement = _deep_link(lti_platform, client, blueprint)
-    client.logout()
-    _learner(
-        lti_platform,
-        client,
-        resource_link_id=placement["resource_link_id"],
-        custom=placement["custom"],
-    )
-    return placement, Attempt.objects.get(user__lti_users__sub="learner-1")
-
-
-def _answer_all(attempt: Attempt, *, right: bool):
-    from exams.services import answer_save
-    from tests.factories.study import answer_ids, items_of
-
-    for item in items_of(attempt):
-        answer_save(
-            user=attempt.user,
-            attempt_id=attempt.pk,
-            position=item.position,
-            option_ids=answer_ids(item, "right" if right else "wrong"),
-            seq=1,
-        )
-
-
 def test_learner_launch_creates_user_student_role_cohort_and_logs_in(lti_platform, tool, client):
-    response = _learner(lti_platform, client)
+    response = learner_launch(lti_platform, client)
     assert response.status_code == 302
     assert response["Location"] == "/"
     lti_user = LtiUser.objects.get(sub="learner-1")
@@ -149,13 +57,13 @@ def test_learner_launch_creates_user_student_role_cohort_and_logs_in(lti_platfor
     assert client.get("/").wsgi_request.user == user
     # The second launch links the same account (no duplicate user, cohort or membership).
     client.logout()
-    assert _learner(lti_platform, client).status_code == 302
+    assert learner_launch(lti_platform, client).status_code == 302
     assert LtiUser.objects.get(sub="learner-1").auth_user == user
     assert Cohort.objects.filter(lti_link__isnull=False).count() == 1
 
 
 def test_instructor_launch_grants_instructor_never_admin(lti_platform, tool, client):
-    response = _instructor(
+    response = instructor_launch(
         lti_platform,
         client,
         roles=[
@@ -179,7 +87,7 @@ def test_instructor_launch_grants_instructor_never_admin(lti_platform, tool, cli
 def test_existing_email_is_not_taken_over(lti_platform, tool, client, admin_user):
     admin_user.email = "boss@example.edu"
     admin_user.save()
-    _learner(lti_platform, client, email="BOSS@example.edu", sub="intruder")
+    learner_launch(lti_platform, client, email="BOSS@example.edu", sub="intruder")
     user = LtiUser.objects.get(sub="intruder").auth_user
     assert user != admin_user
     assert user.email == ""
@@ -189,7 +97,7 @@ def test_existing_email_is_not_taken_over(lti_platform, tool, client, admin_user
 def test_deep_link_then_learner_launch_opens_the_exam_and_the_grade_comes_back(
     lti_platform, tool, bank, client, django_capture_on_commit_callbacks
 ):
-    placement = _deep_link(lti_platform, client, bank)
+    placement = place_exam(lti_platform, client, bank)
     item = lti_platform.deep_links[-1]
     assert item["type"] == "ltiResourceLink"
     assert item["url"] == LAUNCH
@@ -202,7 +110,7 @@ def test_deep_link_then_learner_launch_opens_the_exam_and_the_grade_comes_back(
     assert lineitem_url in lti_platform.lineitems
 
     client.logout()
-    response = _learner(
+    response = learner_launch(
         lti_platform,
         client,
         resource_link_id=placement["resource_link_id"],
@@ -217,7 +125,7 @@ def test_deep_link_then_learner_launch_opens_the_exam_and_the_grade_comes_back(
 
     # Launching again resumes the same attempt.
     client.logout()
-    again = _learner(
+    again = learner_launch(
         lti_platform,
         client,
         resource_link_id=placement["resource_link_id"],
@@ -225,7 +133,7 @@ def test_deep_link_then_learner_launch_opens_the_exam_and_the_grade_comes_back(
     )
     assert again["Location"] == reverse("exams:question", args=[attempt.pk, 1])
 
-    _answer_all(attempt, right=True)
+    answer_all(attempt, right=True)
     with django_capture_on_commit_callbacks(execute=True):
         attempt = attempt_submit(user=attempt.user, attempt_id=attempt.pk)
     passback = GradePassback.objects.get(launched__attempt=attempt)
@@ -246,8 +154,8 @@ def test_deep_link_then_learner_launch_opens_the_exam_and_the_grade_comes_back(
 def test_auto_submit_by_the_timer_sweep_sends_not_passed(
     lti_platform, tool, bank, client, django_capture_on_commit_callbacks
 ):
-    placement, attempt = _placed_then_launched(lti_platform, client, bank)
-    _answer_all(attempt, right=False)
+    placement, attempt = placed_then_launched(lti_platform, client, bank)
+    answer_all(attempt, right=False)
     with django_capture_on_commit_callbacks(execute=True):
         assert attempts_expire_overdue(now=timezone.now() + timedelta(hours=2)) == 1
     attempt.refresh_from_db()
@@ -261,7 +169,7 @@ def test_a_503_is_retried_then_the_grade_arrives(
     lti_platform, tool, bank, client, django_capture_on_commit_callbacks, settings
 ):
     settings.LTI_PASSBACK_BACKOFF_SECONDS = 0
-    placement, attempt = _placed_then_launched(lti_platform, client, bank)
+    placement, attempt = placed_then_launched(lti_platform, client, bank)
     lti_platform.fail_next(2, status=503)
     with django_capture_on_commit_callbacks(execute=True):
         attempt_submit(user=attempt.user, attempt_id=attempt.pk)
@@ -277,7 +185,7 @@ def test_a_platform_that_keeps_failing_ends_failed_audited_and_can_be_resent(
 ):
     settings.LTI_PASSBACK_BACKOFF_SECONDS = 0
     settings.LTI_PASSBACK_MAX_RETRIES = 2
-    placement, attempt = _placed_then_launched(lti_platform, client, bank)
+    placement, attempt = placed_then_launched(lti_platform, client, bank)
     lti_platform.fail_next(10, status=502)
     with django_capture_on_commit_callbacks(execute=True):
         attempt_submit(user=attempt.user, attempt_id=attempt.pk)
@@ -292,7 +200,7 @@ def test_a_platform_that_keeps_failing_ends_failed_audited_and_can_be_resent(
     lti_platform.fail_next(0)
     teacher = client
     teacher.logout()
-    _instructor(lti_platform, teacher)
+    instructor_launch(lti_platform, teacher)
     context = LtiContext.objects.get(id_on_platform="course-1")
     page = teacher.get(reverse("lti:course", args=[context.pk]))
     assert "Failed" in page.content.decode()
@@ -315,8 +223,8 @@ def test_practice_passback_says_it_is_practice(
         mode="practice",
         duration_minutes=None,
     )
-    placement, attempt = _placed_then_launched(lti_platform, client, practice)
-    _answer_all(attempt, right=True)
+    placement, attempt = placed_then_launched(lti_platform, client, practice)
+    answer_all(attempt, right=True)
     with django_capture_on_commit_callbacks(execute=True):
         attempt_submit(user=attempt.user, attempt_id=attempt.pk)
     score = lti_platform.scores[placement["lineitem_url"]][0]
@@ -325,8 +233,8 @@ def test_practice_passback_says_it_is_practice(
 
 
 def test_roster_sync_adds_members_and_reports_those_gone(lti_platform, tool, client):
-    _instructor(lti_platform, client)
-    _learner(lti_platform, Client_fresh())
+    instructor_launch(lti_platform, client)
+    learner_launch(lti_platform, Client_fresh())
     lti_platform.add_member(
         "course-1", sub="s-2", name="Sam Second", email="sam@example.edu", roles=["Learner"]
     )
@@ -482,7 +390,7 @@ def test_bad_launches_are_refused_with_a_page_not_a_500(lti_platform, tool, clie
 
 
 def test_a_replayed_launch_is_refused(lti_platform, tool, client):
-    assert _learner(lti_platform, client).status_code == 302
+    assert learner_launch(lti_platform, client).status_code == 302
     last = lti_platform.last_launch
     other = Client_fresh()
     # The same id_token and state posted again (the state cookie copied too).
@@ -510,11 +418,11 @@ def test_a_deactivated_platform_cannot_launch(lti_platform, tool, client, admin_
     from tests.lti.platform import PlatformFlowError
 
     with pytest.raises(PlatformFlowError):
-        _learner(lti_platform, client)
+        learner_launch(lti_platform, client)
     assert not LtiUser.objects.exists()
 
 
-def test_learners_cannot_deep_link(lti_platform, tool, client):
+def test_learners_cannotplace_exam(lti_platform, tool, client):
     response = lti_platform.deep_link(
         client,
         sub="learner-1",
@@ -529,7 +437,7 @@ def test_learners_cannot_deep_link(lti_platform, tool, client):
 
 
 def test_deep_link_choice_needs_the_session_launch(lti_platform, tool, bank, client):
-    _instructor(lti_platform, client)
+    instructor_launch(lti_platform, client)
     response = client.post(
         reverse("lti:deep_link_return"), {"launch_id": "made-up", "blueprint": bank.pk}
     )
@@ -541,10 +449,12 @@ def test_without_a_line_item_the_tool_creates_its_column(
 ):
     """A link set up by hand in the LMS (custom blueprint=lti-mock, no line item): the tool
     finds or creates its own grade column (resourceId = the blueprint's slug) and posts there."""
-    _learner(lti_platform, client, resource_link_id="manual-link", custom={"blueprint": "lti-mock"})
+    learner_launch(
+        lti_platform, client, resource_link_id="manual-link", custom={"blueprint": "lti-mock"}
+    )
     attempt = Attempt.objects.get(user__lti_users__sub="learner-1")
     assert LaunchedAttempt.objects.get(attempt=attempt).lineitem_url == ""
-    _answer_all(attempt, right=True)
+    answer_all(attempt, right=True)
     with django_capture_on_commit_callbacks(execute=True):
         attempt_submit(user=attempt.user, attempt_id=attempt.pk)
     passback = GradePassback.objects.get()
@@ -558,7 +468,7 @@ def test_without_a_line_item_the_tool_creates_its_column(
 def test_a_link_to_a_retired_exam_says_so(lti_platform, tool, bank, client):
     bank.is_active = False
     bank.save()
-    response = _learner(lti_platform, client, custom={"blueprint": "lti-mock"})
+    response = learner_launch(lti_platform, client, custom={"blueprint": "lti-mock"})
     assert response.status_code == 409
     assert "not available any more" in response.content.decode()
 
