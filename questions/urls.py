@@ -11,7 +11,7 @@ urlpatterns = [
     path("import/", views.question_import, name="import"),
     path("import/map/<int:upload_id>/", mapping_views.import_mapping, name="import_mapping"),
     path(
-        "import/mappings/<int:mapping_id>.json",
+        "import/mappings/<int:mapping_id>/download/",
         mapping_views.import_mapping_download,
         name="import_mapping_download",
     ),

@@ -75,7 +75,12 @@ def test_an_instructor_brings_questions_places_an_exam_and_the_grade_comes_back(
     opened = instructor_launch(lti_platform, teacher)
     assert opened.status_code == 302
     assert teacher.get(opened["Location"]).status_code == 200
-    assert user_roles(teacher.get("/").wsgi_request.user) == {"Instructor"}
+    home = teacher.get("/")
+    assert user_roles(home.wsgi_request.user) == {"Instructor"}
+    # The course can be found again from the menu, without another launch.
+    assert f'href="{reverse("lti:courses")}">LMS courses</a>' in home.content.decode()
+    courses = teacher.get(reverse("lti:courses")).content.decode()
+    assert "AWS Developer course" in courses
 
     # 2. The Moodle GIFT export: its seven choice questions (three-option ones, two true/false)
     #    come in as drafts with the reasons; short answer and matching are skipped.

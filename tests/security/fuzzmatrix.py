@@ -72,6 +72,8 @@ QUERY_PARAMS: dict[str, tuple[str, ...]] = {
     "questions:create": (),
     "questions:import": (),
     "questions:import_mapping": (),
+    "questions:import_mapping_download": (),
+    "questions:import_mapping_delete": (),
     "questions:export": ("format", *BANK_FILTERS),
     "questions:export_anki": BANK_FILTERS,
     "exams:missed_anki": (),

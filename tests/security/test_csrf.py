@@ -27,7 +27,7 @@ from accounts.models import Cohort, User
 from analytics.models import AnalyticsRun, CalibrationRun
 from exams.models import Attempt, AttemptItem, Blueprint, KeyCorrection, Sitting
 from lti.models import GradePassback
-from questions.models import Question, QuestionReport
+from questions.models import ImportMapping, Question, QuestionReport
 from questions.services import question_as_data
 from study.models import ReviewCard, StudyPreference
 from tests.factories.accounts import PASSWORD
@@ -36,7 +36,14 @@ from tests.factories.regrade import key_changed, sample_correction
 from tests.lti.world import lti_passback, lti_registration, roster_course
 
 from .conftest import World
-from .urlmatrix import CSRF_EXEMPT, STATE_CHANGING, _question_report, _sitting, import_upload
+from .urlmatrix import (
+    CSRF_EXEMPT,
+    STATE_CHANGING,
+    _question_report,
+    _sitting,
+    import_mapping,
+    import_upload,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -256,6 +263,12 @@ CASES: dict[str, Callable[[World], Case]] = {
             "action": "import",
         },
         lambda c: Question.objects.count(),
+    ),
+    "questions:import_mapping_delete": lambda w: Case(
+        "instructor",
+        reverse("questions:import_mapping_delete", kwargs=import_mapping(w)),
+        dict,
+        lambda c: ImportMapping.objects.exists(),
     ),
     "exams:blueprint_new": lambda w: Case(
         "instructor",

@@ -148,6 +148,17 @@ def import_upload(w: World) -> dict:
     return {"upload_id": upload.pk}
 
 
+def import_mapping(w: World) -> dict:
+    """A remembered field mapping (shared by everyone who imports; made on first use)."""
+    from questions.models import ImportMapping
+
+    mapping, _ = ImportMapping.objects.get_or_create(
+        name="acme",
+        defaults={"shape": "json", "fields": {"stem": ["question"]}, "guide": "DVA-C02"},
+    )
+    return {"mapping_id": mapping.pk}
+
+
 def _lti_platform(w: World) -> dict:
     from tests.lti.world import lti_registration
 
@@ -207,6 +218,11 @@ MATRIX: dict[str, Route] = {
         get=by_role(LOGIN, 403, 403, 200, 404, 404),
         post=by_role(LOGIN, 403, 403, 200, 404, 404),
         kwargs=import_upload,
+    ),
+    "questions:import_mapping_download": Route(get=STAFF, kwargs=import_mapping),
+    # The instructor's POST forgets the mapping: the roles after it find it gone.
+    "questions:import_mapping_delete": Route(
+        get=STAFF, post=by_role(LOGIN, 403, 403, REDIRECT, 404, 404), kwargs=import_mapping
     ),
     "questions:export": Route(get=STAFF),
     "questions:export_anki": Route(get=STAFF),
