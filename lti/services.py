@@ -360,14 +360,22 @@ def grade_for(attempt: Attempt) -> tuple[int, str]:
     return scaled, comment
 
 
-@transaction.atomic
 def passback_queue_for_attempt(
     *, attempt_id: int, dispatch: Callable[[int], None]
 ) -> GradePassback | None:
-    """Called on `attempt_finished`: make the passback record and send it after commit."""
+    """Called on `attempt_finished`: make the passback record and send it after commit.
+
+    Most attempts were not launched from an LMS: for them this is one indexed read, with no
+    transaction around it (BEGIN and COMMIT would triple the statements every submit pays).
+    """
     launched = LaunchedAttempt.objects.filter(attempt_id=attempt_id).first()
     if launched is None:
         return None
+    return _passback_queue(launched=launched, dispatch=dispatch)
+
+
+@transaction.atomic
+def _passback_queue(*, launched: LaunchedAttempt, dispatch: Callable[[int], None]) -> GradePassback:
     passback, _ = GradePassback.objects.get_or_create(launched=launched)
     if passback.state == GradePassback.State.SENT:
         # A regrade or a second finish: send again (the platform keeps the latest score).
