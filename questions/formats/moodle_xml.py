@@ -110,14 +110,11 @@ def _flag(element: ET.Element, name: str, default: bool) -> bool:
     return default if not value else value in ("true", "1", "yes")
 
 
-def _tags(element: ET.Element) -> list[str]:
-    tags = [(t.findtext("text") or "").strip() for t in element.findall("tags/tag")]
-    return [t for t in tags if t]
-
-
-def _warn_unkept_idnumber(collector: Collector, number: int, line: int | None, key: str) -> None:
-    if key and not key_from_title(key):
-        collector.warn(number, line, f"the idnumber {key!r} is not a slug, so it is not kept")
+def _stem_and_explanation(element: ET.Element) -> tuple[str, str, list[str]]:
+    """Return a question's stem, its general feedback (the explanation) and their notes."""
+    stem, notes = _text(element.find("questiontext"))
+    explanation, more = _text(element.find("generalfeedback"))
+    return stem, explanation, notes + more
 
 
 class _Reader:
@@ -151,12 +148,7 @@ class _Reader:
         fraction 100; each answer's feedback is shown to whoever picks it, so it is that
         option's rationale.
         """
-        collector = self.collector
-        notes: list[str] = []
-        stem, more = _text(element.find("questiontext"))
-        notes += more
-        explanation, more = _text(element.find("generalfeedback"))
-        notes += more
+        stem, explanation, notes = _stem_and_explanation(element)
         answers: dict[str, tuple[bool, str]] = {}
         for answer in element.findall("answer"):
             value = (answer.findtext("text") or "").strip().lower()
@@ -168,42 +160,23 @@ class _Reader:
             notes += more
             answers[value] = (correct, rationale)
         if set(answers) != {"true", "false"} or sum(c for c, _r in answers.values()) != 1:
-            collector.error(
+            self.collector.error(
                 number,
                 line,
                 'a true/false question needs one answer "true" and one "false", '
                 "exactly one of them with a positive fraction",
             )
             return
-        collector.warn(number, line, TRUE_FALSE_NOTE)
-        for note in dict.fromkeys(notes):
-            collector.warn(number, line, note)
-        key = (element.findtext("idnumber") or "").strip()
-        collector.add(
-            number,
-            line,
-            {
-                "key": key_from_title(key) if key else None,
-                "kind": "multiple_choice",
-                "stem": stem,
-                "options": [
-                    {"text": label, "correct": answers[value][0], "rationale": answers[value][1]}
-                    for value, label in (("true", "True"), ("false", "False"))
-                ],
-                "explanation": explanation,
-                "domains": dict(self.domains),
-                "tags": _tags(element),
-            },
-        )
-        _warn_unkept_idnumber(collector, number, line, key)
+        self.collector.warn(number, line, TRUE_FALSE_NOTE)
+        options = [
+            {"text": label, "correct": answers[value][0], "rationale": answers[value][1]}
+            for value, label in (("true", "True"), ("false", "False"))
+        ]
+        self.add(number, line, element, "multiple_choice", stem, options, explanation, notes)
 
     def multichoice(self, number: int, line: int | None, element: ET.Element) -> None:
         collector = self.collector
-        notes: list[str] = []
-        stem, more = _text(element.find("questiontext"))
-        notes += more
-        explanation, more = _text(element.find("generalfeedback"))
-        notes += more
+        stem, explanation, notes = _stem_and_explanation(element)
         single = _flag(element, "single", default=True)
         options = []
         problems = []
@@ -224,23 +197,41 @@ class _Reader:
         if problems:
             collector.error(number, line, "; ".join(problems))
             return
+        # The kind is worked out from the correct options.
+        self.add(number, line, element, None, stem, options, explanation, notes)
+
+    def add(
+        self,
+        number: int,
+        line: int | None,
+        element: ET.Element,
+        kind: str | None,
+        stem: str,
+        options: list[dict],
+        explanation: str,
+        notes: list[str],
+    ) -> None:
+        """Collect one read question with its notes, its idnumber as the key and its tags."""
+        collector = self.collector
         for note in dict.fromkeys(notes):
             collector.warn(number, line, note)
         key = (element.findtext("idnumber") or "").strip()
+        tags = [(t.findtext("text") or "").strip() for t in element.findall("tags/tag")]
         collector.add(
             number,
             line,
             {
                 "key": key_from_title(key) if key else None,
-                "kind": None,  # worked out from the correct options
+                "kind": kind,
                 "stem": stem,
                 "options": options,
                 "explanation": explanation,
                 "domains": dict(self.domains),
-                "tags": _tags(element),
+                "tags": [t for t in tags if t],
             },
         )
-        _warn_unkept_idnumber(collector, number, line, key)
+        if key and not key_from_title(key):
+            collector.warn(number, line, f"the idnumber {key!r} is not a slug, so it is not kept")
 
 
 def parse(text: str) -> ParseResult:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 
 from questions.models import Domain, Question
-from questions.services import question_create
+from questions.services import question_as_data, question_create
 
 _counter = itertools.count(1)
 
@@ -113,3 +113,13 @@ def question_form_post(data: dict, **extra) -> dict:
             post[f"options-{i}-correct"] = "on"
     post.update(extra)
     return post
+
+
+def bank_as_data() -> dict[str, dict]:
+    """Every question by key, as the bank schema holds it (stem, options, key, domains...)."""
+    return {
+        q.key: question_as_data(q)
+        for q in Question.objects.prefetch_related(
+            "current_version__options", "domain_links__guide", "domain_links__domain", "tags"
+        )
+    }

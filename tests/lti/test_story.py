@@ -10,8 +10,6 @@ Every step runs through the pages (django.test.Client) and the real LTI platform
 
 from __future__ import annotations
 
-import io
-import zipfile
 from pathlib import Path
 
 import pytest
@@ -26,9 +24,9 @@ from exams.services import attempt_submit
 from lti.models import CourseCohort, GradePassback
 from questions import formats
 from questions.models import Question
-from questions.services import question_as_data, question_delete
+from questions.services import question_delete
 from tests.factories.exams import short_blueprint
-from tests.factories.questions import make_bank
+from tests.factories.questions import bank_as_data, make_bank
 from tests.lti.flow import answer_all, instructor_launch, learner_launch, place_exam
 from tests.questions import qti_schemas
 
@@ -51,20 +49,6 @@ def _mapping_form(page) -> dict:
     form = page.context["form"]
     values = {name: form.initial.get(name, field.initial) for name, field in form.fields.items()}
     return {name: value for name, value in values.items() if value not in (None, "", False, [])}
-
-
-def _bank() -> dict[str, dict]:
-    return {
-        q.key: question_as_data(q)
-        for q in Question.objects.prefetch_related(
-            "current_version__options", "domain_links__guide", "domain_links__domain", "tags"
-        )
-    }
-
-
-def _members(package: bytes) -> dict[str, bytes]:
-    with zipfile.ZipFile(io.BytesIO(package)) as archive:
-        return {name: archive.read(name) for name in archive.namelist()}
 
 
 def test_an_instructor_brings_questions_places_an_exam_and_the_grade_comes_back(
@@ -111,24 +95,26 @@ def test_an_instructor_brings_questions_places_an_exam_and_the_grade_comes_back(
     #    package imports into an empty bank with every field QTI holds, then exports the same.
     first = teacher.get(reverse("questions:export"), {"format": "qti"})
     assert first.status_code == 200
-    files = _members(first.content)
+    files = qti_schemas.package_members(first.content)
     assert qti_schemas.errors(qti_schemas.qti3_manifest(), files["imsmanifest.xml"]) == []
     items = {name: body for name, body in files.items() if name != "imsmanifest.xml"}
     assert len(items) == 15
     for name, body in items.items():
         assert qti_schemas.errors(qti_schemas.qti3_item(), body) == [], name
-    before = _bank()
+    before = bank_as_data()
     for question in Question.objects.all():
         question_delete(question=question)
     back = _upload(teacher, "bank-qti3.zip", first.content).content.decode()
     assert "Imported 15 question(s)" in back
-    after = _bank()
+    after = bank_as_data()
     assert sorted(after) == sorted(before)
     for key, question in before.items():
         assert formats.held_by_format("qti", after[key]) == formats.held_by_format(
             "qti", question
         ), key
-    again = _members(teacher.get(reverse("questions:export"), {"format": "qti"}).content)
+    again = qti_schemas.package_members(
+        teacher.get(reverse("questions:export"), {"format": "qti"}).content
+    )
     for name, body in items.items():
         assert again[name] == body, name
 

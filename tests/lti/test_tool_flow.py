@@ -422,7 +422,7 @@ def test_a_deactivated_platform_cannot_launch(lti_platform, tool, client, admin_
     assert not LtiUser.objects.exists()
 
 
-def test_learners_cannotplace_exam(lti_platform, tool, client):
+def test_learners_cannot_place_an_exam(lti_platform, tool, client):
     response = lti_platform.deep_link(
         client,
         sub="learner-1",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+import zipfile
 from functools import cache
 from pathlib import Path
 
@@ -49,3 +51,9 @@ def errors(schema: xmlschema.XMLSchema, document: bytes | str) -> list[str]:
     """Return the schema's complaints about `document` (empty when valid)."""
     text = document.decode("utf-8") if isinstance(document, bytes) else document
     return [str(e).splitlines()[0] for e in schema.iter_errors(text)]
+
+
+def package_members(package: bytes) -> dict[str, bytes]:
+    """Every file of a content package (zip bytes) by its name."""
+    with zipfile.ZipFile(io.BytesIO(package)) as archive:
+        return {name: archive.read(name) for name in archive.namelist()}

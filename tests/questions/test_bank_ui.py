@@ -3,7 +3,12 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from questions.models import Question
-from tests.factories.questions import make_question, question_data, question_form_post
+from tests.factories.questions import (
+    bank_as_data,
+    make_question,
+    question_data,
+    question_form_post,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -166,22 +171,10 @@ def test_oversized_upload_is_refused(client, instructor):
     assert not Question.objects.exists()
 
 
-def _bank_contents() -> dict[str, dict]:
-    """Every question as the bank schema holds it (stem, options, key, domains, tags...)."""
-    from questions.services import question_as_data
-
-    return {
-        q.key: question_as_data(q)
-        for q in Question.objects.prefetch_related(
-            "current_version__options", "domain_links__guide", "domain_links__domain", "tags"
-        )
-    }
-
-
 def test_export_json_round_trips_through_import(client, instructor):
     make_question(domain="Security")
     make_question(domain="Refactoring", kind="multiple_response")
-    before = _bank_contents()
+    before = bank_as_data()
     client.force_login(instructor)
     body = client.get(reverse("questions:export"), {"format": "json"}).content
     for question in Question.objects.all():
@@ -192,7 +185,7 @@ def test_export_json_round_trips_through_import(client, instructor):
     assert Question.objects.published().count() == 2
     # The content, not only the count: same stems, options in order, keys, rationales,
     # explanations, references, domains, tags and difficulty.
-    assert _bank_contents() == before
+    assert bank_as_data() == before
 
 
 def test_coverage_page_counts_published_questions(client, instructor):

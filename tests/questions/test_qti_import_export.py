@@ -4,7 +4,6 @@ write them, and a package exported here imports back identically."""
 from __future__ import annotations
 
 import io
-import zipfile
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -15,26 +14,12 @@ from lxml import etree
 from questions import formats
 from questions.bank import seed_bank_questions
 from questions.models import Question
-from questions.services import bank_import, question_as_data, question_delete
-from tests.factories.questions import make_question
+from questions.services import bank_import, question_delete
+from tests.factories.questions import bank_as_data, make_question
 from tests.questions import qti_schemas
 from tests.questions.formats.test_qti import tao_package
 
 pytestmark = pytest.mark.django_db
-
-
-def _bank() -> dict[str, dict]:
-    return {
-        q.key: question_as_data(q)
-        for q in Question.objects.prefetch_related(
-            "current_version__options", "domain_links__guide", "domain_links__domain", "tags"
-        )
-    }
-
-
-def _members(package: bytes) -> dict[str, bytes]:
-    with zipfile.ZipFile(io.BytesIO(package)) as archive:
-        return {name: archive.read(name) for name in archive.namelist()}
 
 
 def test_import_page_takes_a_qti_package(client, instructor):
@@ -47,7 +32,7 @@ def test_import_page_takes_a_qti_package(client, instructor):
     page = response.content.decode()
     assert "Imported 2 question(s)" in page
     assert "a text entry interaction is not supported" in page
-    bank = _bank()
+    bank = bank_as_data()
     assert sorted(bank) == ["i-ddb-gsi", "tao-lambda-reserved-concurrency-cap"]
     lam = bank["tao-lambda-reserved-concurrency-cap"]
     assert lam["domains"] == {"DVA-C02": "Development with AWS Services"}
@@ -84,7 +69,7 @@ def test_export_page_downloads_a_valid_package(client, instructor):
     assert response.status_code == 200
     assert response["Content-Type"] == "application/zip"
     assert response["Content-Disposition"].endswith('.zip"')
-    files = _members(response.content)
+    files = qti_schemas.package_members(response.content)
     assert qti_schemas.errors(qti_schemas.qti3_manifest(), files.pop("imsmanifest.xml")) == []
     assert len(files) == 2
     for name, body in files.items():
@@ -99,7 +84,7 @@ def test_export_command_writes_a_zip_and_refuses_stdout(tmp_path):
         call_command("export_questions", "--format", "qti", stdout=io.StringIO())
     path = tmp_path / "bank.zip"
     call_command("export_questions", "--format", "qti", "--output", str(path))
-    assert "imsmanifest.xml" in _members(path.read_bytes())
+    assert "imsmanifest.xml" in qti_schemas.package_members(path.read_bytes())
 
 
 def _manifest_resources(manifest: bytes) -> dict[str, bytes]:
@@ -117,14 +102,14 @@ def test_seed_bank_round_trips_through_qti_into_a_clean_bank(tmp_path):
     sample = [{**q, "enemies": []} for q in seed_bank_questions()[::5]]
     report = bank_import(questions=list(enumerate(sample, 1)), user=None, status="published")
     assert report.errors == [] and len(report.created) == len(sample)
-    before = _bank()
+    before = bank_as_data()
     first = tmp_path / "first.zip"
     call_command("export_questions", "--format", "qti", "--output", str(first))
     for question in Question.objects.all():
         question_delete(question=question)
     assert not Question.objects.exists()
     call_command("import_questions", str(first), stdout=io.StringIO())
-    after = _bank()
+    after = bank_as_data()
     assert sorted(after) == sorted(before)
     for key, question in before.items():
         assert formats.held_by_format("qti", after[key]) == formats.held_by_format(
@@ -132,7 +117,8 @@ def test_seed_bank_round_trips_through_qti_into_a_clean_bank(tmp_path):
         ), key
     second = tmp_path / "second.zip"
     call_command("export_questions", "--format", "qti", "--output", str(second))
-    first_files, second_files = _members(first.read_bytes()), _members(second.read_bytes())
+    first_files = qti_schemas.package_members(first.read_bytes())
+    second_files = qti_schemas.package_members(second.read_bytes())
     assert sorted(second_files) == sorted(first_files)
     assert _manifest_resources(second_files.pop("imsmanifest.xml")) == _manifest_resources(
         first_files.pop("imsmanifest.xml")
@@ -146,14 +132,14 @@ def test_qti21_export_from_the_page_imports_back(client, instructor):
     client.force_login(instructor)
     response = client.get(reverse("questions:export"), {"format": "qti21"})
     assert response["Content-Type"] == "application/zip"
-    files = _members(response.content)
+    files = qti_schemas.package_members(response.content)
     assert qti_schemas.errors(qti_schemas.cp11_manifest(), files["imsmanifest.xml"]) == []
-    before = _bank()
+    before = bank_as_data()
     for question in Question.objects.all():
         question_delete(question=question)
     upload = SimpleUploadedFile("qti21.zip", response.content)
     client.post(reverse("questions:import"), {"file": upload, "status": "draft", "format": ""})
-    after = _bank()
+    after = bank_as_data()
     assert [formats.held_by_format("qti21", q) for q in after.values()] == [
         formats.held_by_format("qti21", q) for q in before.values()
     ]
