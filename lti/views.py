@@ -23,7 +23,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
-from lti_tool.models import Key, LtiContext, LtiLaunch, LtiRegistration
+from lti_tool.models import Key, LtiContext, LtiLaunch, LtiRegistration, LtiUser
 from lti_tool.utils import sync_data_from_launch
 from pylti1p3.contrib.django import DjangoCacheDataStorage, DjangoMessageLaunch, DjangoOIDCLogin
 from pylti1p3.deep_link_resource import DeepLinkResource
@@ -43,7 +43,6 @@ from .tool_config import StrictToolConfig
 logger = logging.getLogger(__name__)
 
 SESSION_LAUNCH = "lti_launch_id"
-SESSION_DEEP_LINK = "lti_deep_link_launch_id"
 
 
 def _error(request, message: str, *, status: int = 400, title: str = "This launch was refused"):
@@ -259,8 +258,12 @@ def launch(request):
     login(request, user, backend="django.contrib.auth.backends.ModelBackend")
     request.session[SESSION_LAUNCH] = lti_launch.get_launch_id()
     if lti_launch.is_deep_link_launch:
-        request.session[SESSION_DEEP_LINK] = lti_launch.get_launch_id()
-        return _deep_link_picker(request, launch_id=lti_launch.get_launch_id())
+        return _deep_link_picker(
+            request,
+            launch_id=lti_launch.get_launch_id(),
+            user=user,
+            return_url=_deep_link_settings(message_launch).get("deep_link_return_url", ""),
+        )
     if result.problem:
         return _error(request, result.problem, status=409, title="The exam cannot open")
     if result.attempt is not None:
@@ -280,61 +283,119 @@ def launch(request):
     return redirect("home")
 
 
-def _deep_link_picker(request, *, launch_id: str, form: DeepLinkForm | None = None, status=200):
-    blueprints = selectors.blueprints_assignable(user=request.user)
-    form = form or DeepLinkForm(initial={"launch_id": launch_id}, blueprints=blueprints)
-    return render(
-        request,
-        "lti/deep_link_picker.html",
-        {"form": form, "blueprints": blueprints},
-        status=status,
+def _deep_link_settings(message_launch) -> dict:
+    claim = message_launch.get_launch_data().get(
+        "https://purl.imsglobal.org/spec/lti-dl/claim/deep_linking_settings", {}
     )
+    return claim if isinstance(claim, dict) else {}
 
 
-@login_required
-@require_POST
-def deep_link_return(request):
-    """The instructor's pick: answer the platform with a signed LtiDeepLinkingResponse."""
-    launch_id = request.session.get(SESSION_DEEP_LINK)
-    blueprints = selectors.blueprints_assignable(user=request.user)
-    form = DeepLinkForm(request.POST, blueprints=blueprints)
-    if not launch_id or request.POST.get("launch_id") != launch_id:
-        return _error(
-            request,
-            "This page is not from your latest course link. Open “Add an exam” in your course "
-            "again.",
-            status=403,
-            title="Link expired",
-        )
-    if not form.is_valid():
-        return _deep_link_picker(request, launch_id=launch_id, form=form, status=400)
-    blueprint = blueprints.get(pk=form.cleaned_data["blueprint"])
-    try:
-        message_launch = DjangoMessageLaunch.from_cache(
-            launch_id, request, StrictToolConfig(), launch_data_storage=_storage()
-        )
-        deep_link = message_launch.get_deep_link()
-        settings_claim = message_launch.get_launch_data().get(
-            "https://purl.imsglobal.org/spec/lti-dl/claim/deep_linking_settings", {}
-        )
-        return_url = settings_claim["deep_link_return_url"]
-    except (LtiException, KeyError, TypeError, AttributeError) as exc:
-        logger.info("Deep link launch gone: %s", exc)
-        return _error(
-            request,
-            "This course link has expired. Open “Add an exam” in your course again.",
-            status=403,
-            title="Link expired",
-        )
-    parts = urlsplit(return_url)
+def _platform_origin(return_url: str) -> str | None:
+    """The scheme and host of the platform's deep-link return URL, or None when unusable."""
+    parts = urlsplit(return_url or "")
     if (
         parts.scheme not in ("http", "https")
         or not parts.netloc
         or any(c in return_url for c in " ;,'\"\n")
     ):
+        return None
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def _framed_by(response, origin: str | None, *, form_action: str = ""):
+    """Let the platform's page (and only it) show this response in its frame.
+
+    Moodle and Canvas open the deep-linking picker inside their own page (a dialog's frame); the
+    rest of the site refuses framing (X-Frame-Options DENY, frame-ancestors 'none').
+    """
+    ancestors = origin or "'none'"
+    response.xframe_options_exempt = True
+    response.headers["Content-Security-Policy"] = (
+        "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
+        "script-src 'self'; connect-src 'self'; font-src 'self' data:; object-src 'none'; "
+        f"base-uri 'self'; form-action 'self'{form_action}; frame-ancestors {ancestors}"
+    )
+    return response
+
+
+def _deep_link_picker(
+    request,
+    *,
+    launch_id: str,
+    user,
+    return_url: str,
+    form: DeepLinkForm | None = None,
+    status=200,
+):
+    blueprints = selectors.blueprints_assignable(user=user)
+    form = form or DeepLinkForm(initial={"launch_id": launch_id}, blueprints=blueprints)
+    response = render(
+        request,
+        "lti/deep_link_picker.html",
+        {"form": form, "blueprints": blueprints},
+        status=status,
+    )
+    return _framed_by(response, _platform_origin(return_url))
+
+
+def _deep_link_launch(launch_id: str, request):
+    """The cached deep-linking launch named by the picker's form, its instructor and settings.
+
+    Raise LtiException when it is gone (expired, never made, already answered) or is no deep
+    link by an instructor. The launch id is the picker's credential: the picker often runs in the
+    LMS's frame, where the browser sends no cookies of ours (no session, no CSRF cookie), so the
+    unguessable id that only the instructor's launch page held stands in for both, once.
+    """
+    message_launch = DjangoMessageLaunch.from_cache(
+        launch_id, request, StrictToolConfig(), launch_data_storage=_storage()
+    )
+    lti_launch = LtiLaunch(message_launch)
+    if not lti_launch.is_deep_link_launch or not services.teaches(lti_launch.roles_claim):
+        raise LtiException("not an instructor's deep-linking launch")
+    user = lti_launch.user.auth_user
+    if user is None or not user.is_active:
+        raise LtiException("no active account for this launch")
+    return message_launch, user, _deep_link_settings(message_launch)
+
+
+@csrf_exempt
+@require_POST
+def deep_link_return(request):
+    """The instructor's pick: answer the platform with a signed LtiDeepLinkingResponse."""
+    launch_id = str(request.POST.get("launch_id", ""))[:200]
+    expired = _error(
+        request,
+        "This page is not from your latest course link, or it has expired. Open “Add an exam” "
+        "in your course again.",
+        status=403,
+        title="Link expired",
+    )
+    if not launch_id.startswith("lti1p3-launch-"):
+        return expired
+    try:
+        message_launch, user, dl_settings = _deep_link_launch(launch_id, request)
+        deep_link = message_launch.get_deep_link()
+        return_url = dl_settings["deep_link_return_url"]
+    except (LtiException, LtiUser.DoesNotExist, KeyError, TypeError, AttributeError) as exc:
+        logger.info("Deep link launch gone: %s", exc)
+        return expired
+    origin = _platform_origin(return_url)
+    if origin is None:
         return _error(request, "The platform's return address is not a usable URL.")
+    blueprints = selectors.blueprints_assignable(user=user)
+    form = DeepLinkForm(request.POST, blueprints=blueprints)
+    if not form.is_valid():
+        return _deep_link_picker(
+            request, launch_id=launch_id, user=user, return_url=return_url, form=form, status=400
+        )
+    # Once: a second answer with the same launch (a replayed form) is refused.
+    if not cache.add(
+        f"lti:deep-link-used:{launch_id}", 1, timeout=settings.LTI_LAUNCH_DATA_SECONDS
+    ):
+        return expired
+    blueprint = blueprints.get(pk=form.cleaned_data["blueprint"])
     resource = (
-        DeepLinkResource()
+        NewWindowResource()
         .set_url(request.build_absolute_uri(reverse("lti:launch")))
         .set_title(blueprint.title)
         .set_custom_params({"blueprint": blueprint.slug})
@@ -346,19 +407,26 @@ def deep_link_return(request):
         )
     )
     jwt_value = deep_link.get_response_jwt([resource])
-    request.session.pop(SESSION_DEEP_LINK, None)
     response = render(
         request,
         "lti/deep_link_return.html",
         {"return_url": return_url, "jwt": jwt_value, "blueprint": blueprint},
     )
-    origin = f"{parts.scheme}://{parts.netloc}"
-    response.headers["Content-Security-Policy"] = (
-        "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
-        "script-src 'self'; connect-src 'self'; font-src 'self' data:; object-src 'none'; "
-        f"base-uri 'self'; form-action 'self' {origin}; frame-ancestors 'none'"
-    )
-    return response
+    return _framed_by(response, origin, form_action=f" {origin}")
+
+
+class NewWindowResource(DeepLinkResource):
+    """An ltiResourceLink that asks the platform to open it in a new window or tab.
+
+    The exam pages refuse framing, and a student's session must be first-party: Canvas opens a
+    link whose `window.targetName` is "_blank" in a new tab, Moodle a link with a `window` in a
+    new window. (pylti1p3 keeps `set_target` but never writes it: a library gap.)
+    """
+
+    def to_dict(self) -> dict:
+        item = super().to_dict()
+        item["window"] = {"targetName": "_blank"}
+        return item
 
 
 # --- Course page: roster sync, grade passbacks --------------------------------------------

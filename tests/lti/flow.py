@@ -3,6 +3,8 @@ instructor and learner take them: launches, placing an exam by deep linking, ans
 
 from __future__ import annotations
 
+import re
+
 from django.urls import reverse
 
 from exams.models import Attempt
@@ -39,6 +41,13 @@ def instructor_launch(lti_platform, client, **kw):
     return lti_platform.launch(client, **params)
 
 
+def picker_launch_id(picker) -> str:
+    """The launch id the deep-linking picker's form carries (its credential)."""
+    found = re.search(r'name="launch_id" value="([^"]+)"', picker.content.decode())
+    assert found, "the picker has no launch_id field"
+    return found.group(1)
+
+
 def place_exam(lti_platform, client, blueprint) -> dict:
     """The instructor places `blueprint` in course-1; returns the platform's placement."""
     picker = lti_platform.deep_link(
@@ -52,7 +61,7 @@ def place_exam(lti_platform, client, blueprint) -> dict:
     )
     assert picker.status_code == 200
     assert "Add an exam to your course" in picker.content.decode()
-    launch_id = client.session["lti_deep_link_launch_id"]
+    launch_id = picker_launch_id(picker)
     answer = client.post(
         reverse("lti:deep_link_return"), {"launch_id": launch_id, "blueprint": blueprint.pk}
     )

@@ -8,9 +8,11 @@ platform's keyset and calls its token, AGS and NRPS endpoints over real HTTP.
 from __future__ import annotations
 
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 import jwt
 import pytest
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 from lti_tool.models import LtiContext, LtiUser
@@ -28,6 +30,7 @@ from tests.lti.flow import (
     answer_all,
     instructor_launch,
     learner_launch,
+    picker_launch_id,
     place_exam,
     placed_then_launched,
 )
@@ -103,6 +106,8 @@ def test_deep_link_then_learner_launch_opens_the_exam_and_the_grade_comes_back(
     assert item["url"] == LAUNCH
     assert item["title"] == "LTI mock"
     assert item["custom"] == {"blueprint": "lti-mock"}
+    # The exam opens in a new window or tab (the exam pages refuse framing).
+    assert item["window"] == {"targetName": "_blank"}
     assert item["lineItem"]["scoreMaximum"] == 1000
     assert item["lineItem"]["label"] == "LTI mock"
     assert item["lineItem"]["resourceId"] == "lti-mock"
@@ -436,12 +441,60 @@ def test_learners_cannot_place_an_exam(lti_platform, tool, client):
     assert "Only the course" in response.content.decode()
 
 
-def test_deep_link_choice_needs_the_session_launch(lti_platform, tool, bank, client):
-    instructor_launch(lti_platform, client)
-    response = client.post(
-        reverse("lti:deep_link_return"), {"launch_id": "made-up", "blueprint": bank.pk}
+def test_the_picker_may_be_shown_in_the_platforms_frame_and_nowhere_else(
+    lti_platform, tool, bank, client
+):
+    picker = lti_platform.deep_link(
+        client,
+        sub="teacher-1",
+        name="Ian Instructor",
+        email="ian@example.edu",
+        roles=["Instructor"],
+        context_id="course-1",
+        context_title="AWS Developer course",
     )
-    assert response.status_code == 403
+    assert picker.status_code == 200
+    platform = urlsplit(lti_platform.keyset_url)
+    origin = f"{platform.scheme}://{platform.netloc}"
+    # Moodle and Canvas show the picker in a frame of their page: only that origin may frame it.
+    assert "X-Frame-Options" not in picker.headers
+    assert picker.headers["Content-Security-Policy"].endswith(f"frame-ancestors {origin}")
+    # Every other page keeps refusing frames.
+    home = client.get("/")
+    assert home.headers["X-Frame-Options"] == "DENY"
+    assert "frame-ancestors 'none'" in home.headers["Content-Security-Policy"]
+
+
+def test_the_pick_needs_only_the_launch_id_and_only_once(lti_platform, tool, bank, client):
+    """In the LMS's frame the browser sends none of our cookies (no session, no CSRF token):
+    the unguessable launch id the picker carries is the credential, good for one answer."""
+    picker = lti_platform.deep_link(
+        client,
+        sub="teacher-1",
+        name="Ian Instructor",
+        email="ian@example.edu",
+        roles=["Instructor"],
+        context_id="course-1",
+        context_title="AWS Developer course",
+    )
+    launch_id = picker_launch_id(picker)
+    framed = Client(enforce_csrf_checks=True)  # a frame: no cookies of ours at all
+    url = reverse("lti:deep_link_return")
+    answer = framed.post(url, {"launch_id": launch_id, "blueprint": bank.pk})
+    assert answer.status_code == 200
+    assert "X-Frame-Options" not in answer.headers
+    [item] = lti_platform.receive_deep_link_response(answer)
+    assert item["custom"] == {"blueprint": "lti-mock"}
+    # The same launch again (a replayed form), a made-up id, a learner's launch: refused.
+    assert framed.post(url, {"launch_id": launch_id, "blueprint": bank.pk}).status_code == 403
+    made_up = {"launch_id": "lti1p3-launch-0000", "blueprint": bank.pk}
+    assert framed.post(url, made_up).status_code == 403
+    learner = Client()
+    learner_launch(lti_platform, learner)
+    learner_launch_id = learner.session["lti_launch_id"]
+    refused = framed.post(url, {"launch_id": learner_launch_id, "blueprint": bank.pk})
+    assert refused.status_code == 403
+    assert "Open “Add an exam” in your course again" in refused.content.decode()
 
 
 def test_without_a_line_item_the_tool_creates_its_column(

@@ -485,6 +485,8 @@ def test_csrf_exempt_lti_endpoints_refuse_a_forged_cross_site_request(name, worl
     forged = {
         "lti:login": {"iss": "https://evil.example", "login_hint": "x", "target_link_uri": "/"},
         "lti:launch": {"id_token": "e30.e30.", "state": "state-forged"},
+        # The picker's answer: a guessed launch id names no cached deep-linking launch.
+        "lti:deep_link_return": {"launch_id": "lti1p3-launch-guessed", "blueprint": "1"},
     }[name]
     response = client.post(reverse(name), forged)
     assert response.status_code in (400, 403)

@@ -348,8 +348,10 @@ MATRIX: dict[str, Route] = {
     # parameters, or its signed id_token, they refuse with a page.
     "lti:login": Route(get=same(400), post=same(400)),
     "lti:launch": Route(get=same(405), post=same(400)),
-    # Needs the deep-link launch in the session: refused without it (writes nothing).
-    "lti:deep_link_return": Route(get=LOGGED_IN_POST_ONLY),
+    # The deep-linking picker's answer, often posted from the LMS's frame (no cookies of ours):
+    # csrf_exempt, its credential is the launch id in the form; without one, a page saying the
+    # link expired (writes nothing), whoever asks.
+    "lti:deep_link_return": Route(get=same(405), post=same(403)),
     "lti:courses": Route(get=by_role(LOGIN, 404, 404, 200, 200, 200)),
     "lti:course": Route(get=COHORT_PAGE, kwargs=_lti_course),
     "lti:course_sync": Route(
@@ -370,8 +372,9 @@ MATRIX: dict[str, Route] = {
 }
 
 # Cross-site LTI endpoints the platform posts to: csrf_exempt by the protocol (state cookie,
-# nonce, the platform's signature instead); test_csrf.py checks they refuse forged requests.
-CSRF_EXEMPT = frozenset({"lti:login", "lti:launch"})
+# nonce, the platform's signature instead; for the deep-linking answer, the single-use launch
+# id); test_csrf.py checks they refuse forged requests.
+CSRF_EXEMPT = frozenset({"lti:login", "lti:launch", "lti:deep_link_return"})
 
 # Views that accept a POST which changes state (test_csrf.py must cover each of them).
 STATE_CHANGING = frozenset(
