@@ -363,22 +363,25 @@ def _deep_link_launch(launch_id: str, request):
 def deep_link_return(request):
     """The instructor's pick: answer the platform with a signed LtiDeepLinkingResponse."""
     launch_id = str(request.POST.get("launch_id", ""))[:200]
-    expired = _error(
-        request,
-        "This page is not from your latest course link, or it has expired. Open “Add an exam” "
-        "in your course again.",
-        status=403,
-        title="Link expired",
-    )
+
+    def expired():
+        return _error(
+            request,
+            "This page is not from your latest course link, or it has expired. Open “Add an "
+            "exam” in your course again.",
+            status=403,
+            title="Link expired",
+        )
+
     if not launch_id.startswith("lti1p3-launch-"):
-        return expired
+        return expired()
     try:
         message_launch, user, dl_settings = _deep_link_launch(launch_id, request)
         deep_link = message_launch.get_deep_link()
         return_url = dl_settings["deep_link_return_url"]
     except (LtiException, LtiUser.DoesNotExist, KeyError, TypeError, AttributeError) as exc:
         logger.info("Deep link launch gone: %s", exc)
-        return expired
+        return expired()
     origin = _platform_origin(return_url)
     if origin is None:
         return _error(request, "The platform's return address is not a usable URL.")
@@ -392,7 +395,7 @@ def deep_link_return(request):
     if not cache.add(
         f"lti:deep-link-used:{launch_id}", 1, timeout=settings.LTI_LAUNCH_DATA_SECONDS
     ):
-        return expired
+        return expired()
     blueprint = blueprints.get(pk=form.cleaned_data["blueprint"])
     resource = (
         NewWindowResource()
