@@ -94,6 +94,7 @@ class LtiEvent(models.Model):
         GRADE_FAILED = "grade_failed", "Grade passback failed"
         GRADE_RESEND = "grade_resend", "Grade resend requested"
         ROSTER_SYNCED = "roster_synced", "Roster synced"
+        ROSTER_PRUNED = "roster_pruned", "Members who left removed from the cohort"
 
     kind = models.CharField(max_length=24, choices=Kind.choices)
     actor = models.ForeignKey(

@@ -572,6 +572,43 @@ def _display(user) -> str:
     return f"{user.get_full_name() or user.username} ({user.username})"
 
 
+@transaction.atomic
+def roster_remove_departed(*, context: LtiContext, actor=None) -> list[str]:
+    """Take the people who left the course (per the last roster sync) out of its cohort.
+
+    Their accounts, attempts and results stay; a later sync or launch puts them back if they
+    return. Returns who was removed (nobody, when the cohort no longer holds them).
+    """
+    cohort = cohort_for_context(context=context)
+    departed = list(
+        get_user_model()
+        .objects.filter(
+            lti_users__memberships__context=context, lti_users__memberships__is_active=False
+        )
+        .distinct()
+    )
+    in_cohort = [
+        u
+        for u in departed
+        if cohort.students.filter(pk=u.pk).exists() or cohort.instructors.filter(pk=u.pk).exists()
+    ]
+    if in_cohort:
+        cohort.students.remove(*in_cohort)
+        cohort.instructors.remove(*in_cohort)
+    removed = [_display(u) for u in in_cohort]
+    link = CourseCohort.objects.select_for_update().get(context=context)
+    link.last_sync = {**(link.last_sync or {}), "removed": removed}
+    link.save(update_fields=["last_sync"])
+    if removed:
+        event_log(
+            kind=LtiEvent.Kind.ROSTER_PRUNED,
+            actor=actor,
+            registration=context.deployment.registration,
+            detail={"context": context.id_on_platform, "cohort": cohort.name, "removed": removed},
+        )
+    return removed
+
+
 def roster_sync(*, context: LtiContext, actor=None, members: list[dict] | None = None):
     """Fetch the course's members (NRPS) and mirror them into its cohort.
 

@@ -20,5 +20,10 @@ urlpatterns = [
     path("courses/", views.course_list, name="courses"),
     path("courses/<int:context_id>/", views.course_detail, name="course"),
     path("courses/<int:context_id>/sync/", views.course_sync, name="course_sync"),
+    path(
+        "courses/<int:context_id>/remove-departed/",
+        views.course_remove_departed,
+        name="course_remove_departed",
+    ),
     path("passbacks/<int:passback_id>/resend/", views.passback_resend, name="passback_resend"),
 ]

@@ -466,6 +466,8 @@ def course_detail(request, context_id: int):
             "course": context,
             "link": link,
             "cohort": link.cohort,
+            "student_count": link.cohort.students.count(),
+            "instructor_count": link.cohort.instructors.count(),
             "passbacks": selectors.passbacks_for_context(context=context)[:200],
         },
     )
@@ -485,6 +487,22 @@ def course_sync(request, context_id: int):
             f"Roster synced: {len(change.added)} added, {len(change.updated)} joined the cohort, "
             f"{change.unchanged} unchanged, {len(change.gone)} no longer in the course.",
         )
+    return redirect("lti:course", context_id=context.pk)
+
+
+@login_required
+@require_POST
+def course_remove_departed(request, context_id: int):
+    """Take the members who left the course (last sync) out of its cohort."""
+    context = _course(request, context_id)
+    removed = services.roster_remove_departed(context=context, actor=request.user)
+    if removed:
+        messages.success(
+            request,
+            f"Removed from the cohort: {'; '.join(removed)}. Their accounts and results are kept.",
+        )
+    else:
+        messages.info(request, "Nobody who left the course is still in the cohort.")
     return redirect("lti:course", context_id=context.pk)
 
 

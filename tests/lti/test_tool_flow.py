@@ -272,8 +272,33 @@ def test_roster_sync_adds_members_and_reports_those_gone(lti_platform, tool, cli
     text = response.content.decode()
     assert "1 no longer in the course" in text
     assert "Sam Second" in text
-    assert LtiUser.objects.get(sub="s-2").auth_user.is_active
+    sam = LtiUser.objects.get(sub="s-2").auth_user
+    assert sam.is_active
     assert LtiEvent.objects.filter(kind=LtiEvent.Kind.ROSTER_SYNCED).count() == 2
+    # Still in the cohort until the instructor removes those who left; the account stays.
+    assert sam in cohort.students.all()
+    assert "Remove those who left from the cohort" in text
+    removed = client.post(reverse("lti:course_remove_departed", args=[context.pk]), follow=True)
+    text = removed.content.decode()
+    assert "Removed from the cohort: Sam Second (" in text
+    assert "Their accounts and results are kept." in text
+    assert "Remove those who left from the cohort" not in text
+    assert sam not in cohort.students.all()
+    assert {u.email for u in cohort.students.all()} == {"lena@example.edu"}
+    sam.refresh_from_db()
+    assert sam.is_active
+    event = LtiEvent.objects.get(kind=LtiEvent.Kind.ROSTER_PRUNED)
+    assert event.actor.email == "ian@example.edu" and event.detail["removed"][0].startswith("Sam")
+    # Nobody left to remove: said so, nothing written.
+    again = client.post(reverse("lti:course_remove_departed", args=[context.pk]), follow=True)
+    assert "Nobody who left the course is still in the cohort." in again.content.decode()
+    assert LtiEvent.objects.filter(kind=LtiEvent.Kind.ROSTER_PRUNED).count() == 1
+    # Sam comes back to the course: the next sync puts Sam in the cohort again.
+    lti_platform.add_member(
+        "course-1", sub="s-2", name="Sam Second", email="sam@example.edu", roles=["Learner"]
+    )
+    client.post(reverse("lti:course_sync", args=[context.pk]))
+    assert sam in cohort.students.all()
 
 
 def Client_fresh():

@@ -4,7 +4,14 @@ student's finished attempt. Made on first use."""
 
 from __future__ import annotations
 
-from lti_tool.models import LtiContext, LtiDeployment, LtiRegistration, LtiResourceLink, LtiUser
+from lti_tool.models import (
+    LtiContext,
+    LtiDeployment,
+    LtiMembership,
+    LtiRegistration,
+    LtiResourceLink,
+    LtiUser,
+)
 
 from lti.models import CourseCohort, GradePassback, LaunchedAttempt
 
@@ -57,6 +64,23 @@ def lti_passback(w, *, state: str = GradePassback.State.FAILED) -> GradePassback
         launched=launched, defaults={"state": state, "tries": 6}
     )
     return passback
+
+
+def lti_departed(w):
+    """A member who left the matrix course (an inactive membership, per a roster sync) and is
+    still in its cohort: the other student. Returns that user."""
+    context = lti_course(w)
+    user = w.users["other_student"]
+    lti_user, _ = LtiUser.objects.get_or_create(
+        registration=context.deployment.registration,
+        sub="matrix-left",
+        defaults={"auth_user": user},
+    )
+    LtiMembership.objects.get_or_create(
+        user=lti_user, context=context, defaults={"is_active": False, "is_learner": True}
+    )
+    w.cohort.students.add(user)
+    return user
 
 
 def roster_course(w):

@@ -153,6 +153,7 @@ QUERY_PARAMS: dict[str, tuple[str, ...]] = {
     "lti:courses": (),
     "lti:course": (),
     "lti:course_sync": (),
+    "lti:course_remove_departed": (),
     "lti:passback_resend": (),
 }
 
@@ -204,6 +205,7 @@ FORM_PAGES: dict[str, tuple[str, ...]] = {
     "lti:platform_active": ("lti:platforms",),
     "lti:key_create": ("lti:platforms", "lti:platform_new", "lti:platform_edit"),
     "lti:course_sync": ("lti:course",),
+    "lti:course_remove_departed": ("lti:course",),
     "lti:passback_resend": ("lti:course",),
 }
 

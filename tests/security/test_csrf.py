@@ -33,7 +33,13 @@ from study.models import ReviewCard, StudyPreference
 from tests.factories.accounts import PASSWORD
 from tests.factories.questions import question_data, question_form_post
 from tests.factories.regrade import key_changed, sample_correction
-from tests.lti.world import lti_passback, lti_registration, roster_course
+from tests.lti.world import (
+    lti_course,
+    lti_departed,
+    lti_passback,
+    lti_registration,
+    roster_course,
+)
 
 from .conftest import World
 from .urlmatrix import (
@@ -456,6 +462,13 @@ CASES: dict[str, Callable[[World], Case]] = {
         reverse("lti:course_sync", args=[roster_course(w).pk]),
         dict,
         lambda c: LtiUser.objects.filter(sub="r-1", auth_user__isnull=False).exists(),
+    ),
+    "lti:course_remove_departed": lambda w: Case(
+        "instructor",
+        reverse("lti:course_remove_departed", args=[lti_course(w).pk]),
+        dict,
+        lambda c: w.cohort.students.filter(pk=w.users["other_student"].pk).exists(),
+        prepare=lambda c: lti_departed(w),
     ),
     "lti:passback_resend": lambda w: Case(
         "instructor",

@@ -359,6 +359,11 @@ MATRIX: dict[str, Route] = {
         post=by_role(LOGIN, 404, 404, REDIRECT, 404, REDIRECT),
         kwargs=_lti_course,
     ),
+    "lti:course_remove_departed": Route(
+        get=LOGGED_IN_POST_ONLY,
+        post=by_role(LOGIN, 404, 404, REDIRECT, 404, REDIRECT),
+        kwargs=_lti_course,
+    ),
     "lti:passback_resend": Route(
         get=LOGGED_IN_POST_ONLY,
         post=by_role(LOGIN, 404, 404, REDIRECT, 404, REDIRECT),
