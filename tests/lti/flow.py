@@ -48,9 +48,9 @@ def picker_launch_id(picker) -> str:
     return found.group(1)
 
 
-def place_exam(lti_platform, client, blueprint) -> dict:
-    """The instructor places `blueprint` in course-1; returns the platform's placement."""
-    picker = lti_platform.deep_link(
+def open_picker(lti_platform, client):
+    """The instructor of course-1 opens the deep-linking picker (the LMS's "Add an exam")."""
+    return lti_platform.deep_link(
         client,
         sub="teacher-1",
         name="Ian Instructor",
@@ -59,6 +59,11 @@ def place_exam(lti_platform, client, blueprint) -> dict:
         context_id="course-1",
         context_title="AWS Developer course",
     )
+
+
+def place_exam(lti_platform, client, blueprint) -> dict:
+    """The instructor places `blueprint` in course-1; returns the platform's placement."""
+    picker = open_picker(lti_platform, client)
     assert picker.status_code == 200
     assert "Add an exam to your course" in picker.content.decode()
     launch_id = picker_launch_id(picker)

@@ -30,6 +30,7 @@ from tests.lti.flow import (
     answer_all,
     instructor_launch,
     learner_launch,
+    open_picker,
     picker_launch_id,
     place_exam,
     placed_then_launched,
@@ -469,15 +470,7 @@ def test_learners_cannot_place_an_exam(lti_platform, tool, client):
 def test_the_picker_may_be_shown_in_the_platforms_frame_and_nowhere_else(
     lti_platform, tool, bank, client
 ):
-    picker = lti_platform.deep_link(
-        client,
-        sub="teacher-1",
-        name="Ian Instructor",
-        email="ian@example.edu",
-        roles=["Instructor"],
-        context_id="course-1",
-        context_title="AWS Developer course",
-    )
+    picker = open_picker(lti_platform, client)
     assert picker.status_code == 200
     platform = urlsplit(lti_platform.keyset_url)
     origin = f"{platform.scheme}://{platform.netloc}"
@@ -493,15 +486,7 @@ def test_the_picker_may_be_shown_in_the_platforms_frame_and_nowhere_else(
 def test_the_pick_needs_only_the_launch_id_and_only_once(lti_platform, tool, bank, client):
     """In the LMS's frame the browser sends none of our cookies (no session, no CSRF token):
     the unguessable launch id the picker carries is the credential, good for one answer."""
-    picker = lti_platform.deep_link(
-        client,
-        sub="teacher-1",
-        name="Ian Instructor",
-        email="ian@example.edu",
-        roles=["Instructor"],
-        context_id="course-1",
-        context_title="AWS Developer course",
-    )
+    picker = open_picker(lti_platform, client)
     launch_id = picker_launch_id(picker)
     framed = Client(enforce_csrf_checks=True)  # a frame: no cookies of ours at all
     url = reverse("lti:deep_link_return")
